@@ -1,0 +1,142 @@
+/**
+ * The EngineAdapter port: everything bosun asks of a Docker-compatible container engine.
+ * Implementations: DockerEngine (dockerode, the real thing) and FakeEngine (in memory, for planner
+ * simulation). Both must pass test/contract/engine.contract.ts. Library errors never cross this
+ * boundary: implementations throw BosunError with ENGINE_UNREACHABLE, NOT_FOUND, CONFLICT,
+ * REGISTRY_AUTH, IMAGE_PULL_FAILED, CANCELLED or ENGINE_ERROR.
+ */
+import type { Observable } from 'rxjs';
+import type { ContainerCreateSpec, NetworkCreateSpec, VolumeCreateSpec } from '../domain/container-spec.js';
+
+export interface ContainerInfo {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  /** Engine image id (sha256:…). */
+  imageId: string;
+  /** The image reference the container was created from (Config.Image). */
+  image: string;
+  labels: Record<string, string>;
+  env: string[];
+  state: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  health: 'none' | 'starting' | 'healthy' | 'unhealthy';
+  exitCode: number | undefined;
+  error: string | undefined;
+  createdAt: string;
+  startedAt: string | undefined;
+  finishedAt: string | undefined;
+  restartPolicy: string;
+  /** Engine network name → endpoint (aliases as the engine reports them). */
+  networks: Record<string, { networkId: string; aliases: string[]; ipAddress: string | undefined }>;
+  mounts: Array<{ type: string; name: string | undefined; source: string; destination: string }>;
+}
+
+export interface ImageInfo {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  labels: Record<string, string>;
+  createdAt: string;
+  size: number;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  internal: boolean;
+  enableIPv6: boolean;
+  configOnly: boolean;
+  options: Record<string, string>;
+  ipam: { driver: string; config: Array<{ subnet?: string; gateway?: string; ipRange?: string }> };
+  /** Container ids attached. */
+  containers: string[];
+}
+
+export interface VolumeInfo {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  mountpoint: string;
+  options: Record<string, string>;
+}
+
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
+/** Per-layer pull progress; `downloadedBytes/totalBytes` sum over layers the registry has sized. */
+export interface PullProgress {
+  image: string;
+  layers: Record<string, { status: string; current: number; total: number }>;
+  downloadedBytes: number;
+  totalBytes: number;
+  /** 0..100 over known layer sizes, undefined until the first size is known. */
+  percent: number | undefined;
+}
+
+export interface PullOptions {
+  auth?: RegistryAuth;
+  signal?: AbortSignal;
+  onProgress?: (progress: PullProgress) => void;
+}
+
+export type EngineEvent =
+  | {
+      type: 'container';
+      action: string; // create, start, die, destroy, health_status: healthy, rename, stop, kill, …
+      id: string;
+      name: string | undefined;
+      labels: Record<string, string>;
+      time: number;
+    }
+  | { type: 'image' | 'network' | 'volume'; action: string; id: string; time: number }
+  /** The event stream reconnected after losing the engine: consumers should re-observe. */
+  | { type: 'reconnected'; time: number }
+  | { type: 'disconnected'; time: number; reason: string };
+
+export interface EngineAdapter {
+  /** Resolves when the engine answers; throws ENGINE_UNREACHABLE otherwise. */
+  ping(): Promise<void>;
+  version(): Promise<{ version: string; apiVersion: string; arch: string; os: string }>;
+
+  listContainers(filter?: { labels?: string[] }): Promise<ContainerInfo[]>;
+  inspectContainer(idOrName: string): Promise<ContainerInfo>;
+  createContainer(spec: ContainerCreateSpec): Promise<{ id: string }>;
+  startContainer(id: string): Promise<void>;
+  /** Stops with SIGTERM, then SIGKILL after `timeoutSec`. Stopping a stopped container is not an error. */
+  stopContainer(id: string, options?: { timeoutSec?: number; signal?: AbortSignal }): Promise<void>;
+  killContainer(id: string, signal?: string): Promise<void>;
+  removeContainer(id: string, options?: { force?: boolean; removeVolumes?: boolean }): Promise<void>;
+  renameContainer(id: string, newName: string): Promise<void>;
+  updateRestartPolicy(id: string, policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'): Promise<void>;
+  connectNetwork(network: string, containerId: string, endpoint?: { aliases?: string[]; ipv4Address?: string; ipv6Address?: string }): Promise<void>;
+  disconnectNetwork(network: string, containerId: string, force?: boolean): Promise<void>;
+
+  pullImage(reference: string, options?: PullOptions): Promise<ImageInfo>;
+  listImages(): Promise<ImageInfo[]>;
+  inspectImage(reference: string): Promise<ImageInfo>;
+  tagImage(reference: string, repo: string, tag: string): Promise<void>;
+  removeImage(reference: string, options?: { force?: boolean }): Promise<void>;
+
+  listNetworks(filter?: { labels?: string[] }): Promise<NetworkInfo[]>;
+  inspectNetwork(idOrName: string): Promise<NetworkInfo>;
+  createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }>;
+  removeNetwork(idOrName: string): Promise<void>;
+
+  listVolumes(filter?: { labels?: string[] }): Promise<VolumeInfo[]>;
+  inspectVolume(name: string): Promise<VolumeInfo>;
+  createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo>;
+  removeVolume(name: string): Promise<void>;
+
+  /**
+   * Engine events, hot and shared. Survives engine restarts: on reconnect emits `reconnected` so
+   * consumers re-observe instead of trusting events they may have missed.
+   */
+  events(): Observable<EngineEvent>;
+  /** Ends the event stream and any open connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,58 @@
+/**
+ * Steps are data: the planner emits them, the executor runs them and decides nothing. Every step has a
+ * content-derived `id` (stable across runs for the same inputs), a human `reason`, and `dependsOn`
+ * (ids of steps in the same plan that must succeed first). Waiting is never a step: see Blocker.
+ * Every switch over Step.kind must end in an exhaustiveness check (`assertNever`).
+ */
+import type { NetworkTarget, ServiceTarget, VolumeTarget } from '../domain/model.js';
+
+interface StepBase {
+  id: string;
+  reason: string;
+  dependsOn: string[];
+  /** App the step belongs to (undefined for device-wide steps such as image clean-up). */
+  appUuid: string | undefined;
+}
+
+export type Step =
+  | (StepBase & { kind: 'pullImage'; image: string; serviceName: string })
+  | (StepBase & { kind: 'removeImage'; image: string; engineImageId: string })
+  | (StepBase & { kind: 'createNetwork'; network: NetworkTarget })
+  | (StepBase & { kind: 'removeNetwork'; engineName: string })
+  | (StepBase & { kind: 'createVolume'; volume: VolumeTarget })
+  | (StepBase & { kind: 'removeVolume'; engineName: string })
+  /** Take the app's update locks for these services (fails with UPDATES_LOCKED if a user holds one, unless force). */
+  | (StepBase & { kind: 'takeLock'; appId: number; services: string[]; force: boolean })
+  | (StepBase & { kind: 'releaseLock'; appId: number })
+  /** Create the container for a target service (not started). */
+  | (StepBase & { kind: 'createContainer'; service: ServiceTarget })
+  | (StepBase & { kind: 'startContainer'; containerId: string; serviceName: string })
+  | (StepBase & { kind: 'stopContainer'; containerId: string; serviceName: string; timeoutSec: number })
+  | (StepBase & { kind: 'removeContainer'; containerId: string; serviceName: string })
+  /** Commit-only change: rename to the new release's name instead of recreating. */
+  | (StepBase & { kind: 'renameContainer'; containerId: string; serviceName: string; newName: string })
+  /** Hand-over: mark the outgoing container (rename to old_…, restart policy `no`) before the new one starts. */
+  | (StepBase & { kind: 'retireContainer'; containerId: string; serviceName: string; newName: string })
+  /** Record that the app now fully runs this commit. */
+  | (StepBase & { kind: 'recordCommit'; commit: string });
+
+export type StepKind = Step['kind'];
+
+export type Blocker =
+  | { kind: 'imageDownloading'; appUuid: string; serviceName: string; image: string; progress: number | undefined }
+  | { kind: 'dependencyNotReady'; appUuid: string; serviceName: string; dependency: string; condition: string }
+  | { kind: 'locked'; appUuid: string; serviceName: string }
+  | { kind: 'backoff'; appUuid: string; serviceName: string | undefined; stepId: string; until: number; error: string }
+  | { kind: 'handoverPending'; appUuid: string; serviceName: string; until: number }
+  | { kind: 'waitingForAllImages'; appUuid: string; serviceName: string }
+  | { kind: 'containerStopping'; appUuid: string; serviceName: string }
+  | { kind: 'rebootRequired'; appUuid: string; serviceName: string };
+
+export interface Plan {
+  steps: Step[];
+  blockers: Blocker[];
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

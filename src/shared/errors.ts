@@ -1,0 +1,87 @@
+/**
+ * The one error registry. Every error bosun raises on purpose carries a stable `code` from this table,
+ * a `retryable` flag, and an optional `cause`. Adapters translate library errors into these at their
+ * boundary; the API maps codes to HTTP statuses through `httpStatus` here, in one place.
+ * test/unit/shared/errors.spec.ts checks that every code is documented in docs/errors.md.
+ */
+
+export interface ErrorDefinition {
+  /** HTTP status the local API answers with. */
+  readonly httpStatus: number;
+  /** Whether trying the same thing again later can succeed. */
+  readonly retryable: boolean;
+  /** One sentence a user can act on; shown in docs/errors.md. */
+  readonly description: string;
+}
+
+export const ERROR_REGISTRY = {
+  // Input
+  VALIDATION_FAILED: { httpStatus: 400, retryable: false, description: 'A request body, target state or file did not match its schema; the message gives the JSON path and reason.' },
+  CONFIG_INVALID: { httpStatus: 500, retryable: false, description: 'config.json is not JSON or has a field of the wrong type; the message names the file and field. The file is left untouched.' },
+  CONFIG_UNWRITABLE: { httpStatus: 500, retryable: true, description: 'config.json could not be written (read-only file system or permissions).' },
+  NOT_FOUND: { httpStatus: 404, retryable: false, description: 'The app, service, container, image, network or volume named does not exist.' },
+  CONFLICT: { httpStatus: 409, retryable: false, description: 'The engine refused because a resource with that name already exists or is in use.' },
+  UNAUTHORIZED: { httpStatus: 401, retryable: false, description: 'No API key, or an unknown one.' },
+  FORBIDDEN: { httpStatus: 403, retryable: false, description: 'The API key is valid but scoped to another app.' },
+  NOT_IN_LOCAL_MODE: { httpStatus: 400, retryable: false, description: 'The endpoint is only available while the device is in local mode.' },
+  PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, description: 'The request body is over the size limit.' },
+  ROUTE_NOT_FOUND: { httpStatus: 404, retryable: false, description: 'No such API route.' },
+  // Engine
+  ENGINE_UNREACHABLE: { httpStatus: 503, retryable: true, description: 'The container engine socket does not answer; bosun retries with backoff.' },
+  ENGINE_ERROR: { httpStatus: 503, retryable: true, description: 'The container engine answered with an error not covered by a more specific code.' },
+  REGISTRY_AUTH: { httpStatus: 503, retryable: true, description: 'The image registry refused the credentials bosun used for a pull.' },
+  IMAGE_PULL_FAILED: { httpStatus: 503, retryable: true, description: 'An image could not be downloaded; retried with backoff.' },
+  CANCELLED: { httpStatus: 503, retryable: true, description: 'The operation was cancelled, usually because a newer target arrived.' },
+  // Reconcile
+  UPDATES_LOCKED: { httpStatus: 423, retryable: true, description: 'A service holds an update lock; the action waits for it unless forced.' },
+  APPLY_FAILED: { httpStatus: 503, retryable: true, description: 'A step of the apply failed; the reconciler backs off and tries again.' },
+  NOT_READY: { httpStatus: 503, retryable: true, description: 'The agent is still starting (engine or store not ready yet).' },
+  // Store
+  STORE_ERROR: { httpStatus: 503, retryable: true, description: 'The SQLite store could not be read or written.' },
+  MIGRATION_FAILED: { httpStatus: 500, retryable: false, description: 'A database migration failed; the previous schema is kept.' },
+  // Catch-all
+  INTERNAL: { httpStatus: 500, retryable: false, description: 'A bug: an invariant bosun relies on did not hold.' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_REGISTRY;
+
+export interface BosunErrorOptions {
+  cause?: unknown;
+  /** Structured detail safe to log and to return to API clients (no secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class BosunError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: BosunErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BosunError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get retryable(): boolean {
+    return ERROR_REGISTRY[this.code].retryable;
+  }
+
+  get httpStatus(): number {
+    return ERROR_REGISTRY[this.code].httpStatus;
+  }
+}
+
+export function isBosunError(err: unknown, code?: ErrorCode): err is BosunError {
+  return err instanceof BosunError && (code === undefined || err.code === code);
+}
+
+/** Wraps anything thrown into a BosunError, keeping the original as `cause`. */
+export function toBosunError(err: unknown, fallback: ErrorCode = 'INTERNAL'): BosunError {
+  if (err instanceof BosunError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new BosunError(fallback, message, { cause: err });
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
