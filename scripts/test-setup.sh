@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Everything the test suite needs on a fresh machine, idempotent and quick when already done:
+# node modules, a running Docker engine, the local registries on 127.0.0.1, and the test images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+bash scripts/ensure-engine.sh
+bash scripts/ensure-registry.sh
+bash scripts/make-test-images.sh
