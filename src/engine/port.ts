@@ -84,6 +84,23 @@ export interface PullOptions {
   onProgress?: (progress: PullProgress) => void;
 }
 
+/** One line of a container's output, as the engine stored it. */
+export interface ContainerLogLine {
+  stream: 'stdout' | 'stderr';
+  /** Without the trailing newline. */
+  line: string;
+  /** The engine's RFC 3339 timestamp with nanoseconds, kept as text: ordering and resume need the nanoseconds. */
+  timestamp: string;
+}
+
+export interface ContainerLogsOptions {
+  /** Only lines at or after this engine timestamp (inclusive, as the engine does; callers de-duplicate). */
+  since?: string;
+  /** Keep the stream open for new lines until the container stops, the engine goes away or `signal` aborts. */
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
 export type EngineEvent =
   | {
       type: 'container';
@@ -131,6 +148,12 @@ export interface EngineAdapter {
   inspectVolume(name: string): Promise<VolumeInfo>;
   createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo>;
   removeVolume(name: string): Promise<void>;
+
+  /**
+   * A container's stored and (with `follow`) live output, demultiplexed when the container has no TTY.
+   * Ends when the container stops or the engine connection drops; aborting `signal` ends it quietly.
+   */
+  containerLogs(id: string, options?: ContainerLogsOptions): AsyncIterable<ContainerLogLine>;
 
   /**
    * Engine events, hot and shared. Survives engine restarts: on reconnect emits `reconnected` so
