@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers on /var/run/docker.sock. Idempotent and quick when it already does.
+# Works on a fresh Debian bookworm machine as root without systemd: installs docker.io when dockerd is
+# missing, starts dockerd detached in its own session (so it outlives whoever called us), and waits for it.
+#
+#   scripts/ensure-engine.sh            ensure it runs
+#   scripts/ensure-engine.sh --restart  stop the running dockerd, then start it again (used by the
+#                                       engine adapter's reconnect test; holds the restart lock)
+#
+# Env: BOSUN_ENGINE_WAIT_SEC (default 90), BOSUN_DOCKERD_LOG (default /var/log/bosun-dockerd.log).
+set -euo pipefail
+
+WAIT_SEC="${BOSUN_ENGINE_WAIT_SEC:-90}"
+LOG="${BOSUN_DOCKERD_LOG:-/var/log/bosun-dockerd.log}"
+PIDFILE=/var/run/docker.pid
+LOCK=/tmp/bosun-dockerd-restart.lock
+
+say() { echo "ensure-engine: $*" >&2; }
+
+engine_answers() { docker info >/dev/null 2>&1; }
+
+dockerd_pid() {
+  local pid
+  [ -f "$PIDFILE" ] || return 1
+  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+install_engine() {
+  command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && return 0
+  say "dockerd not found: installing Debian docker.io"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # Without systemd the package's postinst cannot start the service; that is fine, we start it below.
+  apt-get install -y -q docker.io
+}
+
+start_engine() {
+  if dockerd_pid >/dev/null; then
+    say "dockerd (pid $(dockerd_pid)) is running but not answering yet; waiting"
+    return 0
+  fi
+  say "starting dockerd (log: $LOG)"
+  # setsid: a new session, so a test runner's process-group kill does not take the engine with it.
+  # 9>&-: the engine must not inherit (and so hold forever) the restart lock.
+  setsid dockerd </dev/null >>"$LOG" 2>&1 9>&- &
+}
+
+wait_for_engine() {
+  local deadline=$((SECONDS + WAIT_SEC))
+  until engine_answers; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      say "ERROR: the Docker engine did not answer on /var/run/docker.sock within ${WAIT_SEC}s"
+      say "last lines of $LOG:"
+      tail -n 30 "$LOG" >&2 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.3
+  done
+}
+
+stop_engine() {
+  local pid deadline
+  pid="$(dockerd_pid)" || { say "no dockerd running"; return 0; }
+  say "stopping dockerd (pid $pid)"
+  kill -TERM "$pid"
+  deadline=$((SECONDS + WAIT_SEC))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      say "ERROR: dockerd (pid $pid) did not exit within ${WAIT_SEC}s of SIGTERM"
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+ensure() {
+  install_engine
+  engine_answers && return 0
+  start_engine
+  wait_for_engine
+  say "engine ready"
+}
+
+case "${1:-}" in
+  --restart)
+    # One restarter at a time across every test run on this machine.
+    exec 9>"$LOCK"
+    flock 9
+    stop_engine
+    ensure
+    ;;
+  "") ensure ;;
+  *)
+    say "usage: $0 [--restart]"
+    exit 2
+    ;;
+esac
