@@ -1,0 +1,101 @@
+/**
+ * createApi: the express 5 app for the local API, built from the route table with no global state.
+ * Per route: authenticate → parse the body (only after auth, so unauthenticated callers cannot make us
+ * parse 10 MB) → precondition → validate → handler. Errors of every kind end in one middleware that maps
+ * registry codes to HTTP (http-errors.ts). express 5 forwards rejected promises to it, so no request hangs.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../shared/logger.js';
+import type { AgentApi } from './agent-api.js';
+import { authenticate, scopeOf } from './auth.js';
+import { errorMiddleware, notFoundHandler, setErrorShape } from './http-errors.js';
+import { buildOpenApi } from './openapi.js';
+import { defineRoute, sendJson, type RouteDef } from './route.js';
+import { healthRoutes } from './routes/health.js';
+import { localRoutes } from './routes/local.js';
+import { v1Routes } from './routes/v1.js';
+import { v2Routes } from './routes/v2.js';
+import { validate } from './validate.js';
+
+export const BODY_LIMIT = '10mb';
+
+export interface ApiOptions {
+  logger: Logger;
+}
+
+function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
+  return defineRoute({
+    method: 'get',
+    path: '/v2/openapi.json',
+    tag: 'meta',
+    summary: 'This description (OpenAPI 3.1), generated from the schemas that validate requests.',
+    // Same policy as the routes balena-cli uses: open in local mode, else any valid key. It reveals no
+    // secrets, but it does reveal the agent version, which we do not hand to anonymous callers on a managed device.
+    auth: 'local-mode',
+    responses: { 200: { description: 'OpenAPI 3.1 document' } },
+    handler: ({ res, agent }) => sendJson(res, 200, buildOpenApi(routes(), agent.version())),
+  });
+}
+
+export function apiRoutes(): RouteDef[] {
+  const routes: RouteDef[] = [...healthRoutes, ...v1Routes, ...v2Routes, ...localRoutes];
+  routes.push(openApiRoute(() => routes));
+  return routes;
+}
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // req.path, never the URL: the query may carry ?apikey=.
+      logger.debug('api.request', {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(ms * 100) / 100,
+      });
+    });
+    next();
+  };
+}
+
+function mount(app: Express, agent: AgentApi, route: RouteDef): void {
+  const steps: RequestHandler[] = [];
+  if (route.errorShape !== undefined) {
+    const shape = route.errorShape;
+    steps.push((_req, res, next) => {
+      setErrorShape(res, shape);
+      next();
+    });
+  }
+  steps.push(authenticate(agent, route.auth));
+  if (route.body !== undefined) {
+    steps.push(
+      express.json({ limit: BODY_LIMIT }),
+      express.urlencoded({ extended: true, limit: BODY_LIMIT }),
+    );
+  }
+  steps.push(async (req, res) => {
+    route.precondition?.(agent);
+    const rawBody: unknown = req.body;
+    const body: unknown =
+      route.body === undefined ? undefined : validate(route.body, rawBody ?? {}, 'body');
+    const query: unknown =
+      route.query === undefined ? undefined : validate(route.query, req.query, 'query');
+    await route.handler({ req, res, agent, scope: scopeOf(res), body, query });
+  });
+  app[route.method](route.path, ...steps);
+}
+
+export function createApi(agent: AgentApi, options: ApiOptions): Express {
+  const logger = options.logger.child({ component: 'api' });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestLog(logger));
+  for (const route of apiRoutes()) mount(app, agent, route);
+  app.use(notFoundHandler());
+  app.use(errorMiddleware(logger));
+  return app;
+}

@@ -1,0 +1,278 @@
+/**
+ * zod 4 schemas for request bodies, queries and responses. They validate requests and generate the
+ * OpenAPI description (src/api/openapi.ts), so the docs cannot drift from what the API accepts.
+ * Field rules follow the reference (§3.5, §8.3); legacy clients send booleans and ids as strings
+ * (urlencoded forms), so those are accepted and coerced.
+ */
+import { z } from 'zod';
+
+/** balena's checkTruthy: booleans, 0/1 and their string forms. */
+export const Flag = z
+  .union([
+    z.boolean(),
+    z.literal(0),
+    z.literal(1),
+    z.enum(['true', 'false', '1', '0', 'on', 'off']),
+  ])
+  .transform((v) => v === true || v === 1 || v === 'true' || v === '1' || v === 'on');
+
+/** Non-negative integer given as a number or a numeric string (reference §3.5 NumericIdentifier). */
+export const NumericId = z
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^\d+$/, 'must be a non-negative integer'),
+  ])
+  .transform((v) => Number(v));
+
+export const ShortString = z.string().max(255);
+export const DockerName = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)');
+const EnvVarName = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be an environment variable name')
+  .max(255);
+const ConfigVarName = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_:]*$/, 'must be a config variable name')
+  .max(255);
+const LabelName = z
+  .string()
+  .regex(/^[!#-&(-_a-~]+$/, 'must be printable ASCII without spaces or quotes');
+
+// ───────────────────────────── requests ─────────────────────────────
+
+export const ForceBody = z.object({ force: Flag.optional() });
+
+export const UpdateBody = z.object({ force: Flag.optional(), cancel: Flag.optional() });
+
+export const AppIdBody = z.object({
+  appId: NumericId.optional(),
+  force: Flag.optional(),
+});
+
+export const ServiceActionBody = z.object({
+  serviceName: ShortString.optional(),
+  imageId: NumericId.optional(),
+  force: Flag.optional(),
+});
+
+export const TagsBody = z
+  .record(z.string(), z.string(), {
+    error: 'Invalid tags body, must be an object like `{[tagKey: string]: string}`',
+  })
+  .refine((tags) => Object.keys(tags).every((k) => !/\s/.test(k)), {
+    message: 'Tag keys cannot contain whitespace',
+  });
+
+export const ProxyPatch = z.object({
+  type: z.enum(['socks4', 'socks5', 'http-connect', 'http-relay']).optional(),
+  ip: ShortString.optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  login: ShortString.optional(),
+  password: ShortString.optional(),
+  noProxy: z.array(ShortString).optional(),
+  dns: z.union([z.string().regex(/^[^:]+:\d+$/, 'must be IP:PORT'), z.boolean()]).optional(),
+});
+
+export const HostConfigBody = z.object({
+  network: z
+    .object({
+      hostname: z
+        .string()
+        .regex(/^$|^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, 'must be a valid hostname label')
+        .optional(),
+      proxy: ProxyPatch.optional(),
+    })
+    .optional(),
+  force: Flag.optional(),
+});
+
+export const ContainerIdQuery = z.object({
+  serviceName: ShortString.optional(),
+  service: ShortString.optional(),
+});
+
+/** One service of a v2 local target: the fields below plus compose keys, passed through as the composition. */
+export const LocalService = z.looseObject({
+  serviceName: DockerName,
+  serviceId: NumericId,
+  imageId: NumericId,
+  image: ShortString.min(1),
+  running: z.boolean().default(true),
+  environment: z.record(EnvVarName, z.string()).default({}),
+  labels: z.record(LabelName, z.string()).default({}),
+  contract: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const LocalApp = z.object({
+  name: ShortString,
+  /** Apps without a commit get no release (their services are removed). */
+  commit: ShortString.optional(),
+  /** balena-cli sends "1" (a string). */
+  releaseId: NumericId.optional(),
+  services: z
+    .record(z.string().regex(/^\d+$/, 'service keys must be numeric ids'), LocalService)
+    .default({}),
+  volumes: z.record(DockerName, z.record(z.string(), z.unknown())).default({}),
+  networks: z.record(DockerName, z.record(z.string(), z.unknown())).default({}),
+});
+
+export const LocalTargetBody = z.object({
+  local: z.looseObject({
+    name: ShortString.regex(/^[^\n]*$/, 'must be one line'),
+    config: z.record(ConfigVarName, z.string()).default({}),
+    apps: z
+      .record(z.string().regex(/^\d+$/, 'app keys must be numeric app ids'), LocalApp)
+      .default({}),
+  }),
+  force: Flag.optional(),
+});
+export type LocalTargetBody = z.output<typeof LocalTargetBody>;
+
+// ───────────────────────────── responses ─────────────────────────────
+
+const Failed = z.object({ status: z.literal('failed'), message: z.string() });
+export const FailedResponse = Failed;
+
+export const SuccessResponse = z.object({ status: z.literal('success') });
+export const SuccessMessageResponse = z.object({
+  status: z.literal('success'),
+  message: z.literal('OK'),
+});
+export const DataErrorResponse = z.object({ Data: z.string(), Error: z.string().nullable() });
+export const ContainerIdResponse = z.object({ containerId: z.string().nullable() });
+
+export const VersionResponse = z.object({ status: z.literal('success'), version: z.string() });
+
+export const StateStatusResponse = z.object({
+  status: z.literal('success'),
+  appState: z.enum(['applied', 'applying']),
+  overallDownloadProgress: z.number().nullable(),
+  containers: z.array(
+    z.object({
+      status: z.string(),
+      serviceName: z.string(),
+      appId: z.number(),
+      imageId: z.number(),
+      serviceId: z.number(),
+      containerId: z.string(),
+      createdAt: z.string().nullable(),
+    }),
+  ),
+  images: z.array(
+    z.object({
+      name: z.string(),
+      appId: z.number(),
+      serviceName: z.string(),
+      imageId: z.number(),
+      dockerImageId: z.string().nullable(),
+      status: z.string(),
+      downloadProgress: z.number().nullable(),
+    }),
+  ),
+  release: z.string().nullable(),
+});
+
+export const ApplicationsStateResponse = z.record(
+  z.string(),
+  z.object({
+    appId: z.number(),
+    appUuid: z.string(),
+    commit: z.string().nullable(),
+    updateStatus: z.string(),
+    services: z.record(
+      z.string(),
+      z.object({
+        status: z.string(),
+        image: z.string(),
+        releaseId: z.number(),
+        downloadProgress: z.number().nullable(),
+      }),
+    ),
+  }),
+);
+
+export const LegacyAppStateResponse = z.object({
+  commit: z.string().nullable(),
+  local: z.record(
+    z.string(),
+    z.object({
+      services: z.record(
+        z.string(),
+        z.object({
+          status: z.string(),
+          releaseId: z.number(),
+          download_progress: z.number().nullable(),
+        }),
+      ),
+    }),
+  ),
+});
+
+export const V1AppResponse = z.object({
+  appId: z.number(),
+  commit: z.string().nullable(),
+  containerId: z.string(),
+  env: z.record(z.string(), z.string()),
+  imageId: z.string(),
+  releaseId: z.number(),
+});
+
+export const V1DeviceResponse = z.object({
+  api_port: z.number(),
+  ip_address: z.string(),
+  os_version: z.string().nullable(),
+  mac_address: z.string(),
+  supervisor_version: z.string(),
+  update_pending: z.boolean(),
+  update_failed: z.boolean(),
+  update_downloaded: z.boolean(),
+  commit: z.string().optional(),
+  status: z.string(),
+  download_progress: z.number().nullable(),
+});
+
+export const HostConfigResponse = z.object({
+  network: z.object({ hostname: z.string(), proxy: ProxyPatch.optional() }),
+});
+
+export const ContainerIdLookupResponse = z.union([
+  z.object({ status: z.literal('success'), containerId: z.string() }),
+  z.object({ status: z.literal('success'), services: z.record(z.string(), z.string()) }),
+]);
+
+export const DeviceNameResponse = z.object({
+  status: z.literal('success'),
+  deviceName: z.string(),
+});
+export const TagsResponse = z.object({
+  status: z.literal('success'),
+  tags: z.array(z.object({ id: z.number().optional(), name: z.string(), value: z.string() })),
+});
+export const VpnResponse = z.object({
+  status: z.literal('success'),
+  vpn: z.object({ enabled: z.boolean(), connected: z.boolean() }),
+});
+export const DeviceInfoResponse = z.object({
+  status: z.literal('success'),
+  info: z.object({ arch: z.string(), deviceType: z.string() }),
+});
+export const LocalTargetResponse = z.object({
+  status: z.literal('success'),
+  state: z.object({
+    local: z.object({
+      name: z.string(),
+      config: z.record(z.string(), z.string()),
+      apps: z.record(z.string(), z.unknown()),
+    }),
+  }),
+});
+export const LogLineSchema = z.object({
+  message: z.string(),
+  timestamp: z.number(),
+  isSystem: z.boolean().optional(),
+  isStdErr: z.boolean().optional(),
+  serviceId: z.number().optional(),
+  serviceName: z.string().optional(),
+});
