@@ -32,25 +32,26 @@ export class SqliteTargetStateRepository implements TargetStateRepository {
 
   save(origin: TargetOrigin, target: StoredTarget): Promise<void> {
     const key = originKey(origin);
-    const device: DeviceRow = {
-      origin: key,
-      name: target.name,
-      config: JSON.stringify(target.config),
-      saved_at: new Date(this.clock.now()).toISOString(),
-    };
-    const apps: AppRow[] = Object.entries(target.apps).map(([uuid, document]) => ({
-      origin: key,
-      uuid,
-      document: JSON.stringify(document),
-    }));
-    return storeOperation(`saving the ${key} target`, () =>
-      this.knex.transaction(async (trx) => {
+    return storeOperation(`saving the ${key} target`, () => {
+      // Serialised before the transaction: a value JSON cannot hold fails before anything is written.
+      const device: DeviceRow = {
+        origin: key,
+        name: target.name,
+        config: JSON.stringify(target.config),
+        saved_at: new Date(this.clock.now()).toISOString(),
+      };
+      const apps: AppRow[] = Object.entries(target.apps).map(([uuid, document]) => ({
+        origin: key,
+        uuid,
+        document: JSON.stringify(document),
+      }));
+      return this.knex.transaction(async (trx) => {
         await trx<DeviceRow>('target_device').insert(device).onConflict('origin').merge();
         await trx<AppRow>('target_app').where({ origin: key }).delete();
         // Batched so a target with many apps stays under SQLite's bound-parameter limit.
         if (apps.length > 0) await trx.batchInsert('target_app', apps, 100);
-      }),
-    );
+      });
+    });
   }
 
   load(origin: TargetOrigin): Promise<StoredTarget | undefined> {
