@@ -26,27 +26,68 @@ export type Step =
   | (StepBase & { kind: 'releaseLock'; appId: number })
   /** Create the container for a target service (not started). */
   | (StepBase & { kind: 'createContainer'; service: ServiceTarget })
+  /**
+   * `containerId` is the engine id, or the container's name when it is created or renamed earlier in
+   * the same plan (the engine accepts either; the id is not known when planning).
+   */
   | (StepBase & { kind: 'startContainer'; containerId: string; serviceName: string })
-  | (StepBase & { kind: 'stopContainer'; containerId: string; serviceName: string; timeoutSec: number })
+  | (StepBase & {
+      kind: 'stopContainer';
+      containerId: string;
+      serviceName: string;
+      timeoutSec: number;
+    })
   | (StepBase & { kind: 'removeContainer'; containerId: string; serviceName: string })
   /** Commit-only change: rename to the new release's name instead of recreating. */
-  | (StepBase & { kind: 'renameContainer'; containerId: string; serviceName: string; newName: string })
+  | (StepBase & {
+      kind: 'renameContainer';
+      containerId: string;
+      serviceName: string;
+      newName: string;
+    })
   /** Hand-over: mark the outgoing container (rename to old_…, restart policy `no`) before the new one starts. */
-  | (StepBase & { kind: 'retireContainer'; containerId: string; serviceName: string; newName: string })
+  | (StepBase & {
+      kind: 'retireContainer';
+      containerId: string;
+      serviceName: string;
+      newName: string;
+    })
   /** Record that the app now fully runs this commit. */
   | (StepBase & { kind: 'recordCommit'; commit: string });
 
 export type StepKind = Step['kind'];
 
 export type Blocker =
-  | { kind: 'imageDownloading'; appUuid: string; serviceName: string; image: string; progress: number | undefined }
-  | { kind: 'dependencyNotReady'; appUuid: string; serviceName: string; dependency: string; condition: string }
+  | {
+      kind: 'imageDownloading';
+      appUuid: string;
+      serviceName: string;
+      image: string;
+      progress: number | undefined;
+    }
+  | {
+      kind: 'dependencyNotReady';
+      appUuid: string;
+      serviceName: string;
+      dependency: string;
+      condition: string;
+    }
   | { kind: 'locked'; appUuid: string; serviceName: string }
-  | { kind: 'backoff'; appUuid: string; serviceName: string | undefined; stepId: string; until: number; error: string }
+  /** `appUuid` is undefined for device-wide steps (image clean-up). */
+  | {
+      kind: 'backoff';
+      appUuid: string | undefined;
+      serviceName: string | undefined;
+      stepId: string;
+      until: number;
+      error: string;
+    }
   | { kind: 'handoverPending'; appUuid: string; serviceName: string; until: number }
   | { kind: 'waitingForAllImages'; appUuid: string; serviceName: string }
   | { kind: 'containerStopping'; appUuid: string; serviceName: string }
-  | { kind: 'rebootRequired'; appUuid: string; serviceName: string };
+  | { kind: 'rebootRequired'; appUuid: string; serviceName: string }
+  /** A network or volume must go, but containers the plan cannot remove this round still use it. */
+  | { kind: 'resourceInUse'; appUuid: string; resource: string; usedBy: string[] };
 
 export interface Plan {
   steps: Step[];

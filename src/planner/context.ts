@@ -1,0 +1,68 @@
+/**
+ * Everything plan() needs besides the target and the observed state. The reconciler fills it each
+ * round; the planner never reads a clock or a store itself, so the same inputs always give the same plan.
+ */
+
+/** Work the reconciler backs off from after failures; the planner turns it into a `backoff` blocker. */
+export interface BackoffEntry {
+  /**
+   * What is backed off: a step id (e.g. `startContainer:<appUuid>:<service>:<name>`), a service
+   * (`<appUuid>/<serviceName>`), or a whole app (`<appUuid>`). Only matching work waits.
+   */
+  key: string;
+  /** Epoch ms until which the work waits. */
+  until: number;
+  /** The last error, for the blocker and the status report. */
+  error: string;
+}
+
+/** An image whose download failed recently: its pull waits until `until`. */
+export interface FailedPull {
+  image: string;
+  until: number;
+  error: string;
+}
+
+export interface PlanContext {
+  /** Epoch ms of this round (never Date.now() inside the planner). */
+  now: number;
+  /** The request asked to override update locks (e.g. `POST /v1/update {force: true}`). */
+  force: boolean;
+  /** Config var SUPERVISOR_OVERRIDE_LOCK: always override update locks. */
+  lockOverride: boolean;
+  /** Never remove images (local mode, intermediate targets). */
+  keepImages: boolean;
+  /** Never remove volumes, even of removed apps (local mode). */
+  keepVolumes: boolean;
+  backoffs: readonly BackoffEntry[];
+  failedPulls: readonly FailedPull[];
+  /**
+   * Images the agent itself pulled (engine ids or references). Only these are clean-up candidates:
+   * images someone else put on the engine are never removed.
+   */
+  pulledImages: readonly string[];
+  /** Engine image id of target image references, when the store knows it (else derived from tags/digests). */
+  targetImageIds: Readonly<Record<string, string>>;
+  /**
+   * Epoch ms of the last boot, to honour `requiresReboot`: such a service's container created after this
+   * boot is not started (a `rebootRequired` blocker asks the reconciler to reboot). Undefined disables it.
+   */
+  bootTime: number | undefined;
+}
+
+/** A context with safe defaults (nothing forced, nothing kept, nothing backed off) for `now`. */
+export function planContext(now: number, overrides: Partial<PlanContext> = {}): PlanContext {
+  return {
+    now,
+    force: false,
+    lockOverride: false,
+    keepImages: false,
+    keepVolumes: false,
+    backoffs: [],
+    failedPulls: [],
+    pulledImages: [],
+    targetImageIds: {},
+    bootTime: undefined,
+    ...overrides,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Update locks. Steps that stop, remove, rename or retire a running (or user-locked) service's
+ * container need that service's lock: without force, work on a service a user has locked is withheld
+ * (a `locked` blocker, and everything that depends on it waits too); otherwise one `takeLock` per app
+ * takes the locks we do not hold yet, before any of those steps. Locks are per service: a user lock on
+ * one service does not hold back work on the app's other services.
+ */
+import { stepIds } from './ids.js';
+import { withhold } from './prune.js';
+import type { AppScope } from './scope.js';
+
+export function applyLocks(scope: AppScope): void {
+  const { drafts } = scope.out;
+  const force = scope.ctx.force || scope.ctx.lockOverride;
+  if (!force) {
+    const locked = new Set<string>();
+    const victims: string[] = [];
+    for (const draft of drafts.values()) {
+      if (draft.lockService !== undefined && scope.isUserLocked(draft.lockService)) {
+        victims.push(draft.step.id);
+        locked.add(draft.lockService);
+      }
+    }
+    withhold(drafts, victims);
+    for (const serviceName of [...locked].sort())
+      scope.out.block({ kind: 'locked', appUuid: scope.uuid, serviceName });
+  }
+  const needing = [...drafts.values()].filter((d) => d.lockService !== undefined);
+  const toTake = [...new Set(needing.map((d) => d.lockService as string))]
+    .filter((s) => !scope.isAgentLocked(s))
+    .sort();
+  if (toTake.length === 0 || scope.appId === undefined) return;
+  const takeId = scope.out.add({
+    kind: 'takeLock',
+    id: stepIds.takeLock(scope.appId),
+    reason: `Take the update locks of ${toTake.join(', ')} before touching their containers.`,
+    dependsOn: [],
+    appUuid: scope.uuid,
+    appId: scope.appId,
+    services: toTake,
+    force,
+  });
+  for (const draft of needing) draft.step.dependsOn.push(takeId);
+}
