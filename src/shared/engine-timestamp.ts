@@ -29,3 +29,13 @@ export function toEngineSince(nanos: bigint): string {
 export function nanosToMillis(nanos: bigint): number {
   return Number(nanos / 1_000_000n);
 }
+
+/** The RFC 3339 form with all nine fraction digits, as the engine writes it. */
+export function formatEngineTimestamp(nanos: bigint): string {
+  const millis = nanos / 1_000_000n;
+  const iso = new Date(Number(millis)).toISOString(); // …T10:00:00.123Z
+  const fraction = (((nanos % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n)
+    .toString()
+    .padStart(9, '0');
+  return `${iso.slice(0, 19)}.${fraction}Z`;
+}

@@ -1,0 +1,250 @@
+/**
+ * Captures the output of supervised containers into the LogSink. A container is attached when it starts
+ * (engine event), when bosun finds it running at start-up, and whenever the engine event stream
+ * reconnects (events may have been missed); it is detached when destroyed. Each attachment resumes from
+ * the container's LogCursor, so container restarts, engine restarts and bosun restarts neither repeat
+ * nor drop lines (see log-cursor.ts). When a stream ends while the container still runs (the engine
+ * went away, or a restart raced the end of the old stream), capture re-attaches with capped backoff.
+ */
+import type { Subscription } from 'rxjs';
+import type { Clock } from '../shared/clock.js';
+import { nanosToMillis, parseEngineTimestamp } from '../shared/engine-timestamp.js';
+import { isBosunError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { LogCursor, type LogCursorLimits } from './log-cursor.js';
+import type { LogCursorStore } from './log-cursor-store.js';
+import { serviceLogLevel, type ServiceLogLevel } from './log-level.js';
+import type { LogSink } from './log-sink.js';
+import type { LogSource, LogSourceContainer, LogSourceEvent } from './log-source.js';
+import type { SystemLogger } from './system-logger.js';
+
+export const SUPERVISED_LABEL = 'io.balena.supervised';
+
+export interface ContainerLogCaptureOptions {
+  source: LogSource;
+  sink: LogSink;
+  cursors: LogCursorStore;
+  clock: Clock;
+  logger: Logger;
+  /** Receives `Service exited` / `Restarting service` lines; optional so tests can leave it out. */
+  systemLogger?: SystemLogger;
+  /** First delay before re-attaching a stream that ended while its container runs; doubles to `maxRetryDelayMs`. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  cursorLimits?: LogCursorLimits;
+}
+
+interface Attachment {
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class ContainerLogCapture {
+  private readonly attached = new Map<string, Attachment>();
+  /** Containers that died while we watched: their next start is a restart. */
+  private readonly exited = new Set<string>();
+  private readonly stopping = new AbortController();
+  private events: Subscription | undefined;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ContainerLogCaptureOptions) {
+    this.logger = options.logger.child({ component: 'log-capture' });
+  }
+
+  /** Subscribes to engine events and attaches to every running supervised container. */
+  async start(): Promise<void> {
+    this.events = this.options.source.events().subscribe({
+      next: (event) => this.onEvent(event),
+      error: (err: unknown) => this.logger.error('engine_events_failed', { err }),
+    });
+    await this.attachRunning(true);
+  }
+
+  /** Detaches everything and makes the cursors durable. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.events?.unsubscribe();
+    for (const a of this.attached.values()) a.abort.abort();
+    await Promise.allSettled([...this.attached.values()].map((a) => a.done));
+    await this.options.cursors.flush();
+  }
+
+  /** Ids of containers whose output is being read now (for tests and status). */
+  attachedIds(): string[] {
+    return [...this.attached.keys()];
+  }
+
+  private onEvent(event: LogSourceEvent): void {
+    if (event.type === 'reconnected') {
+      void this.attachRunning(false);
+      return;
+    }
+    if (event.type !== 'container' || event.labels[SUPERVISED_LABEL] === undefined) return;
+    switch (event.action) {
+      case 'start':
+        void this.attach(event.id, this.exited.delete(event.id) ? 'serviceRestart' : undefined);
+        return;
+      case 'die':
+        this.exited.add(event.id);
+        void this.announce(event.id, 'serviceExit');
+        return;
+      case 'destroy':
+        this.detach(event.id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async attachRunning(pruneCursors: boolean): Promise<void> {
+    let containers: LogSourceContainer[];
+    try {
+      containers = await this.options.source.listContainers({ labels: [SUPERVISED_LABEL] });
+    } catch (err) {
+      this.logger.warn('log_capture_list_failed', { err });
+      return;
+    }
+    if (pruneCursors) {
+      const existing = new Set(containers.map((c) => c.id));
+      for (const id of this.options.cursors.containerIds())
+        if (!existing.has(id)) this.options.cursors.delete(id);
+    }
+    await Promise.all(
+      containers.filter((c) => c.state === 'running').map((c) => this.attach(c.id)),
+    );
+  }
+
+  private async attach(id: string, announce?: 'serviceRestart'): Promise<void> {
+    if (this.stopping.signal.aborted || this.attached.has(id)) return;
+    // Claim the slot before awaiting so a concurrent start event cannot attach twice.
+    const abort = new AbortController();
+    let release!: () => void;
+    const attachment: Attachment = { abort, done: new Promise<void>((r) => (release = r)) };
+    this.attached.set(id, attachment);
+    let reattach = false;
+    try {
+      const info = await this.options.source.inspectContainer(id);
+      if (announce) this.systemEvent(announce, info);
+      const level = serviceLogLevel(info.env);
+      if (
+        info.labels[SUPERVISED_LABEL] === undefined ||
+        info.state !== 'running' ||
+        level === 'none'
+      )
+        return;
+      await this.read(info, level, abort.signal);
+      reattach = !abort.signal.aborted;
+    } catch (err) {
+      if (isBosunError(err, 'NOT_FOUND')) return;
+      this.logger.warn('log_stream_failed', { containerId: id, err });
+      reattach = !abort.signal.aborted;
+    } finally {
+      this.attached.delete(id);
+      release();
+    }
+    if (reattach) await this.reattachWhileRunning(id);
+  }
+
+  /**
+   * The stream ended while we still wanted it. If the container runs (a restart raced the end of the old
+   * stream) or the engine does not answer (it may be restarting), try again with backoff; a stopped
+   * container is picked up by its next `start` event instead.
+   */
+  private async reattachWhileRunning(id: string): Promise<void> {
+    let delay = this.options.retryDelayMs ?? 1000;
+    const maxDelay = this.options.maxRetryDelayMs ?? 30_000;
+    for (;;) {
+      if (this.stopping.signal.aborted || this.attached.has(id)) return;
+      let running: boolean;
+      try {
+        running = (await this.options.source.inspectContainer(id)).state === 'running';
+      } catch (err) {
+        if (isBosunError(err, 'NOT_FOUND')) {
+          this.options.cursors.delete(id);
+          return;
+        }
+        try {
+          await this.options.clock.sleep(delay, this.stopping.signal);
+        } catch {
+          return;
+        }
+        delay = Math.min(delay * 2, maxDelay);
+        continue;
+      }
+      if (!running) return;
+      try {
+        await this.options.clock.sleep(delay, this.stopping.signal);
+      } catch {
+        return;
+      }
+      return this.attach(id);
+    }
+  }
+
+  private async read(
+    info: LogSourceContainer,
+    level: ServiceLogLevel,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const cursors = this.options.cursors;
+    const cursor = new LogCursor(cursors.get(info.id), this.options.cursorLimits);
+    const context = messageContext(info);
+    this.logger.debug('log_stream_attached', { containerId: info.id, since: cursor.since });
+    for await (const line of this.options.source.containerLogs(info.id, {
+      since: cursor.since,
+      follow: true,
+      signal,
+    })) {
+      // Detached (destroyed or stopping): its cursor is gone or final, so do not write it back.
+      if (signal.aborted) return;
+      if (!cursor.admit(line.timestamp, line.stream)) continue;
+      const isStdErr = line.stream === 'stderr';
+      if (level === 'all' || isStdErr) {
+        this.options.sink.publish({
+          message: line.line,
+          timestamp: nanosToMillis(parseEngineTimestamp(line.timestamp)),
+          isStdErr,
+          ...context,
+        });
+      }
+      const state = cursor.toState();
+      if (state) cursors.set(info.id, state);
+    }
+  }
+
+  private detach(id: string): void {
+    this.attached.get(id)?.abort.abort();
+    this.exited.delete(id);
+    this.options.cursors.delete(id);
+  }
+
+  private async announce(id: string, event: 'serviceExit'): Promise<void> {
+    if (this.options.systemLogger === undefined) return;
+    try {
+      this.systemEvent(event, await this.options.source.inspectContainer(id));
+    } catch (err) {
+      this.logger.debug('log_capture_inspect_failed', { containerId: id, err });
+    }
+  }
+
+  private systemEvent(event: 'serviceExit' | 'serviceRestart', info: LogSourceContainer): void {
+    const serviceName = info.labels['io.balena.service-name'];
+    if (serviceName === undefined) return;
+    this.options.systemLogger?.event(event, { serviceName, image: info.image });
+  }
+}
+
+function messageContext(info: LogSourceContainer): {
+  serviceId?: number;
+  serviceName?: string;
+  appUuid?: string;
+} {
+  const serviceId = Number(info.labels['io.balena.service-id']);
+  const serviceName = info.labels['io.balena.service-name'];
+  const appUuid = info.labels['io.balena.app-uuid'];
+  return {
+    ...(Number.isInteger(serviceId) && serviceId > 0 ? { serviceId } : {}),
+    ...(serviceName === undefined ? {} : { serviceName }),
+    ...(appUuid === undefined ? {} : { appUuid }),
+  };
+}
