@@ -1,0 +1,257 @@
+/**
+ * Update locks on the host, compatible with balena-supervisor (reference §6.10).
+ *
+ * Layout: `<root>/services/<appId>/<service>/` is bind-mounted into the service's containers at both
+ * `/tmp/balena` and `/tmp/resin`; an app holds off updates by creating `updates.lock` (or the legacy
+ * `resin-updates.lock`) there. The agent takes a lock by creating both files exclusively (O_EXCL).
+ *
+ * Root: default `/tmp/balena-supervisor` (env `BOSUN_LOCK_DIR` through config), the path
+ * balena-supervisor's containers already bind, so adopted containers keep working; being under /tmp it is
+ * cleared by a reboot, so a lock left by a process that died with the device never outlives the boot.
+ *
+ * Telling the agent's locks from the app's: like balena (which takes locks as uid 65534) the agent's
+ * files are owned by uid 65534 when we run as root, and in every case start with AGENT_MARKER. A file
+ * with either property is the agent's; anything else belongs to the app.
+ *
+ * Stale user locks: the caller (the reconciler, which sees the containers) decides which services'
+ * user locks are stale and passes them in `overrideServices`; this module only does the file work.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { chmod, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LockHolder, LockState } from '../domain/model.js';
+import { BosunError, errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+
+export const LOCK_FILES = ['updates.lock', 'resin-updates.lock'] as const;
+export const HANDOVER_FILES = ['handover-complete', 'resin-kill-me'] as const;
+export const AGENT_MARKER = 'bosun-agent';
+/** balena-supervisor's lock owner; keeps leftover locks of an upgraded device recognisable. */
+export const AGENT_LOCK_UID = 65534;
+export const DEFAULT_LOCK_ROOT = '/tmp/balena-supervisor';
+
+export interface TakeLockOptions {
+  /** Remove user locks first (request flag or SUPERVISOR_OVERRIDE_LOCK). */
+  force: boolean;
+  /** Services whose user locks the caller judged stale: removed like forced ones. */
+  overrideServices?: readonly string[];
+}
+
+export interface UpdateLocksOptions {
+  root: string;
+  logger: Logger;
+  /** Whether to chown the agent's lock files to AGENT_LOCK_UID (only possible as root). */
+  chownAgentLocks?: boolean;
+}
+
+export class HostUpdateLocks {
+  private readonly root: string;
+  private readonly logger: Logger;
+  private readonly chownAgentLocks: boolean;
+  /** One locking operation per app at a time inside this process (take and release interleave badly). */
+  private readonly perApp = new Map<number, Promise<unknown>>();
+
+  constructor(options: UpdateLocksOptions) {
+    this.root = options.root;
+    this.logger = options.logger.child({ component: 'locks' });
+    this.chownAgentLocks = options.chownAgentLocks ?? process.getuid?.() === 0;
+  }
+
+  /** Host directory bound into the service's containers at /tmp/balena and /tmp/resin. */
+  serviceDir(appId: number, serviceName: string): string {
+    return join(this.root, 'services', String(appId), serviceName);
+  }
+
+  /** Creates the service's lock directory, writable by any container user (1777 like balena). */
+  async prepare(appId: number, serviceName: string): Promise<string> {
+    const dir = this.serviceDir(appId, serviceName);
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o1777);
+    return dir;
+  }
+
+  async take(appId: number, services: readonly string[], options: TakeLockOptions): Promise<void> {
+    await this.serialised(appId, async () => {
+      const created: string[] = [];
+      try {
+        for (const service of services) {
+          const overridden =
+            options.force || (options.overrideServices?.includes(service) ?? false);
+          await this.prepare(appId, service);
+          for (const file of LOCK_FILES) {
+            const path = join(this.serviceDir(appId, service), file);
+            if (await this.createExclusive(path)) {
+              created.push(path);
+              continue;
+            }
+            if ((await this.holderOf(path)) === 'agent') continue; // already ours (e.g. left from before a restart)
+            if (!overridden) {
+              throw new BosunError(
+                'UPDATES_LOCKED',
+                `Lockfile exists for { appId: ${appId}, service: ${service} }`,
+                {
+                  details: { appId, service, file },
+                },
+              );
+            }
+            this.logger.warn('lock.user-lock-overridden', {
+              appId,
+              service,
+              file,
+              force: options.force,
+            });
+            await rm(path, { force: true });
+            if (!(await this.createExclusive(path))) {
+              throw new BosunError(
+                'UPDATES_LOCKED',
+                `Lockfile re-created while overriding it for { appId: ${appId}, service: ${service} }`,
+                {
+                  details: { appId, service, file },
+                },
+              );
+            }
+            created.push(path);
+          }
+        }
+      } catch (err) {
+        // All or nothing: give back what this call took so a failed take leaves no agent locks behind.
+        await Promise.all(created.map((path) => rm(path, { force: true })));
+        if (err instanceof BosunError) throw err;
+        throw new BosunError(
+          'UPDATES_LOCKED',
+          `Could not take update locks for app ${appId}: ${errorMessage(err)}`,
+          { cause: err, details: { appId } },
+        );
+      }
+    });
+  }
+
+  /** Removes the agent's own lock files of every service of the app; user locks are left alone. */
+  async release(appId: number): Promise<void> {
+    await this.serialised(appId, async () => {
+      const appDir = join(this.root, 'services', String(appId));
+      for (const service of await listDirs(appDir)) {
+        for (const file of LOCK_FILES) {
+          const path = join(appDir, service, file);
+          if ((await this.holderOf(path)) === 'agent') await rm(path, { force: true });
+        }
+      }
+    });
+  }
+
+  /** Every service that has a lock file, and who holds it (a user lock wins over the agent's twin). */
+  async list(): Promise<LockState[]> {
+    const locks: LockState[] = [];
+    for (const { appId, serviceName, dir } of await this.serviceDirs()) {
+      const holders: LockHolder[] = [];
+      for (const file of LOCK_FILES) {
+        const holder = await this.holderOf(join(dir, file));
+        if (holder !== undefined) holders.push(holder);
+      }
+      if (holders.length > 0)
+        locks.push({ appId, serviceName, heldBy: holders.includes('user') ? 'user' : 'agent' });
+    }
+    return locks;
+  }
+
+  /** `<appId>/<service>` of services that signalled hand-over complete. */
+  async handoverComplete(): Promise<string[]> {
+    const done: string[] = [];
+    for (const { appId, serviceName, dir } of await this.serviceDirs()) {
+      for (const file of HANDOVER_FILES) {
+        if (await exists(join(dir, file))) {
+          done.push(`${appId}/${serviceName}`);
+          break;
+        }
+      }
+    }
+    return done;
+  }
+
+  /** Deletes hand-over flags once the outgoing container is gone, so the next hand-over waits again. */
+  async clearHandover(appId: number, serviceName: string): Promise<void> {
+    const dir = this.serviceDir(appId, serviceName);
+    await Promise.all(HANDOVER_FILES.map((file) => rm(join(dir, file), { force: true })));
+  }
+
+  private async serviceDirs(): Promise<Array<{ appId: number; serviceName: string; dir: string }>> {
+    const servicesRoot = join(this.root, 'services');
+    const out: Array<{ appId: number; serviceName: string; dir: string }> = [];
+    for (const app of await listDirs(servicesRoot)) {
+      const appId = Number(app);
+      if (!Number.isInteger(appId)) continue;
+      for (const serviceName of await listDirs(join(servicesRoot, app)))
+        out.push({ appId, serviceName, dir: join(servicesRoot, app, serviceName) });
+    }
+    return out;
+  }
+
+  /** true if we created it; false if it already existed. */
+  private async createExclusive(path: string): Promise<boolean> {
+    let handle;
+    try {
+      handle = await open(
+        path,
+        fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY,
+        0o644,
+      );
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return false;
+      throw err;
+    }
+    try {
+      await handle.writeFile(`${AGENT_MARKER} pid=${process.pid}\n`);
+      if (this.chownAgentLocks) await handle.chown(AGENT_LOCK_UID, AGENT_LOCK_UID);
+    } finally {
+      await handle.close();
+    }
+    return true;
+  }
+
+  private async holderOf(path: string): Promise<LockHolder | undefined> {
+    try {
+      const info = await stat(path);
+      if (info.uid === AGENT_LOCK_UID) return 'agent'; // ours, or balena-supervisor's leftover
+      const head = (await readFile(path, 'utf8')).slice(0, AGENT_MARKER.length);
+      return head === AGENT_MARKER ? 'agent' : 'user';
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  private async serialised<T>(appId: number, fn: () => Promise<T>): Promise<T> {
+    const previous = this.perApp.get(appId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.perApp.set(appId, settled);
+    try {
+      return await next;
+    } finally {
+      if (this.perApp.get(appId) === settled) this.perApp.delete(appId);
+    }
+  }
+}
+
+async function listDirs(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw err;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === code;
+}

@@ -1,0 +1,191 @@
+/**
+ * Observe: one immutable CurrentState snapshot. Four engine list calls per observation (containers,
+ * images, networks, volumes: the list answers carry everything the planner compares, so no per-object
+ * inspects), plus cheap file reads for locks and hand-over flags, the in-memory downloads, and the
+ * store's commits. No decisions here: parsing only.
+ */
+import type {
+  ContainerState,
+  CurrentState,
+  DownloadState,
+  ImageState,
+  LockState,
+  NetworkState,
+  VolumeState,
+} from '../domain/model.js';
+import type {
+  ContainerInfo,
+  EngineAdapter,
+  ImageInfo,
+  NetworkInfo,
+  VolumeInfo,
+} from '../engine/port.js';
+import type { Logger } from '../shared/logger.js';
+import { CONFIG_HASH_LABEL } from '../executor/step-runner.js';
+
+const SUPERVISED = ['io.balena.supervised', 'io.resin.supervised'];
+/** `<service>_<imageId>_<releaseId>_<commit>` (reference §6.1). */
+const CONTAINER_NAME = /^(?:old_)?(.*)_(\d+)_(\d+)(?:_(.*?))?$/;
+const VOLUME_NAME = /^(\d+)_(\S+)$/;
+
+export interface LockReader {
+  list(): Promise<LockState[]>;
+  handoverComplete(): Promise<string[]>;
+}
+
+export interface ObserverDeps {
+  engine: EngineAdapter;
+  locks: LockReader;
+  downloads: { list(): DownloadState[] };
+  commits: { getCommits(): Promise<Record<string, string>> };
+  logger: Logger;
+}
+
+export class Observer {
+  constructor(private readonly deps: ObserverDeps) {}
+
+  async observe(): Promise<CurrentState> {
+    const { engine, locks, commits, downloads } = this.deps;
+    const [containers, images, networks, volumes, lockStates, handoverComplete, commitMap] =
+      await Promise.all([
+        engine.listContainers(),
+        engine.listImages(),
+        engine.listNetworks(),
+        engine.listVolumes(),
+        locks.list(),
+        locks.handoverComplete(),
+        commits.getCommits(),
+      ]);
+    return deepFreeze({
+      containers: this.containers(containers),
+      images: images.map(toImageState),
+      networks: networks.flatMap(toNetworkState),
+      volumes: volumes.flatMap(toVolumeState),
+      locks: lockStates,
+      downloads: downloads.list(),
+      handoverComplete,
+      commits: { ...commitMap },
+    });
+  }
+
+  private containers(infos: readonly ContainerInfo[]): ContainerState[] {
+    const out: ContainerState[] = [];
+    for (const info of infos) {
+      const labels = balenaLabels(info.labels);
+      if (!SUPERVISED.some((l) => info.labels[l] !== undefined)) continue;
+      const parsed = toContainerState(info, labels);
+      if (parsed === undefined) {
+        // A supervised container we cannot identify is left alone rather than guessed at.
+        this.deps.logger.warn('observe.container-unparseable', { id: info.id, name: info.name });
+        continue;
+      }
+      out.push(parsed);
+    }
+    return out;
+  }
+}
+
+/** Legacy `io.resin.*` labels read as `io.balena.*`; an explicit `io.balena.*` wins (reference §7.2). */
+export function balenaLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels))
+    if (key.startsWith('io.resin.')) out[key.replaceAll('resin', 'balena')] = value;
+  for (const [key, value] of Object.entries(labels))
+    if (!key.startsWith('io.resin.')) out[key] = value;
+  return out;
+}
+
+export function toContainerState(
+  info: ContainerInfo,
+  labels: Record<string, string>,
+): ContainerState | undefined {
+  const appId = toInt(labels['io.balena.app-id']);
+  const serviceId = toInt(labels['io.balena.service-id']);
+  const serviceName = labels['io.balena.service-name'];
+  const match = CONTAINER_NAME.exec(info.name);
+  if (appId === undefined || serviceId === undefined || serviceName === undefined || match === null)
+    return undefined;
+  return {
+    id: info.id,
+    name: info.name,
+    appId,
+    appUuid: labels['io.balena.app-uuid'] ?? '',
+    serviceName,
+    serviceId,
+    imageId: Number(match[2]),
+    releaseId: Number(match[3]),
+    commit: match[4] ?? '',
+    engineImageId: info.imageId,
+    configHash: labels[CONFIG_HASH_LABEL],
+    status: info.state,
+    health: info.health,
+    exitCode: info.exitCode,
+    createdAt: info.createdAt,
+    startedAt: info.startedAt,
+    networks: Object.keys(info.networks),
+    volumes: info.mounts
+      .filter((m) => m.type === 'volume' && m.name !== undefined)
+      .map((m) => m.name as string),
+    handoverOld: info.name.startsWith('old_'),
+    restartPolicy: info.restartPolicy,
+  };
+}
+
+function toImageState(info: ImageInfo): ImageState {
+  return {
+    id: info.id,
+    repoTags: info.repoTags,
+    repoDigests: info.repoDigests,
+    labels: info.labels,
+    createdAt: info.createdAt,
+  };
+}
+
+/** Networks named `<appUuid>_<name>` (or legacy `<appId>_<name>`) carrying a supervised label. */
+export function toNetworkState(info: NetworkInfo): NetworkState[] {
+  const labels = balenaLabels(info.labels);
+  if (!SUPERVISED.some((l) => info.labels[l] !== undefined)) return [];
+  const separator = info.name.indexOf('_');
+  if (separator <= 0) return [];
+  const prefix = info.name.slice(0, separator);
+  const legacyAppId = /^\d+$/.test(prefix) ? Number(prefix) : undefined;
+  return [
+    {
+      id: info.id,
+      engineName: info.name,
+      appUuid: legacyAppId === undefined ? prefix : (labels['io.balena.app-uuid'] ?? ''),
+      appId: legacyAppId ?? toInt(labels['io.balena.app-id']),
+      configHash: labels[CONFIG_HASH_LABEL],
+      labels: info.labels,
+    },
+  ];
+}
+
+/** Every volume named `<appId>_<name>`; anonymous and unmanaged volumes are not ours. */
+export function toVolumeState(info: VolumeInfo): VolumeState[] {
+  const match = VOLUME_NAME.exec(info.name);
+  if (match === null) return [];
+  const labels = balenaLabels(info.labels);
+  return [
+    {
+      engineName: info.name,
+      appId: Number(match[1]),
+      appUuid: labels['io.balena.app-uuid'],
+      configHash: labels[CONFIG_HASH_LABEL],
+      labels: info.labels,
+    },
+  ];
+}
+
+function toInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^-?\d+$/.test(value.trim())) return undefined;
+  return Number(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

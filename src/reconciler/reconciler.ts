@@ -1,0 +1,767 @@
+/**
+ * The reconcile loop: observe → plan → execute, again, until the plan is empty and nothing blocks
+ * (converged) or only blockers remain (then it sleeps until something can change: an engine event, a
+ * backoff or hand-over deadline, a new target, a lock file change).
+ *
+ * One apply at a time and the latest target wins: a new target aborts the running apply (pulls
+ * included) through its AbortSignal and the loop starts over. Level-triggered: every round re-observes,
+ * so a crash, an engine restart or drift is handled by the same code as a normal update. The engine is
+ * never polled; its event stream wakes the loop. Intermediate targets (restart, purge) run through the
+ * same rounds, exclusively, then the loop resumes the real target.
+ */
+import type { CurrentState, TargetState } from '../domain/model.js';
+import type { EngineAdapter, EngineEvent } from '../engine/port.js';
+import type { DownloadTracker } from '../executor/downloads.js';
+import { executePlan, type StepOutcome } from '../executor/execute-plan.js';
+import type { PulledImageStore } from '../executor/ports.js';
+import type { StepRunContext, StepRunner } from '../executor/step-runner.js';
+import { planContext, type PlanContext } from '../planner/context.js';
+import type { Plan, Step } from '../planner/steps.js';
+import { KeyedBackoff, type BackoffOptions } from '../shared/backoff.js';
+import type { Clock } from '../shared/clock.js';
+import { BosunError, errorMessage, isBosunError, toBosunError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { holdBack, serviceOf } from './hold-back.js';
+import type { LockReader } from './observe.js';
+import { lockKey, StaleLockTracker, userLockSignature } from './stale-locks.js';
+import { computeStatus, type Phase, type ReconcileStatus } from './status.js';
+
+export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanContext) => Plan;
+
+export interface ReconcilerDeps {
+  engine: EngineAdapter;
+  observer: { observe(): Promise<CurrentState> };
+  plan: PlanFn;
+  runner: StepRunner;
+  locks: LockReader;
+  images: PulledImageStore;
+  downloads: DownloadTracker;
+  clock: Clock;
+  logger: Logger;
+  /** Read every round, so config var changes apply without a restart. */
+  settings: () => { lockOverride: boolean; localMode: boolean };
+}
+
+export interface ReconcilerOptions {
+  /** Steps run at once. */
+  concurrency: number;
+  /** Engine events within this window wake the loop once. */
+  debounceMs: number;
+  /** How often lock files are re-read while an update waits for a user lock (file reads only). */
+  lockPollMs: number;
+  /** Safety re-check while blocked on something no event announces. */
+  blockedRecheckMs: number;
+  /** See stale-locks.ts. */
+  staleLockAfterMs: number;
+  /** A container that dies this soon after the agent started it counts as a failure of its service. */
+  crashWindowMs: number;
+  /** The same successful steps planned this many rounds running means the plan does not converge. */
+  noProgressRounds: number;
+  /** An intermediate target (restart, purge) that has not converged by then fails. */
+  intermediateTimeoutMs: number;
+  backoff: Partial<BackoffOptions>;
+  /** Waiting for an unreachable engine: first and longest pause between pings. */
+  engineRetryMs: { base: number; cap: number };
+  /** Epoch ms of the last boot (for services that need a reboot); undefined disables the rule. */
+  bootTime: number | undefined;
+  random: () => number;
+}
+
+export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
+  concurrency: 4,
+  debounceMs: 25,
+  lockPollMs: 1_000,
+  blockedRecheckMs: 60_000,
+  staleLockAfterMs: 300_000,
+  crashWindowMs: 10_000,
+  noProgressRounds: 3,
+  intermediateTimeoutMs: 300_000,
+  backoff: {},
+  engineRetryMs: { base: 250, cap: 5_000 },
+  bootTime: undefined,
+  random: Math.random,
+};
+
+/** How a target is applied: the real one, or an intermediate one for a user action. */
+interface ApplyMode {
+  intermediate: boolean;
+  force: boolean;
+  /** Overrides the local-mode default (purge removes volumes even in local mode). */
+  keepVolumes: boolean | undefined;
+}
+
+type Outcome =
+  { kind: 'converged' } | { kind: 'blocked'; plan: Plan; staleDeadline: number | undefined };
+
+/** What an intermediate-target action does: apply targets in turn, each until it converges. */
+export type ExclusiveAction = (
+  apply: (target: TargetState, options: { force: boolean; keepVolumes?: boolean }) => Promise<void>,
+  target: TargetState,
+) => Promise<void>;
+
+interface ExclusiveJob {
+  action: ExclusiveAction;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const WAKING_CONTAINER_ACTIONS = new Set([
+  'start',
+  'die',
+  'destroy',
+  'stop',
+  'oom',
+  'pause',
+  'unpause',
+]);
+
+export class Reconciler {
+  private readonly options: ReconcilerOptions;
+  private readonly log: Logger;
+  private readonly backoff: KeyedBackoff;
+  private readonly staleLocks: StaleLockTracker;
+  private target: TargetState | undefined;
+  private force = false;
+  private stopped = false;
+  private started = false;
+  private triggered = false;
+  private wakeWaiter: (() => void) | undefined;
+  private currentApply: AbortController | undefined;
+  private readonly exclusiveJobs: ExclusiveJob[] = [];
+  private wakeTimer: AbortController | undefined;
+  private lockPoll: AbortController | undefined;
+  private debouncing = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private unsubscribe: Array<() => void> = [];
+  /** takeLock step id → the user-lock signature that refused it. */
+  private readonly lockWaits = new Map<string, string>();
+  /** pullImage step id → image, for the planner's failedPulls. */
+  private readonly failedPulls = new Map<string, string>();
+  /** `<appUuid>/<service>` → when the agent last started its container. */
+  private readonly startedAt = new Map<string, number>();
+  private readonly errors = new Map<string, string>();
+  private readonly acting = new Map<string, 'Installing' | 'Starting' | 'Stopping'>();
+  private lastCurrent: CurrentState | undefined;
+  private lastPlan: Plan | undefined;
+  private phase: Phase = 'starting';
+  private applying = false;
+  private rounds = 0;
+  private lastAppliedAt: number | undefined;
+  private lastError: string | undefined;
+  private statusCache: ReconcileStatus | undefined;
+  private readonly statusListeners = new Set<(status: ReconcileStatus) => void>();
+  private readonly settleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: ReconcilerDeps,
+    options: Partial<ReconcilerOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_RECONCILER_OPTIONS, ...options };
+    this.log = deps.logger.child({ component: 'reconciler' });
+    this.backoff = new KeyedBackoff(deps.clock, this.options.backoff, this.options.random);
+    this.staleLocks = new StaleLockTracker(this.options.staleLockAfterMs);
+  }
+
+  /** Starts the loop; `target` is the stored target loaded at start-up, if any. */
+  start(target?: TargetState): void {
+    if (this.started) return;
+    this.started = true;
+    if (target !== undefined) this.target = target;
+    const subscription = this.deps.engine.events().subscribe({
+      next: (event) => this.onEngineEvent(event),
+      error: (err: unknown) => this.log.error('reconciler.events-failed', { err }),
+    });
+    this.unsubscribe.push(() => subscription.unsubscribe());
+    this.unsubscribe.push(this.deps.downloads.onChange(() => this.publishStatus()));
+    this.loopDone = this.loop();
+    this.trigger('start');
+  }
+
+  /** A new target (already stored by the caller): cancels the running apply and starts over. */
+  setTarget(target: TargetState, options: { force?: boolean } = {}): void {
+    this.target = target;
+    this.force = options.force ?? false;
+    // Old failures were about the old target; the new one gets a fresh start.
+    this.backoff.reset();
+    this.lockWaits.clear();
+    this.failedPulls.clear();
+    this.currentApply?.abort(new BosunError('CANCELLED', 'a newer target arrived'));
+    this.trigger('target');
+  }
+
+  /** Apply again now (POST /v1/update); `force` overrides update locks for this apply. */
+  applyNow(options: { force?: boolean } = {}): void {
+    if (options.force === true) {
+      this.force = true;
+      this.lockWaits.clear();
+      this.currentApply?.abort(new BosunError('CANCELLED', 'a forced apply was requested'));
+    }
+    this.trigger('request');
+  }
+
+  /** POST /v1/restart: the app's services removed, then restored (containers recreated). */
+  restartApp(appId: number, options: { force?: boolean } = {}): Promise<void> {
+    const force = options.force ?? false;
+    return this.exclusive(async (apply, target) => {
+      const app = findApp(target, appId);
+      const release = app.release;
+      if (release === undefined)
+        throw new BosunError('NOT_FOUND', `app ${appId} has no release to restart`);
+      await apply(withApp(target, { ...app, release: { ...release, services: {} } }), { force });
+      await apply(target, { force });
+    });
+  }
+
+  /** POST /v1/purge: the app removed with its volumes (even in local mode), then restored empty. */
+  purgeApp(appId: number, options: { force?: boolean } = {}): Promise<void> {
+    const force = options.force ?? false;
+    return this.exclusive(async (apply, target) => {
+      const app = findApp(target, appId);
+      const { [app.uuid]: _removed, ...others } = target.apps;
+      await apply({ ...target, apps: others }, { force, keepVolumes: false });
+      await apply(target, { force });
+    });
+  }
+
+  status(): ReconcileStatus {
+    this.statusCache ??= this.computeStatus();
+    return this.statusCache;
+  }
+
+  onStatus(listener: (status: ReconcileStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Resolves the next time the loop has nothing to do (converged, blocked or failed). */
+  whenSettled(): Promise<ReconcileStatus> {
+    const idle =
+      !this.triggered && this.currentApply === undefined && this.exclusiveJobs.length === 0;
+    if (idle && (this.phase === 'converged' || this.phase === 'blocked' || this.phase === 'failed'))
+      return Promise.resolve(this.status());
+    return new Promise((resolve) => this.settleWaiters.push(() => resolve(this.status())));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.currentApply?.abort(new BosunError('CANCELLED', 'the agent is stopping'));
+    this.wakeTimer?.abort();
+    this.lockPoll?.abort();
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.wakeWaiter?.();
+    await this.loopDone;
+    this.setPhase('stopped');
+  }
+
+  // ───────────────────────────── the loop ─────────────────────────────
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const job = this.exclusiveJobs.shift();
+      if (job !== undefined) {
+        await this.runExclusive(job);
+        continue;
+      }
+      if (!this.triggered) {
+        await new Promise<void>((resolve) => (this.wakeWaiter = resolve));
+        this.wakeWaiter = undefined;
+        continue;
+      }
+      const target = this.target;
+      if (target === undefined) {
+        this.triggered = false; // nothing to apply until a target arrives
+        this.settle('converged', false);
+        continue;
+      }
+      await this.applyTarget(target);
+    }
+  }
+
+  private async applyTarget(target: TargetState): Promise<void> {
+    this.cancelWakeups();
+    const controller = new AbortController();
+    this.currentApply = controller;
+    this.applying = true;
+    this.setPhase('applying');
+    try {
+      const outcome = await this.applyUntilSettled(
+        target,
+        { intermediate: false, force: this.force, keepVolumes: undefined },
+        controller.signal,
+      );
+      this.lastError = undefined;
+      if (outcome.kind === 'converged') {
+        this.force = false;
+        this.lastAppliedAt = this.deps.clock.now();
+        this.backoff.succeed('apply');
+        this.settle('converged', false);
+      } else {
+        this.scheduleWakeups(outcome.plan, outcome.staleDeadline);
+        this.settle('blocked', true);
+      }
+    } catch (err) {
+      if (controller.signal.aborted) return; // a newer target or an action took over; the loop goes on
+      const error = toBosunError(err, 'APPLY_FAILED');
+      const until = this.backoff.fail('apply', error.message);
+      this.lastError = error.message;
+      this.log.error('reconciler.apply-failed', {
+        err: error,
+        code: error.code,
+        retryAt: new Date(until).toISOString(),
+      });
+      this.scheduleWake(until);
+      this.settle('failed', true);
+    } finally {
+      this.currentApply = undefined;
+    }
+  }
+
+  /** Rounds until the plan is empty; throws on abort or when the apply cannot go on. */
+  private async applyUntilSettled(
+    target: TargetState,
+    mode: ApplyMode,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    let lastSignature = '';
+    let repeats = 0;
+    for (;;) {
+      throwIfAborted(signal);
+      this.triggered = false; // whatever happened before this observation is in it
+      let current: CurrentState;
+      try {
+        current = await this.deps.observer.observe();
+      } catch (err) {
+        if (!isBosunError(err, 'ENGINE_UNREACHABLE')) throw err;
+        await this.waitForEngine(signal);
+        continue;
+      }
+      throwIfAborted(signal);
+      const now = this.deps.clock.now();
+      const staleness = this.staleLocks.update(current, now);
+      const visible: CurrentState =
+        staleness.stale.size === 0
+          ? current
+          : {
+              ...current,
+              locks: current.locks.filter(
+                (l) => !(l.heldBy === 'user' && staleness.stale.has(lockKey(l))),
+              ),
+            };
+      const ctx = await this.planContext(target, mode, now);
+      const backoffs = this.backoff.snapshot();
+      const plan = holdBack(this.deps.plan(target, visible, ctx), {
+        backoffs,
+        lockWaits: mode.force || ctx.lockOverride ? new Map() : this.lockWaits,
+        lockSignature: (appId) => userLockSignature(visible.locks, appId),
+      });
+      this.rounds++;
+      this.lastCurrent = current;
+      this.lastPlan = plan;
+      this.publishStatus();
+      if (plan.steps.length === 0)
+        return plan.blockers.length === 0
+          ? { kind: 'converged' }
+          : { kind: 'blocked', plan, staleDeadline: staleness.nextDeadline };
+
+      const signature = plan.steps
+        .map((s) => s.id)
+        .sort()
+        .join('\n');
+      repeats = signature === lastSignature ? repeats + 1 : 0;
+      lastSignature = signature;
+      if (repeats >= this.options.noProgressRounds) {
+        throw new BosunError(
+          'APPLY_FAILED',
+          `the plan does not converge: the same ${plan.steps.length} step(s) succeeded ${repeats + 1} rounds running`,
+          {
+            details: { steps: plan.steps.map((s) => s.id) },
+          },
+        );
+      }
+      this.log.info('reconciler.round', {
+        round: this.rounds,
+        steps: plan.steps.length,
+        blockers: plan.blockers.length,
+      });
+      const runCtx = this.runContext(target, mode, ctx, staleness.stale);
+      const result = await executePlan(
+        plan.steps,
+        (step, stepSignal) => this.deps.runner.run(step, stepSignal, runCtx),
+        {
+          concurrency: this.options.concurrency,
+          signal,
+          onStepStart: (step) => this.onStepStart(step),
+          onStepEnd: (outcome) => this.onStepEnd(outcome, visible),
+        },
+      );
+      throwIfAborted(signal);
+      if (!result.ok) repeats = 0;
+      if (
+        result.outcomes.some(
+          (o) => o.status === 'failed' && isBosunError(o.error, 'ENGINE_UNREACHABLE'),
+        )
+      )
+        await this.waitForEngine(signal);
+    }
+  }
+
+  private async planContext(
+    target: TargetState,
+    mode: ApplyMode,
+    now: number,
+  ): Promise<PlanContext> {
+    const settings = this.deps.settings();
+    const records = await this.deps.images.list();
+    const targetImages = new Set(
+      Object.values(target.apps).flatMap((a) =>
+        Object.values(a.release?.services ?? {}).map((s) => s.image),
+      ),
+    );
+    const targetImageIds: Record<string, string> = {};
+    for (const r of records)
+      if (r.engineId !== undefined && targetImages.has(r.name)) targetImageIds[r.name] = r.engineId;
+    const backoffs = [...this.backoff.snapshot()].map(([key, e]) => ({
+      key,
+      until: e.until,
+      error: e.lastError,
+    }));
+    const failedPulls = [...this.failedPulls].flatMap(([stepId, image]) => {
+      const entry = this.backoff.active(stepId);
+      return entry === undefined ? [] : [{ image, until: entry.until, error: entry.lastError }];
+    });
+    return planContext(now, {
+      force: mode.force || this.force,
+      lockOverride: settings.lockOverride,
+      keepImages: settings.localMode || mode.intermediate,
+      keepVolumes: mode.keepVolumes ?? settings.localMode,
+      backoffs,
+      failedPulls,
+      pulledImages: records.flatMap((r) =>
+        r.engineId === undefined ? [r.name] : [r.name, r.engineId],
+      ),
+      targetImageIds,
+      bootTime: this.options.bootTime,
+    });
+  }
+
+  private runContext(
+    target: TargetState,
+    mode: ApplyMode,
+    ctx: PlanContext,
+    stale: ReadonlySet<string>,
+  ): StepRunContext {
+    const apps = Object.values(target.apps);
+    return {
+      appIds: new Map(apps.map((a) => [a.uuid, a.appId])),
+      targetCommits: new Map(
+        apps.flatMap((a) => (a.release === undefined ? [] : [[a.uuid, a.release.commit] as const])),
+      ),
+      forceLocks: mode.force || ctx.force || ctx.lockOverride,
+      staleLocks: stale,
+    };
+  }
+
+  private onStepStart(step: Step): void {
+    const service = serviceOf(step);
+    if (step.appUuid === undefined || service === undefined) return;
+    const word =
+      step.kind === 'createContainer'
+        ? 'Installing'
+        : step.kind === 'startContainer'
+          ? 'Starting'
+          : step.kind === 'stopContainer'
+            ? 'Stopping'
+            : undefined;
+    if (word === undefined) return;
+    this.acting.set(`${step.appUuid}/${service}`, word);
+    this.publishStatus();
+  }
+
+  private onStepEnd(outcome: StepOutcome, current: CurrentState): void {
+    const { step, status, error } = outcome;
+    const service = serviceOf(step);
+    const serviceKey =
+      step.appUuid !== undefined && service !== undefined
+        ? `${step.appUuid}/${service}`
+        : undefined;
+    if (serviceKey !== undefined) this.acting.delete(serviceKey);
+    if (status === 'ok') {
+      this.backoff.succeed(step.id);
+      this.failedPulls.delete(step.id);
+      if (serviceKey !== undefined) this.errors.delete(serviceKey);
+      if (step.kind === 'startContainer' && serviceKey !== undefined)
+        this.startedAt.set(serviceKey, this.deps.clock.now());
+    } else if (status === 'failed' && error !== undefined) {
+      const fields = { step: step.id, kind: step.kind, code: error.code, err: error };
+      if (error.code === 'UPDATES_LOCKED' && step.kind === 'takeLock') {
+        // Not a failure to back off from: wait until the user's locks change (polled cheaply).
+        this.lockWaits.set(step.id, userLockSignature(current.locks, step.appId));
+        this.log.warn('reconciler.updates-locked', fields);
+      } else if (error.code === 'ENGINE_UNREACHABLE' || error.code === 'CANCELLED') {
+        this.log.warn('reconciler.step-interrupted', fields);
+      } else {
+        const until = this.backoff.fail(step.id, error.message);
+        if (step.kind === 'pullImage') this.failedPulls.set(step.id, step.image);
+        this.log.error('reconciler.step-failed', {
+          ...fields,
+          retryAt: new Date(until).toISOString(),
+        });
+      }
+      if (serviceKey !== undefined) this.errors.set(serviceKey, error.message);
+    }
+    this.publishStatus();
+  }
+
+  private async waitForEngine(signal: AbortSignal): Promise<void> {
+    const { base, cap } = this.options.engineRetryMs;
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal);
+      try {
+        await this.deps.engine.ping();
+        if (attempt > 0) this.log.info('reconciler.engine-back', { attempts: attempt });
+        this.setPhase('applying');
+        return;
+      } catch (err) {
+        if (attempt === 0) this.log.warn('reconciler.engine-unreachable', { err });
+        this.setPhase('waiting-for-engine');
+      }
+      await this.deps.clock.sleep(Math.min(cap, base * 2 ** Math.min(attempt, 20)), signal);
+    }
+  }
+
+  // ───────────────────────────── exclusive actions ─────────────────────────────
+
+  private exclusive(action: ExclusiveAction): Promise<void> {
+    if (!this.started || this.stopped)
+      return Promise.reject(new BosunError('NOT_READY', 'the reconciler is not running'));
+    return new Promise<void>((resolve, reject) => {
+      this.exclusiveJobs.push({ action, resolve, reject });
+      this.currentApply?.abort(new BosunError('CANCELLED', 'a restart or purge takes over'));
+      this.wakeWaiter?.();
+    });
+  }
+
+  private async runExclusive(job: ExclusiveJob): Promise<void> {
+    const controller = new AbortController();
+    this.currentApply = controller;
+    this.cancelWakeups();
+    this.applying = true;
+    this.setPhase('applying');
+    try {
+      const target = this.target;
+      if (target === undefined)
+        throw new BosunError('NOT_FOUND', 'there is no target to act on yet');
+      await job.action(
+        (t, o) =>
+          this.applyIntermediate(
+            t,
+            { intermediate: true, force: o.force, keepVolumes: o.keepVolumes },
+            controller.signal,
+          ),
+        target,
+      );
+      job.resolve();
+    } catch (err) {
+      job.reject(err);
+    } finally {
+      this.currentApply = undefined;
+      this.triggered = true; // back to the real target
+    }
+  }
+
+  private async applyIntermediate(
+    target: TargetState,
+    mode: ApplyMode,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const deadline = this.deps.clock.now() + this.options.intermediateTimeoutMs;
+    for (;;) {
+      const outcome = await this.applyUntilSettled(target, mode, signal);
+      if (outcome.kind === 'converged') return;
+      const locked = outcome.plan.blockers.find((b) => b.kind === 'locked');
+      if (locked !== undefined)
+        throw new BosunError(
+          'UPDATES_LOCKED',
+          `Updates are locked: service ${locked.appUuid}/${'serviceName' in locked ? locked.serviceName : ''} holds a lock`,
+        );
+      const now = this.deps.clock.now();
+      if (now >= deadline)
+        throw new BosunError(
+          'APPLY_FAILED',
+          `the action did not complete: ${outcome.plan.blockers.map((b) => b.kind).join(', ')}`,
+        );
+      const nextAt = Math.min(
+        deadline,
+        ...outcome.plan.blockers.map((b) =>
+          'until' in b ? b.until : now + this.options.lockPollMs,
+        ),
+      );
+      await this.deps.clock.sleep(Math.max(1, nextAt - now), signal);
+    }
+  }
+
+  // ───────────────────────────── triggers ─────────────────────────────
+
+  private trigger(reason: string): void {
+    if (this.stopped) return;
+    this.log.debug('reconciler.trigger', { reason });
+    this.triggered = true;
+    this.wakeWaiter?.();
+  }
+
+  private onEngineEvent(event: EngineEvent): void {
+    if (event.type === 'reconnected') return this.trigger('engine-reconnected');
+    if (event.type === 'disconnected') return;
+    if (event.type === 'container') {
+      const action = event.action.split(':')[0] ?? '';
+      const supervised =
+        event.labels['io.balena.supervised'] !== undefined ||
+        event.labels['io.resin.supervised'] !== undefined;
+      if (!supervised || !(WAKING_CONTAINER_ACTIONS.has(action) || action === 'health_status'))
+        return;
+      if (action === 'die') this.noteDeath(event.labels);
+    } else if (event.action !== 'destroy') {
+      return;
+    }
+    if (this.debouncing) return;
+    this.debouncing = true;
+    void this.deps.clock.sleep(this.options.debounceMs).then(() => {
+      this.debouncing = false;
+      this.trigger('engine-event');
+    });
+  }
+
+  /** A container that dies right after the agent started it makes its service back off. */
+  private noteDeath(labels: Record<string, string>): void {
+    const appUuid = labels['io.balena.app-uuid'];
+    const service = labels['io.balena.service-name'];
+    if (appUuid === undefined || service === undefined) return;
+    const key = `${appUuid}/${service}`;
+    const started = this.startedAt.get(key);
+    if (started === undefined || this.deps.clock.now() - started > this.options.crashWindowMs)
+      return;
+    this.startedAt.delete(key);
+    const until = this.backoff.fail(key, 'the container exited right after it was started');
+    this.log.warn('reconciler.service-crashed', {
+      app: appUuid,
+      service,
+      retryAt: new Date(until).toISOString(),
+    });
+  }
+
+  private scheduleWakeups(plan: Plan, staleDeadline: number | undefined): void {
+    const now = this.deps.clock.now();
+    const timed = plan.blockers.flatMap((b) => ('until' in b ? [b.until] : []));
+    if (staleDeadline !== undefined) timed.push(staleDeadline);
+    // Blockers no event announces get a slow safety re-check; reboot waits for the reboot.
+    const untimed = plan.blockers.some(
+      (b) => !('until' in b) && b.kind !== 'locked' && b.kind !== 'rebootRequired',
+    );
+    if (untimed) timed.push(now + this.options.blockedRecheckMs);
+    if (timed.length > 0) this.scheduleWake(Math.min(...timed));
+    if (plan.blockers.some((b) => b.kind === 'locked') || this.lockWaits.size > 0)
+      this.startLockPoll();
+  }
+
+  private scheduleWake(at: number): void {
+    this.wakeTimer?.abort();
+    const controller = new AbortController();
+    this.wakeTimer = controller;
+    const delay = Math.max(0, at - this.deps.clock.now());
+    this.deps.clock.sleep(delay, controller.signal).then(
+      () => this.trigger('timer'),
+      () => undefined,
+    );
+  }
+
+  /** Re-reads the lock files (no engine requests) until the user locks change, then wakes the loop. */
+  private startLockPoll(): void {
+    if (this.lockPoll !== undefined) return;
+    const controller = new AbortController();
+    this.lockPoll = controller;
+    const baseline = userLockSignature(this.lastCurrent?.locks ?? []);
+    void (async () => {
+      try {
+        for (;;) {
+          await this.deps.clock.sleep(this.options.lockPollMs, controller.signal);
+          const locks = await this.deps.locks.list();
+          if (userLockSignature(locks) !== baseline) break;
+        }
+        if (this.lockPoll === controller) this.lockPoll = undefined;
+        this.trigger('locks-changed');
+      } catch (err) {
+        if (!controller.signal.aborted) this.log.warn('reconciler.lock-poll-failed', { err });
+        if (this.lockPoll === controller) this.lockPoll = undefined;
+      }
+    })();
+  }
+
+  private cancelWakeups(): void {
+    this.wakeTimer?.abort();
+    this.wakeTimer = undefined;
+    this.lockPoll?.abort();
+    this.lockPoll = undefined;
+  }
+
+  // ───────────────────────────── status ─────────────────────────────
+
+  private settle(phase: Phase, applying: boolean): void {
+    this.applying = applying;
+    this.setPhase(phase);
+    if (this.triggered) return; // more to do right away: not settled yet
+    for (const waiter of this.settleWaiters.splice(0)) waiter();
+  }
+
+  private setPhase(phase: Phase): void {
+    this.phase = phase;
+    this.publishStatus();
+  }
+
+  private publishStatus(): void {
+    this.statusCache = undefined;
+    if (this.statusListeners.size === 0) return;
+    const status = this.status();
+    for (const listener of this.statusListeners) {
+      try {
+        listener(status);
+      } catch (err) {
+        this.log.error('reconciler.status-listener-failed', { err: errorMessage(err) });
+      }
+    }
+  }
+
+  private computeStatus(): ReconcileStatus {
+    return computeStatus({
+      target: this.target,
+      current: this.lastCurrent,
+      plan: this.lastPlan,
+      downloads: this.deps.downloads.list(),
+      acting: this.acting,
+      errors: this.errors,
+      applying: this.applying,
+      phase: this.phase,
+      rounds: this.rounds,
+      lastAppliedAt: this.lastAppliedAt,
+      lastError: this.lastError,
+    });
+  }
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (!signal.aborted) return;
+  const reason: unknown = signal.reason;
+  throw reason instanceof BosunError
+    ? reason
+    : new BosunError('CANCELLED', 'cancelled', { cause: reason });
+}
+
+function findApp(target: TargetState, appId: number): TargetState['apps'][string] {
+  const app = Object.values(target.apps).find((a) => a.appId === appId);
+  if (app === undefined)
+    throw new BosunError('NOT_FOUND', `app ${appId} is not in the target state`);
+  return app;
+}
+
+function withApp(target: TargetState, app: TargetState['apps'][string]): TargetState {
+  return { ...target, apps: { ...target.apps, [app.uuid]: app } };
+}

@@ -1,0 +1,219 @@
+/**
+ * What the reconciler tells the API and the cloud report: one status per app (`update_status` as in
+ * reference §4.2) and per service (the report's service status words, plus why it waits). Computed by a
+ * pure function from the last observation, the last plan, the downloads and the failures, so it is the
+ * same whoever asks.
+ */
+import type { ContainerState, CurrentState, DownloadState, TargetState } from '../domain/model.js';
+import type { Blocker, Plan } from '../planner/steps.js';
+
+export type AppState = 'applying' | 'applied';
+export type UpdateStatus =
+  'rejected' | 'downloading' | 'downloaded' | 'applying changes' | 'aborted' | 'done';
+
+/** Report-compatible service status words (reference §4.2), engine states passed through lower-case. */
+export type ServiceStatusWord =
+  | 'Downloading'
+  | 'Downloaded'
+  | 'Installing'
+  | 'Installed'
+  | 'Starting'
+  | 'Running'
+  | 'Stopping'
+  | 'Stopped'
+  | 'Dead'
+  | 'Handing over'
+  | 'Awaiting handover'
+  | 'exited'
+  | 'paused'
+  | 'restarting'
+  | 'removing';
+
+export type WaitReason =
+  | { kind: 'dependency'; dependency: string; condition: string }
+  | { kind: 'locked' }
+  | { kind: 'backoff'; until: number; error: string }
+  | { kind: 'images' }
+  | { kind: 'handover'; until: number }
+  | { kind: 'stopping' }
+  | { kind: 'reboot' }
+  | { kind: 'resourceInUse'; resource: string };
+
+export interface ServiceStatus {
+  serviceName: string;
+  /** Target image reference (or the current container's image when the service is being removed). */
+  image: string | undefined;
+  status: ServiceStatusWord;
+  containerId: string | undefined;
+  /** 0..100 while downloading. */
+  downloadProgress: number | undefined;
+  /** Why the service is not yet where the target wants it. */
+  waitingFor: WaitReason | undefined;
+  /** The last error the engine gave for this service's work, while it still matters. */
+  error: string | undefined;
+}
+
+export interface AppStatus {
+  appUuid: string;
+  appId: number;
+  name: string;
+  targetCommit: string | undefined;
+  currentCommit: string | undefined;
+  updateStatus: UpdateStatus;
+  services: Record<string, ServiceStatus>;
+}
+
+export type Phase =
+  'starting' | 'applying' | 'waiting-for-engine' | 'blocked' | 'converged' | 'failed' | 'stopped';
+
+export interface ReconcileStatus {
+  appState: AppState;
+  phase: Phase;
+  /** Rounds (observe → plan → execute) since the agent started. */
+  rounds: number;
+  lastAppliedAt: number | undefined;
+  /** Set when the last apply failed as a whole (e.g. a malformed stored target, an engine outage). */
+  lastError: string | undefined;
+  apps: Record<string, AppStatus>;
+}
+
+export interface StatusInputs {
+  target: TargetState | undefined;
+  current: CurrentState | undefined;
+  plan: Plan | undefined;
+  downloads: readonly DownloadState[];
+  /** Containers/services the executor is acting on right now: key `<appUuid>/<service>`. */
+  acting: ReadonlyMap<string, 'Installing' | 'Starting' | 'Stopping'>;
+  /** Last step error per `<appUuid>/<service>`. */
+  errors: ReadonlyMap<string, string>;
+  applying: boolean;
+  phase: Phase;
+  rounds: number;
+  lastAppliedAt: number | undefined;
+  lastError: string | undefined;
+}
+
+export function computeStatus(inputs: StatusInputs): ReconcileStatus {
+  const apps: Record<string, AppStatus> = {};
+  const { target, current, plan } = inputs;
+  for (const app of Object.values(target?.apps ?? {})) {
+    const release = app.release;
+    const containers = (current?.containers ?? []).filter((c) => c.appUuid === app.uuid);
+    const services: Record<string, ServiceStatus> = {};
+    const names = new Set([
+      ...Object.keys(release?.services ?? {}),
+      ...containers.map((c) => c.serviceName),
+    ]);
+    for (const serviceName of names) {
+      const key = `${app.uuid}/${serviceName}`;
+      const serviceTarget = release?.services[serviceName];
+      const own = containers.filter((c) => c.serviceName === serviceName);
+      const newest = pickNewest(own.filter((c) => !c.handoverOld)) ?? pickNewest(own);
+      const image = serviceTarget?.image ?? newest?.engineImageId;
+      const download =
+        image === undefined ? undefined : inputs.downloads.find((d) => d.image === image);
+      const blocker = plan?.blockers.find(
+        (b) => 'serviceName' in b && b.appUuid === app.uuid && b.serviceName === serviceName,
+      );
+      const pulling =
+        plan?.steps.some(
+          (s) => s.kind === 'pullImage' && s.appUuid === app.uuid && s.serviceName === serviceName,
+        ) ?? false;
+      const handingOver = own.some((c) => c.handoverOld) && own.some((c) => !c.handoverOld);
+      let status: ServiceStatusWord;
+      const acting = inputs.acting.get(key);
+      if (download !== undefined || (pulling && newest === undefined)) status = 'Downloading';
+      else if (acting !== undefined) status = acting;
+      else if (newest === undefined) status = 'Downloaded';
+      else if (handingOver) status = 'Awaiting handover';
+      else status = containerWord(newest);
+      services[serviceName] = {
+        serviceName,
+        image,
+        status,
+        containerId: newest?.id,
+        downloadProgress: status === 'Downloading' ? (download?.progress ?? 0) : undefined,
+        waitingFor: blocker === undefined ? undefined : waitReason(blocker),
+        error: inputs.errors.get(key),
+      };
+    }
+    const appBlockers = plan?.blockers.filter((b) => b.appUuid === app.uuid) ?? [];
+    const appSteps = plan?.steps.filter((s) => s.appUuid === app.uuid) ?? [];
+    apps[app.uuid] = {
+      appUuid: app.uuid,
+      appId: app.appId,
+      name: app.name,
+      targetCommit: release?.commit,
+      currentCommit: current?.commits[app.uuid],
+      updateStatus: updateStatus(
+        Object.values(services),
+        appSteps.length + appBlockers.length > 0,
+        appBlockers,
+      ),
+      services,
+    };
+  }
+  return {
+    appState: inputs.applying ? 'applying' : 'applied',
+    phase: inputs.phase,
+    rounds: inputs.rounds,
+    lastAppliedAt: inputs.lastAppliedAt,
+    lastError: inputs.lastError,
+    apps,
+  };
+}
+
+/** Precedence as in reference §4.2: downloading > downloaded > applying changes > done. */
+function updateStatus(
+  services: ServiceStatus[],
+  pending: boolean,
+  blockers: Blocker[],
+): UpdateStatus {
+  if (services.some((s) => s.status === 'Downloading')) return 'downloading';
+  if (!pending) return 'done';
+  if (blockers.some((b) => b.kind === 'locked' || b.kind === 'waitingForAllImages'))
+    return 'downloaded';
+  return 'applying changes';
+}
+
+function containerWord(c: ContainerState): ServiceStatusWord {
+  switch (c.status) {
+    case 'running':
+      return c.handoverOld ? 'Handing over' : 'Running';
+    case 'created':
+      return 'Installed';
+    case 'dead':
+      return 'Dead';
+    case 'exited':
+    case 'paused':
+    case 'restarting':
+    case 'removing':
+      return c.status;
+  }
+}
+
+function waitReason(b: Blocker): WaitReason | undefined {
+  switch (b.kind) {
+    case 'dependencyNotReady':
+      return { kind: 'dependency', dependency: b.dependency, condition: b.condition };
+    case 'locked':
+      return { kind: 'locked' };
+    case 'backoff':
+      return { kind: 'backoff', until: b.until, error: b.error };
+    case 'waitingForAllImages':
+    case 'imageDownloading':
+      return { kind: 'images' };
+    case 'handoverPending':
+      return { kind: 'handover', until: b.until };
+    case 'containerStopping':
+      return { kind: 'stopping' };
+    case 'rebootRequired':
+      return { kind: 'reboot' };
+    case 'resourceInUse':
+      return { kind: 'resourceInUse', resource: b.resource };
+  }
+}
+
+function pickNewest(containers: readonly ContainerState[]): ContainerState | undefined {
+  return [...containers].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+}
