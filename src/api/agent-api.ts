@@ -122,16 +122,6 @@ export interface LocalAppSummary {
   >;
 }
 
-/** One line of the local log stream (reference §12.4); serviceName absent for system lines. */
-export interface LocalLogLine {
-  message: string;
-  timestamp: number;
-  isSystem?: boolean;
-  isStdErr?: boolean;
-  serviceId?: number;
-  serviceName?: string;
-}
-
 export interface ActionOptions {
   /** Override user-held update locks. */
   force: boolean;
@@ -202,8 +192,4 @@ export interface AgentApi {
   vpnStatus(): Promise<{ enabled: boolean; connected: boolean }>;
   hostConfig(): Promise<HostConfig>;
   patchHostConfig(patch: HostConfigPatch, options: ActionOptions): Promise<void>;
-
-  // ── logs
-  /** Local log lines as they happen (no history); returns the unsubscribe function. */
-  subscribeLocalLogs(listener: (line: LocalLogLine) => void): () => void;
 }

@@ -12,7 +12,7 @@ import { errorMiddleware, notFoundHandler, setErrorShape } from './http-errors.j
 import { buildOpenApi } from './openapi.js';
 import { defineRoute, sendJson, type RouteDef } from './route.js';
 import { healthRoutes } from './routes/health.js';
-import { localRoutes } from './routes/local.js';
+import { localRoutes, type LocalLogsHandler } from './routes/local.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { validate } from './validate.js';
@@ -21,6 +21,8 @@ export const BODY_LIMIT = '10mb';
 
 export interface ApiOptions {
   logger: Logger;
+  /** Mounted at GET /v2/local/logs; without it that route answers 503. */
+  localLogs?: LocalLogsHandler | undefined;
 }
 
 function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
@@ -37,8 +39,8 @@ function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
   });
 }
 
-export function apiRoutes(): RouteDef[] {
-  const routes: RouteDef[] = [...healthRoutes, ...v1Routes, ...v2Routes, ...localRoutes];
+export function apiRoutes(localLogs?: LocalLogsHandler): RouteDef[] {
+  const routes: RouteDef[] = [...healthRoutes, ...v1Routes, ...v2Routes, ...localRoutes(localLogs)];
   routes.push(openApiRoute(() => routes));
   return routes;
 }
@@ -94,7 +96,7 @@ export function createApi(agent: AgentApi, options: ApiOptions): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(logger));
-  for (const route of apiRoutes()) mount(app, agent, route);
+  for (const route of apiRoutes(options.localLogs)) mount(app, agent, route);
   app.use(notFoundHandler());
   app.use(errorMiddleware(logger));
   return app;

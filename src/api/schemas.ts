@@ -5,6 +5,7 @@
  * (urlencoded forms), so those are accepted and coerced.
  */
 import { z } from 'zod';
+import { LocalTargetSchema } from '../domain/target/local-target.js';
 
 /** balena's checkTruthy: booleans, 0/1 and their string forms. */
 export const Flag = z
@@ -28,17 +29,6 @@ export const ShortString = z.string().max(255);
 export const DockerName = z
   .string()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a Docker name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)');
-const EnvVarName = z
-  .string()
-  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be an environment variable name')
-  .max(255);
-const ConfigVarName = z
-  .string()
-  .regex(/^[a-zA-Z_][a-zA-Z0-9_:]*$/, 'must be a config variable name')
-  .max(255);
-const LabelName = z
-  .string()
-  .regex(/^[!#-&(-_a-~]+$/, 'must be printable ASCII without spaces or quotes');
 
 // ───────────────────────────── requests ─────────────────────────────
 
@@ -93,42 +83,12 @@ export const ContainerIdQuery = z.object({
   service: ShortString.optional(),
 });
 
-/** One service of a v2 local target: the fields below plus compose keys, passed through as the composition. */
-export const LocalService = z.looseObject({
-  serviceName: DockerName,
-  serviceId: NumericId,
-  imageId: NumericId,
-  image: ShortString.min(1),
-  running: z.boolean().default(true),
-  environment: z.record(EnvVarName, z.string()).default({}),
-  labels: z.record(LabelName, z.string()).default({}),
-  contract: z.record(z.string(), z.unknown()).optional(),
-});
-
-export const LocalApp = z.object({
-  name: ShortString,
-  /** Apps without a commit get no release (their services are removed). */
-  commit: ShortString.optional(),
-  /** balena-cli sends "1" (a string). */
-  releaseId: NumericId.optional(),
-  services: z
-    .record(z.string().regex(/^\d+$/, 'service keys must be numeric ids'), LocalService)
-    .default({}),
-  volumes: z.record(DockerName, z.record(z.string(), z.unknown())).default({}),
-  networks: z.record(DockerName, z.record(z.string(), z.unknown())).default({}),
-});
-
-export const LocalTargetBody = z.object({
-  local: z.looseObject({
-    name: ShortString.regex(/^[^\n]*$/, 'must be one line'),
-    config: z.record(ConfigVarName, z.string()).default({}),
-    apps: z
-      .record(z.string().regex(/^\d+$/, 'app keys must be numeric app ids'), LocalApp)
-      .default({}),
-  }),
-  force: Flag.optional(),
-});
-export type LocalTargetBody = z.output<typeof LocalTargetBody>;
+/**
+ * The v2 local body balena-cli posts: the domain's schema, so the API, the OpenAPI document and the
+ * conversion to v3 (src/domain/target/local-target.ts) agree on one definition.
+ */
+export const LocalTargetBody = LocalTargetSchema;
+export type LocalTargetBody = z.output<typeof LocalTargetSchema>;
 
 // ───────────────────────────── responses ─────────────────────────────
 

@@ -1,0 +1,452 @@
+/**
+ * The agent facade: the one implementation of AgentApi. It composes the reconciler (status snapshot and
+ * intermediate targets), the store (targets, API keys), the engine (inspect, volume clean-up), and the
+ * device/cloud ports. It holds no state of its own besides a memo of the last status view and the queue
+ * that keeps user actions one at a time.
+ */
+import type {
+  ActionOptions,
+  AgentApi,
+  DeviceInfo,
+  DeviceSummary,
+  DeviceTag,
+  HealthReport,
+  HostAction,
+  HostConfig,
+  HostConfigPatch,
+  KeyScope,
+  LocalTargetBody,
+  LocalTargetView,
+  ServiceAction,
+  ServiceSelector,
+  StatusView,
+} from '../api/agent-api.js';
+import type { AppTarget, TargetState } from '../domain/model.js';
+import { localTargetToV3 } from '../domain/target/local-target.js';
+import { validateTargetDevice } from '../domain/target/validate-target.js';
+import type { EngineAdapter } from '../engine/port.js';
+import type { Clock } from '../shared/clock.js';
+import { BosunError, errorMessage } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { ApiKeyRepository, TargetStateRepository } from '../store/ports.js';
+import {
+  withoutApp,
+  withoutAppServices,
+  withoutService,
+  withServiceRunning,
+} from './intermediate-targets.js';
+import { keysEqual } from './key-match.js';
+import { summariseLocalApps, toJsonObjects } from './local-target-view.js';
+import type {
+  AgentSettings,
+  CloudPort,
+  DeviceFacts,
+  HealthCheck,
+  HostActions,
+  ReconcilerPort,
+} from './ports.js';
+import { StatusViewCache } from './status-view.js';
+
+export interface AgentDeps {
+  /** bosun's package version. */
+  version: string;
+  logger: Logger;
+  clock: Clock;
+  settings: () => AgentSettings;
+  reconciler: ReconcilerPort;
+  store: { targets: TargetStateRepository; apiKeys: ApiKeyRepository };
+  engine: Pick<
+    EngineAdapter,
+    'inspectContainer' | 'listContainers' | 'listVolumes' | 'removeVolume'
+  >;
+  host: HostActions;
+  device: DeviceFacts;
+  /** Absent on an unmanaged device. */
+  cloud?: CloudPort | undefined;
+  healthChecks?: readonly HealthCheck[];
+  /** Time between answering a reboot/shutdown request and acting, so the answer gets out (reference: 1 s). */
+  hostActionDelayMs?: number;
+}
+
+const BLINK_MS = 15_000;
+/** Keys are 32 hex chars; anything outside \w is not a key we ever issued, so it is not looked up. */
+const KEY_SHAPE = /^\w{1,128}$/;
+const SUPERVISED_LABELS = ['io.balena.supervised', 'io.resin.supervised'];
+
+export class Agent implements AgentApi {
+  private readonly statusCache = new StatusViewCache();
+  private readonly logger: Logger;
+  /** User actions run one at a time (balena's withExclusive): a restart never interleaves with a purge. */
+  private actionQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: AgentDeps) {
+    this.logger = deps.logger.child({ component: 'agent' });
+  }
+
+  // ── health and identity
+
+  async health(): Promise<HealthReport> {
+    const reasons: string[] = [];
+    const phase = this.deps.reconciler.snapshot().status.phase;
+    if (phase === 'stopped') reasons.push('the reconciler is stopped');
+    for (const check of this.deps.healthChecks ?? []) {
+      try {
+        const result = await check();
+        if (!result.healthy) reasons.push(result.reason ?? 'a health check failed');
+      } catch (err) {
+        reasons.push(`a health check threw: ${errorMessage(err)}`);
+      }
+    }
+    return { healthy: reasons.length === 0, reasons };
+  }
+
+  version(): string {
+    return this.deps.version;
+  }
+
+  async deviceSummary(): Promise<DeviceSummary> {
+    const { device } = this.deps;
+    const [ipAddresses, macAddresses, osVersion] = await Promise.all([
+      device.ipAddresses(),
+      device.macAddresses(),
+      device.osVersion(),
+    ]);
+    return {
+      apiPort: this.deps.settings().apiPort,
+      ipAddresses,
+      macAddresses,
+      osVersion,
+      agentVersion: this.deps.version,
+    };
+  }
+
+  deviceInfo(): Promise<DeviceInfo> {
+    const { arch, deviceType } = this.deps.settings();
+    return Promise.resolve({ arch, deviceType });
+  }
+
+  deviceName(): string {
+    return this.deps.settings().deviceName;
+  }
+
+  isLocalMode(): boolean {
+    return this.deps.settings().localMode;
+  }
+
+  // ── keys
+
+  async resolveApiKey(key: string): Promise<KeyScope | undefined> {
+    if (!KEY_SHAPE.test(key)) return undefined;
+    const found = await this.deps.store.apiKeys.find(key);
+    // The store finds by equality; the constant-time check also guards against a lookup that matched loosely.
+    if (found === undefined || !keysEqual(key, found.key)) return undefined;
+    if (found.scopes.some((s) => s.type === 'global')) return { kind: 'global' };
+    const app = found.scopes.find((s) => s.type === 'app');
+    return app?.type === 'app' ? { kind: 'app', appId: app.appId } : undefined;
+  }
+
+  async regenerateApiKey(key: string): Promise<string> {
+    const fresh = await this.deps.store.apiKeys.regenerate(key);
+    if (fresh === undefined) throw new BosunError('UNAUTHORIZED', 'Unauthorized: unknown API key');
+    this.logger.info('api_key_regenerated');
+    // Containers holding the old scoped key get the new one when the next apply recreates them.
+    this.deps.reconciler.triggerApply({ force: false });
+    return fresh;
+  }
+
+  // ── status
+
+  status(): StatusView {
+    return this.statusCache.view(this.deps.reconciler.snapshot());
+  }
+
+  async containerDetails(
+    containerId: string,
+  ): Promise<{ env: Record<string, string>; engineImageId: string }> {
+    const info = await this.deps.engine.inspectContainer(containerId);
+    const env: Record<string, string> = {};
+    for (const entry of info.env) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return { env, engineImageId: info.imageId };
+  }
+
+  // ── target
+
+  async localTarget(): Promise<LocalTargetView> {
+    const settings = this.deps.settings();
+    const stored = await this.deps.store.targets.load({ kind: 'local' });
+    return {
+      name: stored?.name ?? settings.deviceName,
+      config: { ...(stored?.config ?? settings.configVars) },
+      apps: stored === undefined ? {} : summariseLocalApps(stored.apps),
+    };
+  }
+
+  async setLocalTarget(body: LocalTargetBody, options: ActionOptions): Promise<void> {
+    if (!this.isLocalMode())
+      throw new BosunError(
+        'NOT_IN_LOCAL_MODE',
+        'Target state can only set when device is in local mode',
+      );
+    const converted = localTargetToV3(body, this.deviceName());
+    // Validate as a whole before storing anything: a rejected target changes nothing.
+    const validated = validateTargetDevice(converted.device);
+    for (const warning of validated.warnings) this.logger.warn('local_target_warning', { warning });
+    await this.deps.store.targets.save(
+      { kind: 'local' },
+      {
+        name: validated.value.name,
+        config: validated.value.config,
+        apps: toJsonObjects(converted.device['apps']),
+      },
+    );
+    this.logger.info('local_target_set', { apps: Object.keys(validated.value.apps) });
+    this.deps.reconciler.triggerApply({ force: options.force || converted.force });
+  }
+
+  triggerUpdate(options: { force: boolean; cancel: boolean }): Promise<{ triggered: boolean }> {
+    const { cloud } = this.deps;
+    if (cloud === undefined) {
+      // Unmanaged: there is nothing to fetch; re-applying the stored target is the useful meaning.
+      this.deps.reconciler.triggerApply({ force: options.force });
+      return Promise.resolve({ triggered: true });
+    }
+    if (!options.force && !this.deps.settings().instantUpdates)
+      return Promise.resolve({ triggered: false });
+    cloud.fetchTargetNow(options);
+    return Promise.resolve({ triggered: true });
+  }
+
+  // ── actions
+
+  restartApp(appId: number, options: ActionOptions): Promise<void> {
+    return this.exclusive(async () => {
+      const app = this.targetApp(appId);
+      this.checkLocks([appId], options);
+      this.logger.info('app_restart', { appId, force: options.force });
+      await this.deps.reconciler.applyIntermediate(
+        withoutAppServices(this.target(), app.uuid),
+        options,
+      );
+      await this.deps.reconciler.applyIntermediate(this.target(), options);
+    });
+  }
+
+  purgeApp(appId: number, options: ActionOptions): Promise<void> {
+    return this.exclusive(async () => {
+      const app = this.targetApp(appId);
+      this.checkLocks([appId], options);
+      this.logger.info('app_purge', { appId, force: options.force });
+      await this.deps.reconciler.applyIntermediate(withoutApp(this.target(), app.uuid), {
+        ...options,
+        removeVolumes: true,
+      });
+      await this.deps.reconciler.applyIntermediate(this.target(), options);
+      this.logger.info('app_purged', { appId });
+    });
+  }
+
+  serviceAction(
+    appId: number,
+    action: ServiceAction,
+    selector: ServiceSelector,
+    options: ActionOptions,
+  ): Promise<{ containerId: string | undefined }> {
+    return this.exclusive(async () => {
+      const app = this.targetApp(appId);
+      const serviceName = this.resolveService(app, selector, action);
+      const { reconciler } = this.deps;
+      this.logger.info('service_action', { appId, serviceName, action, force: options.force });
+      if (action !== 'start') this.checkLocks([appId], options);
+      if (action === 'restart') {
+        await reconciler.applyIntermediate(
+          withoutService(this.target(), app.uuid, serviceName),
+          options,
+        );
+        await reconciler.applyIntermediate(this.target(), options);
+      } else if (action === 'stop') {
+        reconciler.holdStopped(app.uuid, serviceName, true);
+        await reconciler.applyIntermediate(
+          withServiceRunning(this.target(), app.uuid, serviceName, false),
+          options,
+        );
+      } else {
+        reconciler.holdStopped(app.uuid, serviceName, false);
+        await reconciler.applyIntermediate(
+          withServiceRunning(this.target(), app.uuid, serviceName, true),
+          options,
+        );
+      }
+      const view = this.status().apps.find((a) => a.appId === appId);
+      return {
+        containerId: view?.services.find((s) => s.serviceName === serviceName)?.containerId,
+      };
+    });
+  }
+
+  hostAction(action: HostAction, options: ActionOptions): Promise<void> {
+    const apps = Object.values(this.deps.reconciler.snapshot().target?.apps ?? {}).map(
+      (a) => a.appId,
+    );
+    this.checkLocks(apps, options);
+    this.logger.info('host_action_scheduled', { action, force: options.force });
+    const { clock, host } = this.deps;
+    void clock
+      .sleep(this.deps.hostActionDelayMs ?? 1000)
+      .then(() => (action === 'reboot' ? host.reboot() : host.shutdown()))
+      .catch((err: unknown) => this.logger.error('host_action_failed', { action, err }));
+    return Promise.resolve();
+  }
+
+  blink(): Promise<void> {
+    void this.deps.host
+      .blink(BLINK_MS)
+      .catch((err: unknown) => this.logger.warn('blink_failed', { err }));
+    return Promise.resolve();
+  }
+
+  /**
+   * Removes volumes that bosun manages (supervised label), that no container mounts and that no in-scope
+   * target app uses. balena removes *any* unmounted volume here; we never touch volumes bosun did not make.
+   */
+  async cleanupVolumes(scope: KeyScope): Promise<{ removed: string[] }> {
+    const { engine } = this.deps;
+    const [volumes, containers] = await Promise.all([
+      engine.listVolumes(),
+      engine.listContainers(),
+    ]);
+    const mounted = new Set(
+      containers.flatMap((c) =>
+        c.mounts.map((m) => m.name).filter((n): n is string => n !== undefined),
+      ),
+    );
+    const referenced = new Set<string>();
+    for (const app of Object.values(this.deps.reconciler.snapshot().target?.apps ?? {})) {
+      for (const volume of Object.values(app.release?.volumes ?? {}))
+        referenced.add(volume.engineName);
+    }
+    const removed: string[] = [];
+    for (const volume of volumes) {
+      if (!SUPERVISED_LABELS.some((l) => volume.labels[l] !== undefined)) continue;
+      const appId = Number(
+        /^(\d+)_/.exec(volume.name)?.[1] ?? volume.labels['io.balena.app-id'] ?? NaN,
+      );
+      if (scope.kind === 'app' && appId !== scope.appId) continue;
+      if (mounted.has(volume.name) || referenced.has(volume.name)) continue;
+      await engine.removeVolume(volume.name);
+      removed.push(volume.name);
+    }
+    this.logger.info('volumes_cleaned', { removed });
+    return { removed };
+  }
+
+  // ── device
+
+  async tags(): Promise<DeviceTag[]> {
+    return this.cloud('device tags').tags();
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.cloud('device tags').setTags(tags);
+  }
+
+  async vpnStatus(): Promise<{ enabled: boolean; connected: boolean }> {
+    return {
+      enabled: this.deps.settings().vpnEnabled,
+      connected: await this.deps.device.vpnConnected(),
+    };
+  }
+
+  async hostConfig(): Promise<HostConfig> {
+    const [hostname, proxy] = await Promise.all([
+      this.deps.device.hostname(),
+      this.deps.device.proxy(),
+    ]);
+    return { network: proxy === undefined ? { hostname } : { hostname, proxy } };
+  }
+
+  async patchHostConfig(patch: HostConfigPatch, options: ActionOptions): Promise<void> {
+    const network = patch.network;
+    if (network === undefined) {
+      this.logger.warn('host_config_patch_without_network');
+      return;
+    }
+    // Proxy changes may restart the engine: like balena, refuse while any app holds its update lock.
+    const apps = Object.values(this.deps.reconciler.snapshot().target?.apps ?? {}).map(
+      (a) => a.appId,
+    );
+    this.checkLocks(apps, options);
+    if (network.hostname !== undefined) await this.deps.device.setHostname(network.hostname);
+    if (network.proxy !== undefined) await this.deps.device.setProxy(network.proxy);
+  }
+
+  // ── helpers
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.actionQueue.then(fn, fn);
+    this.actionQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private target(): TargetState {
+    const target = this.deps.reconciler.snapshot().target;
+    if (target === undefined)
+      throw new BosunError('NOT_READY', 'No target state yet: the agent is still starting');
+    return target;
+  }
+
+  private targetApp(appId: number): AppTarget {
+    const app = Object.values(this.target().apps).find((a) => a.appId === appId);
+    if (app === undefined) throw new BosunError('NOT_FOUND', `App not found: ${appId}`);
+    return app;
+  }
+
+  private resolveService(app: AppTarget, selector: ServiceSelector, action: ServiceAction): string {
+    const services = Object.values(app.release?.services ?? {});
+    const current =
+      this.deps.reconciler.snapshot().current?.containers.filter((c) => c.appUuid === app.uuid) ??
+      [];
+    const name =
+      selector.serviceName ??
+      services.find((s) => s.imageId === selector.imageId)?.serviceName ??
+      current.find((c) => c.imageId === selector.imageId)?.serviceName;
+    const what = selector.serviceName ?? `imageId ${selector.imageId}`;
+    if (
+      action !== 'start' &&
+      (name === undefined || !current.some((c) => c.serviceName === name))
+    ) {
+      throw new BosunError(
+        'NOT_FOUND',
+        `Service not found, a container must exist for this endpoint to work: ${what}`,
+      );
+    }
+    if (name === undefined || !services.some((s) => s.serviceName === name)) {
+      throw new BosunError('NOT_FOUND', `Service does not exist in target release: ${what}`);
+    }
+    return name;
+  }
+
+  /** Fast refusal from the last observation; the reconciler's takeLock step remains the authority. */
+  private checkLocks(appIds: readonly number[], options: ActionOptions): void {
+    if (options.force) return;
+    const locks = this.deps.reconciler.snapshot().current?.locks ?? [];
+    const held = locks.find((l) => l.heldBy === 'user' && appIds.includes(l.appId));
+    if (held !== undefined) {
+      throw new BosunError(
+        'UPDATES_LOCKED',
+        `Updates are locked: service ${held.serviceName} of app ${held.appId} holds its update lock`,
+        {
+          details: { appId: held.appId, serviceName: held.serviceName },
+        },
+      );
+    }
+  }
+
+  private cloud(what: string): CloudPort {
+    if (this.deps.cloud === undefined)
+      throw new BosunError('NOT_READY', `${what} need a cloud-managed device`);
+    return this.deps.cloud;
+  }
+}
