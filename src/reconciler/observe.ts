@@ -1,8 +1,8 @@
 /**
- * Observe: one immutable CurrentState snapshot. Four engine list calls per observation (containers,
- * images, networks, volumes: the list answers carry everything the planner compares, so no per-object
- * inspects), plus cheap file reads for locks and hand-over flags, the in-memory downloads, and the
- * store's commits. No decisions here: parsing only.
+ * Observe: one immutable CurrentState snapshot. One list call each for supervised containers, images,
+ * networks and volumes (networks and volumes are filtered here, not at the engine, so legacy
+ * `io.resin.*` ones come in the same answer), plus cheap file reads for locks and hand-over flags, the
+ * in-memory downloads, and the store's commits. No decisions here: parsing only.
  */
 import type {
   ContainerState,
@@ -42,13 +42,40 @@ export interface ObserverDeps {
 }
 
 export class Observer {
+  /**
+   * Whether to also list legacy `io.resin.supervised` containers. Only containers made by old
+   * supervisors carry that label and bosun never creates one, so once a listing finds none it is
+   * not asked again (saves an engine request per round) until the engine reconnects.
+   */
+  private legacyPossible = true;
+
   constructor(private readonly deps: ObserverDeps) {}
+
+  /** The engine restarted or was replaced: look for legacy containers again. */
+  engineReconnected(): void {
+    this.legacyPossible = true;
+  }
+
+  private async supervisedContainers(): Promise<ContainerInfo[]> {
+    const { engine } = this.deps;
+    // Filtered at the engine: the engine adapter inspects every container a list returns.
+    const [current, legacy] = await Promise.all([
+      engine.listContainers({ labels: ['io.balena.supervised'] }),
+      this.legacyPossible
+        ? engine.listContainers({ labels: ['io.resin.supervised'] })
+        : Promise.resolve([]),
+    ]);
+    if (legacy.length === 0) this.legacyPossible = false;
+    const byId = new Map(current.map((c) => [c.id, c]));
+    for (const c of legacy) if (!byId.has(c.id)) byId.set(c.id, c);
+    return [...byId.values()];
+  }
 
   async observe(): Promise<CurrentState> {
     const { engine, locks, commits, downloads } = this.deps;
     const [containers, images, networks, volumes, lockStates, handoverComplete, commitMap] =
       await Promise.all([
-        engine.listContainers(),
+        this.supervisedContainers(),
         engine.listImages(),
         engine.listNetworks(),
         engine.listVolumes(),

@@ -30,7 +30,7 @@ export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanConte
 
 export interface ReconcilerDeps {
   engine: EngineAdapter;
-  observer: { observe(): Promise<CurrentState> };
+  observer: { observe(): Promise<CurrentState>; engineReconnected?(): void };
   plan: PlanFn;
   runner: StepRunner;
   locks: LockReader;
@@ -610,7 +610,10 @@ export class Reconciler {
   }
 
   private onEngineEvent(event: EngineEvent): void {
-    if (event.type === 'reconnected') return this.trigger('engine-reconnected');
+    if (event.type === 'reconnected') {
+      this.deps.observer.engineReconnected?.();
+      return this.trigger('engine-reconnected');
+    }
     if (event.type === 'disconnected') return;
     if (event.type === 'container') {
       const action = event.action.split(':')[0] ?? '';

@@ -1,0 +1,112 @@
+/** Host update locks on a real file system, as a container would see them through its bind mount. */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostUpdateLocks } from '../../src/device/locks.js';
+import { isBosunError } from '../../src/shared/errors.js';
+import { silentLogger } from '../../src/shared/logger.js';
+
+describe('HostUpdateLocks (real files)', () => {
+  let root: string;
+  let locks: HostUpdateLocks;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'bosun-test-locks-'));
+    locks = new HostUpdateLocks({ root, logger: silentLogger() });
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const userLock = async (
+    appId: number,
+    service: string,
+    file = 'updates.lock',
+  ): Promise<string> => {
+    const dir = await locks.prepare(appId, service);
+    const path = join(dir, file);
+    await writeFile(path, '');
+    return path;
+  };
+
+  it('takes both lock files per service, recognisably the agent’s, and releases only its own', async () => {
+    await locks.take(1, ['api', 'db'], { force: false });
+    assert.deepEqual((await readdir(locks.serviceDir(1, 'api'))).sort(), [
+      'resin-updates.lock',
+      'updates.lock',
+    ]);
+    assert.deepEqual(await locks.list(), [
+      { appId: 1, serviceName: 'api', heldBy: 'agent' },
+      { appId: 1, serviceName: 'db', heldBy: 'agent' },
+    ]);
+    await locks.take(1, ['api'], { force: false }); // re-entrant: already ours
+    await userLock(1, 'cache');
+    await locks.release(1);
+    assert.deepEqual(await locks.list(), [{ appId: 1, serviceName: 'cache', heldBy: 'user' }]);
+  });
+
+  it('the lock directory is writable by any container user (sticky 1777)', async () => {
+    const dir = await locks.prepare(7, 'api');
+    assert.equal((await stat(dir)).mode & 0o7777, 0o1777);
+  });
+
+  it('refuses with UPDATES_LOCKED naming app and service when a user holds a lock, and keeps nothing it took', async () => {
+    await userLock(3, 'db', 'resin-updates.lock');
+    await assert.rejects(
+      () => locks.take(3, ['api', 'db'], { force: false }),
+      (err: unknown) =>
+        isBosunError(err, 'UPDATES_LOCKED') && /appId: 3, service: db/.test(err.message),
+    );
+    assert.deepEqual(
+      await locks.list(),
+      [{ appId: 3, serviceName: 'db', heldBy: 'user' }],
+      'api was rolled back',
+    );
+  });
+
+  it('force (or a stale override for that service) removes the user lock and takes it', async () => {
+    await userLock(4, 'api');
+    await locks.take(4, ['api'], { force: true });
+    assert.deepEqual(await locks.list(), [{ appId: 4, serviceName: 'api', heldBy: 'agent' }]);
+    await locks.release(4);
+    await userLock(4, 'api');
+    await userLock(4, 'db');
+    await assert.rejects(
+      () => locks.take(4, ['api', 'db'], { force: false, overrideServices: ['api'] }),
+      /service: db/,
+    );
+    await locks.take(4, ['api'], { force: false, overrideServices: ['api'] });
+    assert.deepEqual(await locks.list(), [
+      { appId: 4, serviceName: 'api', heldBy: 'agent' },
+      { appId: 4, serviceName: 'db', heldBy: 'user' },
+    ]);
+  });
+
+  it('reports hand-over complete flags (both spellings) and clears them', async () => {
+    const dir = await locks.prepare(5, 'web');
+    await writeFile(join(dir, 'resin-kill-me'), '');
+    await locks.prepare(5, 'api');
+    assert.deepEqual(await locks.handoverComplete(), ['5/web']);
+    await locks.clearHandover(5, 'web');
+    assert.deepEqual(await locks.handoverComplete(), []);
+  });
+
+  it('concurrent takes of one app are serialised: both succeed and leave only the agent’s locks', async () => {
+    const results = await Promise.allSettled([
+      locks.take(6, ['a', 'b'], { force: false }),
+      locks.take(6, ['a', 'b'], { force: false }),
+    ]);
+    assert.ok(results.every((r) => r.status === 'fulfilled'));
+    assert.deepEqual(
+      (await locks.list()).map((l) => l.heldBy),
+      ['agent', 'agent'],
+    );
+  });
+
+  it('an empty lock root lists nothing', async () => {
+    const empty = new HostUpdateLocks({ root: join(root, 'missing'), logger: silentLogger() });
+    assert.deepEqual(await empty.list(), []);
+    assert.deepEqual(await empty.handoverComplete(), []);
+  });
+});
