@@ -109,6 +109,10 @@ export type EngineEvent =
       name: string | undefined;
       labels: Record<string, string>;
       time: number;
+      /** `die` events: the process's exit status (137 = killed by SIGKILL, e.g. after a stop timeout). */
+      exitCode?: number;
+      /** `kill` events: the signal sent, as a number in text (`15`, `9`). */
+      signal?: string;
     }
   | { type: 'image' | 'network' | 'volume'; action: string; id: string; time: number }
   /** The event stream reconnected after losing the engine: consumers should re-observe. */
@@ -123,30 +127,40 @@ export interface EngineAdapter {
   listContainers(filter?: { labels?: string[] }): Promise<ContainerInfo[]>;
   inspectContainer(idOrName: string): Promise<ContainerInfo>;
   createContainer(spec: ContainerCreateSpec): Promise<{ id: string }>;
+  /** Starting a running container is not an error. `id` may also be the container's name. */
   startContainer(id: string): Promise<void>;
   /** Stops with SIGTERM, then SIGKILL after `timeoutSec`. Stopping a stopped container is not an error. */
   stopContainer(id: string, options?: { timeoutSec?: number; signal?: AbortSignal }): Promise<void>;
   killContainer(id: string, signal?: string): Promise<void>;
+  /** CONFLICT when it runs and `force` is not set. */
   removeContainer(id: string, options?: { force?: boolean; removeVolumes?: boolean }): Promise<void>;
   renameContainer(id: string, newName: string): Promise<void>;
   updateRestartPolicy(id: string, policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'): Promise<void>;
   connectNetwork(network: string, containerId: string, endpoint?: { aliases?: string[]; ipv4Address?: string; ipv6Address?: string }): Promise<void>;
   disconnectNetwork(network: string, containerId: string, force?: boolean): Promise<void>;
 
+  /**
+   * Pulls `reference` (`:latest` when it names no tag or digest). REGISTRY_AUTH when the registry refuses
+   * the credentials, CANCELLED when `signal` aborts (the download stops; the image is not left behind),
+   * IMAGE_PULL_FAILED for anything else the registry or network does (unknown image included).
+   */
   pullImage(reference: string, options?: PullOptions): Promise<ImageInfo>;
   listImages(): Promise<ImageInfo[]>;
   inspectImage(reference: string): Promise<ImageInfo>;
   tagImage(reference: string, repo: string, tag: string): Promise<void>;
+  /** CONFLICT when a container uses it and `force` is not set. */
   removeImage(reference: string, options?: { force?: boolean }): Promise<void>;
 
   listNetworks(filter?: { labels?: string[] }): Promise<NetworkInfo[]>;
   inspectNetwork(idOrName: string): Promise<NetworkInfo>;
   createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }>;
+  /** CONFLICT while a container is attached. */
   removeNetwork(idOrName: string): Promise<void>;
 
   listVolumes(filter?: { labels?: string[] }): Promise<VolumeInfo[]>;
   inspectVolume(name: string): Promise<VolumeInfo>;
   createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo>;
+  /** CONFLICT while a container (running or not) mounts it. */
   removeVolume(name: string): Promise<void>;
 
   /**

@@ -1,0 +1,980 @@
+/**
+ * FakeEngine: an in-memory EngineAdapter for planner simulation and property tests. Fast (no I/O; the
+ * only waits are a stop timeout on the injected clock and a macrotask between pull chunks, so an abort
+ * can land half way) and deterministic (ids come from a counter). Honest: it passes the same contract
+ * suite as DockerEngine (test/contract/engine.contract.ts), so what a simulation shows, Docker does.
+ *
+ * Test hooks beyond the port: failNext(), crash(), setHealth(), writeLog(), simulateEngineRestart(),
+ * and `registry` (what can be pulled).
+ */
+import { createHash } from 'node:crypto';
+import { Subject, type Observable } from 'rxjs';
+import type {
+  ContainerCreateSpec,
+  NetworkCreateSpec,
+  VolumeCreateSpec,
+} from '../domain/container-spec.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { BosunError, type ErrorCode } from '../shared/errors.js';
+import { formatEngineTimestamp, parseEngineTimestamp } from '../shared/engine-timestamp.js';
+import {
+  assertValidName,
+  BUILTIN_NETWORKS,
+  matchesLabels,
+  namedVolumesOf,
+  notFound,
+  resolveBy,
+  signalNumber,
+  type FakeContainer,
+  type FakeImage,
+  type FakeNetwork,
+  type FakeProcess,
+} from './fake-engine-state.js';
+import { FakeRegistry, type FakeImageInput } from './fake-registry.js';
+import { splitReference, withDefaultTag } from './image-reference.js';
+import { PullProgressTracker } from './pull-progress.js';
+import type {
+  ContainerInfo,
+  ContainerLogLine,
+  ContainerLogsOptions,
+  EngineAdapter,
+  EngineEvent,
+  ImageInfo,
+  NetworkInfo,
+  PullOptions,
+  VolumeInfo,
+} from './port.js';
+
+export type { FakeProcess } from './fake-engine-state.js';
+
+/** Port operations whose next call(s) can be made to fail. */
+export type FakeOperation = Exclude<keyof EngineAdapter, 'events' | 'close'>;
+
+export interface FakeEngineOptions {
+  clock?: Clock;
+  registry?: FakeRegistry;
+  /** How a container's process reacts to signals (default: exits 0 on SIGTERM). */
+  processFor?: (spec: ContainerCreateSpec) => FakeProcess;
+}
+
+const PULL_CHUNKS = 4;
+const DEFAULT_STOP_TIMEOUT_SEC = 10;
+
+export class FakeEngine implements EngineAdapter {
+  readonly registry: FakeRegistry;
+  private readonly clock: Clock;
+  private readonly processFor: (spec: ContainerCreateSpec) => FakeProcess;
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly networks = new Map<string, FakeNetwork>();
+  private readonly volumes = new Map<string, VolumeInfo>();
+  private readonly images = new Map<string, FakeImage>();
+  private readonly failures = new Map<FakeOperation, BosunError[]>();
+  private readonly eventSubject = new Subject<EngineEvent>();
+  private readonly logWaiters = new Set<() => void>();
+  private idCounter = 0;
+  private requests = 0;
+  private logSeq = 0;
+
+  constructor(options: FakeEngineOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.registry = options.registry ?? new FakeRegistry();
+    this.processFor = options.processFor ?? (() => ({}));
+    const drivers: Record<string, string> = { bridge: 'bridge', host: 'host', none: 'null' };
+    for (const name of BUILTIN_NETWORKS) {
+      const id = this.newId(`network:${name}`);
+      this.networks.set(id, {
+        builtin: true,
+        info: {
+          id,
+          name,
+          driver: drivers[name] ?? name,
+          labels: {},
+          internal: false,
+          enableIPv6: false,
+          configOnly: false,
+          options: {},
+          ipam: {
+            driver: 'default',
+            config: name === 'bridge' ? [{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }] : [],
+          },
+        },
+      });
+    }
+  }
+
+  // ───────────────────────────── test hooks ─────────────────────────────
+
+  /** The next `times` calls of `op` fail with `error` (a code gets a generic message). */
+  failNext(op: FakeOperation, error: BosunError | ErrorCode, times = 1): void {
+    const err =
+      typeof error === 'string' ? new BosunError(error, `injected ${error} in ${op}`) : error;
+    const queue = this.failures.get(op) ?? [];
+    for (let i = 0; i < times; i++) queue.push(err);
+    this.failures.set(op, queue);
+  }
+
+  /** What DockerEngine would have sent as HTTP requests for the same calls (lists inspect each item). */
+  requestCount(): number {
+    return this.requests;
+  }
+
+  /** The process exits by itself; the engine applies the restart policy as Docker does. */
+  crash(idOrName: string, exitCode: number): void {
+    const c = this.container(idOrName);
+    if (c.state !== 'running') throw new BosunError('CONFLICT', `Container ${c.id} is not running`);
+    this.exit(c, exitCode);
+    const policy = c.restartPolicy;
+    if (
+      policy === 'always' ||
+      policy === 'unless-stopped' ||
+      (policy === 'on-failure' && exitCode !== 0)
+    ) {
+      this.run(c);
+    }
+  }
+
+  /** Puts an image in the engine as if pulled long ago (no events, no request counted). */
+  loadImage(reference: string, input: FakeImageInput = {}): ImageInfo {
+    const ref = withDefaultTag(reference);
+    const manifest = this.registry.lookup(ref) ?? new FakeRegistry().add(ref, input);
+    this.storeImage(
+      manifest.id,
+      ref,
+      manifest.labels,
+      manifest.layers,
+      `${splitReference(ref).repository}@${manifest.digest}`,
+    );
+    return this.imageInfo(this.image(ref));
+  }
+
+  /** A healthcheck result: changes inspect's `health` and emits `health_status: <status>`. */
+  setHealth(idOrName: string, health: ContainerInfo['health']): void {
+    const c = this.container(idOrName);
+    c.health = health;
+    this.emitContainer(c, `health_status: ${health}`);
+  }
+
+  /** A line the container printed (what containerLogs returns). */
+  writeLog(idOrName: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+    const c = this.container(idOrName);
+    c.logs.push({ stream, line, timestamp: this.engineTimestamp() });
+    this.wakeLogReaders();
+  }
+
+  /**
+   * The engine restarts (no live-restore): subscribers see `disconnected`, running containers stop,
+   * those whose policy says so come back, then `reconnected`.
+   */
+  simulateEngineRestart(): void {
+    this.eventSubject.next({
+      type: 'disconnected',
+      time: this.clock.now(),
+      reason: 'engine restarted',
+    });
+    for (const c of this.containers.values()) {
+      if (c.state !== 'running') continue;
+      c.state = 'exited';
+      c.exitCode = 137;
+      c.finishedAt = this.now();
+      const policy = c.restartPolicy;
+      if (policy === 'always' || (policy === 'unless-stopped' && !c.manuallyStopped)) {
+        c.state = 'running';
+        c.exitCode = undefined;
+        c.startedAt = this.now();
+      }
+    }
+    this.wakeLogReaders();
+    this.eventSubject.next({ type: 'reconnected', time: this.clock.now() });
+  }
+
+  // ───────────────────────────── engine ─────────────────────────────
+
+  ping(): Promise<void> {
+    return this.op('ping', () => undefined);
+  }
+
+  version(): Promise<{ version: string; apiVersion: string; arch: string; os: string }> {
+    return this.op('version', () => ({
+      version: 'fake',
+      apiVersion: '1.41',
+      arch: 'amd64',
+      os: 'linux',
+    }));
+  }
+
+  // ───────────────────────────── containers ─────────────────────────────
+
+  listContainers(filter: { labels?: string[] } = {}): Promise<ContainerInfo[]> {
+    return this.op('listContainers', () => {
+      const found = [...this.containers.values()].filter((c) =>
+        matchesLabels(c.spec.Labels, filter.labels),
+      );
+      this.requests += found.length;
+      return found.map((c) => this.containerInfo(c));
+    });
+  }
+
+  inspectContainer(idOrName: string): Promise<ContainerInfo> {
+    return this.op('inspectContainer', () => this.containerInfo(this.container(idOrName)));
+  }
+
+  createContainer(spec: ContainerCreateSpec): Promise<{ id: string }> {
+    return this.op('createContainer', () => {
+      assertValidName('container', spec.name);
+      const name = spec.name.replace(/^\//, '');
+      const taken = [...this.containers.values()].find((c) => c.name === name);
+      if (taken) {
+        throw new BosunError(
+          'CONFLICT',
+          `Conflict. The container name "/${name}" is already in use by container "${taken.id}"`,
+        );
+      }
+      const image = this.image(spec.Image);
+      const networks = new Map<string, { aliases: string[]; ipv4Address: string | undefined }>();
+      const mode = spec.HostConfig.NetworkMode || 'bridge';
+      if (!mode.startsWith('container:') && !mode.startsWith('service:')) {
+        networks.set(this.network(mode).info.name, { aliases: [], ipv4Address: undefined });
+      }
+      for (const [net, endpoint] of Object.entries(spec.NetworkingConfig?.EndpointsConfig ?? {})) {
+        networks.set(this.network(net).info.name, {
+          aliases: [...(endpoint.Aliases ?? [])],
+          ipv4Address: endpoint.IPAMConfig?.IPv4Address,
+        });
+      }
+      const volumes = namedVolumesOf(spec);
+      for (const volume of volumes) {
+        if (!this.volumes.has(volume))
+          this.addVolume({ Name: volume, Driver: 'local', Labels: {} });
+      }
+      const c: FakeContainer = {
+        id: this.newId(`container:${name}`),
+        name,
+        spec: structuredClone(spec),
+        imageId: image.info.id,
+        state: 'created',
+        health: 'none',
+        exitCode: undefined,
+        createdAt: this.now(),
+        startedAt: undefined,
+        finishedAt: undefined,
+        restartPolicy: spec.HostConfig.RestartPolicy.Name || 'no',
+        networks,
+        volumes,
+        process: this.processFor(spec),
+        logs: [],
+        manuallyStopped: false,
+      };
+      this.containers.set(c.id, c);
+      this.emitContainer(c, 'create');
+      return { id: c.id };
+    });
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.op('startContainer', () => {
+      const c = this.container(id);
+      if (c.state === 'running') return; // the engine answers 304: already started
+      for (const net of c.networks.keys()) this.network(net); // a removed network fails the start, as in Docker
+      c.manuallyStopped = false;
+      this.run(c);
+    });
+  }
+
+  async stopContainer(
+    id: string,
+    options: { timeoutSec?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const c = await this.op('stopContainer', () => this.container(id));
+    if (c.state !== 'running') return; // 304: already stopped
+    c.manuallyStopped = true;
+    this.emitContainer(c, 'kill', { signal: '15' });
+    if (!c.process.ignoresSigterm) {
+      this.exit(c, c.process.exitCodeOnSigterm ?? 0);
+    } else {
+      const timeoutSec = options.timeoutSec ?? c.spec.StopTimeout ?? DEFAULT_STOP_TIMEOUT_SEC;
+      try {
+        await this.clock.sleep(timeoutSec * 1000, options.signal);
+      } catch (err) {
+        throw new BosunError('CANCELLED', `stop container ${id}: cancelled`, { cause: err });
+      }
+      if (this.containers.get(c.id) !== c || c.state !== 'running') return; // removed or stopped meanwhile
+      this.emitContainer(c, 'kill', { signal: '9' });
+      this.exit(c, 137);
+    }
+    this.emitContainer(c, 'stop');
+  }
+
+  killContainer(id: string, signal = 'SIGKILL'): Promise<void> {
+    return this.op('killContainer', () => {
+      const c = this.container(id);
+      if (c.state !== 'running') {
+        throw new BosunError(
+          'CONFLICT',
+          `Cannot kill container: ${id}: Container ${c.id} is not running`,
+        );
+      }
+      const number = signalNumber(signal);
+      c.manuallyStopped = true;
+      this.emitContainer(c, 'kill', { signal: number });
+      if (number === '9') this.exit(c, 137);
+      else if (number === '15' && !c.process.ignoresSigterm)
+        this.exit(c, c.process.exitCodeOnSigterm ?? 0);
+    });
+  }
+
+  removeContainer(
+    id: string,
+    options: { force?: boolean; removeVolumes?: boolean } = {},
+  ): Promise<void> {
+    return this.op('removeContainer', () => {
+      const c = this.container(id);
+      if (c.state === 'running') {
+        if (!options.force) {
+          throw new BosunError(
+            'CONFLICT',
+            `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
+          );
+        }
+        this.emitContainer(c, 'kill', { signal: '9' });
+        this.exit(c, 137);
+      }
+      this.containers.delete(c.id);
+      this.emitContainer(c, 'destroy');
+      this.wakeLogReaders();
+    });
+  }
+
+  renameContainer(id: string, newName: string): Promise<void> {
+    return this.op('renameContainer', () => {
+      const c = this.container(id);
+      assertValidName('container', newName);
+      const name = newName.replace(/^\//, '');
+      const taken = [...this.containers.values()].find((o) => o.name === name && o !== c);
+      if (taken) {
+        throw new BosunError(
+          'CONFLICT',
+          `Conflict. The container name "/${name}" is already in use by container "${taken.id}"`,
+        );
+      }
+      const oldName = c.name;
+      c.name = name;
+      this.emitContainer(c, 'rename', { oldName: `/${oldName}` });
+    });
+  }
+
+  updateRestartPolicy(
+    id: string,
+    policy: 'no' | 'always' | 'on-failure' | 'unless-stopped',
+  ): Promise<void> {
+    return this.op('updateRestartPolicy', () => {
+      const c = this.container(id);
+      c.restartPolicy = policy;
+      this.emitContainer(c, 'update');
+    });
+  }
+
+  connectNetwork(
+    network: string,
+    containerId: string,
+    endpoint: { aliases?: string[]; ipv4Address?: string; ipv6Address?: string } = {},
+  ): Promise<void> {
+    return this.op('connectNetwork', () => {
+      const net = this.network(network);
+      const c = this.container(containerId);
+      if (c.networks.has(net.info.name)) {
+        throw new BosunError(
+          'CONFLICT',
+          `endpoint with name ${c.name} already exists in network ${net.info.name}`,
+        );
+      }
+      c.networks.set(net.info.name, {
+        aliases: [...(endpoint.aliases ?? [])],
+        ipv4Address: endpoint.ipv4Address,
+      });
+      this.emit({ type: 'network', action: 'connect', id: net.info.id, time: this.clock.now() });
+    });
+  }
+
+  disconnectNetwork(network: string, containerId: string, _force = false): Promise<void> {
+    return this.op('disconnectNetwork', () => {
+      const net = this.network(network);
+      const c = this.container(containerId);
+      if (!c.networks.delete(net.info.name)) {
+        throw new BosunError(
+          'NOT_FOUND',
+          `container ${c.id} is not connected to network ${net.info.name}`,
+        );
+      }
+      this.emit({ type: 'network', action: 'disconnect', id: net.info.id, time: this.clock.now() });
+    });
+  }
+
+  async *containerLogs(
+    id: string,
+    options: ContainerLogsOptions = {},
+  ): AsyncGenerator<ContainerLogLine> {
+    const c = await this.op('containerLogs', () => {
+      this.requests++; // inspect, then logs
+      return this.container(id);
+    });
+    const since = options.since === undefined ? undefined : parseEngineTimestamp(options.since);
+    let next = 0;
+    for (;;) {
+      while (next < c.logs.length) {
+        const line = c.logs[next++] as ContainerLogLine;
+        if (since === undefined || parseEngineTimestamp(line.timestamp) >= since) yield { ...line };
+      }
+      const gone = this.containers.get(c.id) !== c;
+      if (!options.follow || c.state !== 'running' || gone || options.signal?.aborted) return;
+      await this.nextLogChange(options.signal);
+    }
+  }
+
+  // ───────────────────────────── images ─────────────────────────────
+
+  async pullImage(reference: string, options: PullOptions = {}): Promise<ImageInfo> {
+    const ref = withDefaultTag(reference);
+    const cancelled = (): BosunError => new BosunError('CANCELLED', `pull ${ref}: cancelled`);
+    const manifest = await this.op('pullImage', () => {
+      this.requests++; // create, then inspect
+      if (options.signal?.aborted) throw cancelled();
+      const auth = this.registry.authorize(ref, options.auth);
+      if (auth !== 'ok') {
+        const why =
+          auth === 'missing'
+            ? 'no basic auth credentials'
+            : 'unauthorized: authentication required';
+        throw new BosunError(
+          'REGISTRY_AUTH',
+          `pull ${ref}: the registry refused the credentials (${why})`,
+        );
+      }
+      const found = this.registry.lookup(ref);
+      if (found === undefined) {
+        throw new BosunError(
+          'IMAGE_PULL_FAILED',
+          `pull ${ref}: manifest for ${ref} not found: manifest unknown`,
+        );
+      }
+      return found;
+    });
+    const present = new Set([...this.images.values()].flatMap((i) => i.layers));
+    const tracker = new PullProgressTracker(ref);
+    const report = (
+      status: string,
+      id: string,
+      detail: { current: number; total: number } | object = {},
+    ): void => {
+      const progress = tracker.update({ status, id, progressDetail: detail });
+      if (progress !== undefined) options.onProgress?.(progress);
+    };
+    for (const layer of manifest.layers) {
+      if (present.has(layer.id)) report('Already exists', layer.id);
+      else report('Pulling fs layer', layer.id);
+    }
+    for (const layer of manifest.layers) {
+      if (present.has(layer.id)) continue;
+      for (let chunk = 1; chunk <= PULL_CHUNKS; chunk++) {
+        // A macrotask between chunks: an abort from a timer or another request lands half way, as with Docker.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) throw cancelled();
+        report('Downloading', layer.id, {
+          current: Math.floor((layer.size * chunk) / PULL_CHUNKS),
+          total: layer.size,
+        });
+        if (options.signal?.aborted) throw cancelled();
+      }
+      report('Download complete', layer.id);
+    }
+    for (const layer of manifest.layers)
+      if (!present.has(layer.id)) report('Pull complete', layer.id);
+    options.onProgress?.(tracker.complete());
+    const { repository } = splitReference(ref);
+    this.storeImage(
+      manifest.id,
+      ref,
+      manifest.labels,
+      manifest.layers,
+      `${repository}@${manifest.digest}`,
+    );
+    this.emit({ type: 'image', action: 'pull', id: ref, time: this.clock.now() });
+    return this.imageInfo(this.image(ref));
+  }
+
+  listImages(): Promise<ImageInfo[]> {
+    return this.op('listImages', () => [...this.images.values()].map((i) => this.imageInfo(i)));
+  }
+
+  inspectImage(reference: string): Promise<ImageInfo> {
+    return this.op('inspectImage', () => this.imageInfo(this.image(reference)));
+  }
+
+  tagImage(reference: string, repo: string, tag: string): Promise<void> {
+    return this.op('tagImage', () => {
+      const image = this.image(reference);
+      const name = `${repo}:${tag}`;
+      for (const other of this.images.values())
+        other.info.repoTags = other.info.repoTags.filter((t) => t !== name);
+      image.info.repoTags.push(name);
+      this.emit({ type: 'image', action: 'tag', id: image.info.id, time: this.clock.now() });
+    });
+  }
+
+  removeImage(reference: string, options: { force?: boolean } = {}): Promise<void> {
+    return this.op('removeImage', () => {
+      const { image, byName } = this.findImage(reference);
+      const info = image.info;
+      const users = [...this.containers.values()].filter((c) => c.imageId === info.id);
+      if (byName) {
+        // By name the engine removes that name; the image goes only with its last name and no user.
+        const name = reference.includes('@') ? reference : withDefaultTag(reference);
+        const others = [...info.repoTags, ...info.repoDigests].filter(
+          (n) => n !== name && !(n.includes('@') && !name.includes('@')),
+        );
+        if (others.length > 0 || (users.length > 0 && options.force)) {
+          info.repoTags = info.repoTags.filter((t) => t !== name);
+          info.repoDigests = info.repoDigests.filter((d) => d !== name);
+          this.emit({ type: 'image', action: 'untag', id: info.id, time: this.clock.now() });
+          return;
+        }
+      } else if (info.repoTags.length > 1 && !options.force) {
+        throw new BosunError(
+          'CONFLICT',
+          `conflict: unable to delete ${info.id} (must be forced) - image is referenced in multiple repositories`,
+        );
+      }
+      if (users.length > 0 && !options.force) {
+        throw new BosunError(
+          'CONFLICT',
+          `conflict: unable to remove repository reference "${reference}" (must force) - container ${users[0]?.id ?? ''} is using its referenced image ${info.id}`,
+        );
+      }
+      this.images.delete(info.id);
+      this.emit({ type: 'image', action: 'delete', id: info.id, time: this.clock.now() });
+    });
+  }
+
+  // ───────────────────────────── networks ─────────────────────────────
+
+  listNetworks(filter: { labels?: string[] } = {}): Promise<NetworkInfo[]> {
+    return this.op('listNetworks', () => {
+      const found = [...this.networks.values()].filter((n) =>
+        matchesLabels(n.info.labels, filter.labels),
+      );
+      this.requests += found.length;
+      return found.map((n) => this.networkInfo(n));
+    });
+  }
+
+  inspectNetwork(idOrName: string): Promise<NetworkInfo> {
+    return this.op('inspectNetwork', () => this.networkInfo(this.network(idOrName)));
+  }
+
+  createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }> {
+    return this.op('createNetwork', () => {
+      if ([...this.networks.values()].some((n) => n.info.name === spec.Name)) {
+        throw new BosunError('CONFLICT', `network with name ${spec.Name} already exists`);
+      }
+      const id = this.newId(`network:${spec.Name}`);
+      this.networks.set(id, {
+        builtin: false,
+        info: {
+          id,
+          name: spec.Name,
+          driver: spec.Driver || 'bridge',
+          labels: { ...spec.Labels },
+          internal: spec.Internal ?? false,
+          enableIPv6: spec.EnableIPv6 ?? false,
+          configOnly: spec.ConfigOnly ?? false,
+          options: { ...(spec.Options ?? {}) },
+          ipam: {
+            driver: spec.IPAM?.Driver ?? 'default',
+            config: (spec.IPAM?.Config ?? []).map((c) => ({
+              ...(c.Subnet ? { subnet: c.Subnet } : {}),
+              ...(c.Gateway ? { gateway: c.Gateway } : {}),
+              ...(c.IPRange ? { ipRange: c.IPRange } : {}),
+            })),
+          },
+        },
+      });
+      this.emit({ type: 'network', action: 'create', id, time: this.clock.now() });
+      return { id };
+    });
+  }
+
+  removeNetwork(idOrName: string): Promise<void> {
+    return this.op('removeNetwork', () => {
+      const net = this.network(idOrName);
+      if (net.builtin) {
+        throw new BosunError(
+          'ENGINE_ERROR',
+          `${net.info.name} is a pre-defined network and cannot be removed`,
+        );
+      }
+      // Only running containers hold endpoints; the engine lets a network go from under stopped ones.
+      if (this.attached(net).length > 0) {
+        throw new BosunError(
+          'CONFLICT',
+          `error while removing network: network ${net.info.name} id ${net.info.id} has active endpoints`,
+        );
+      }
+      this.networks.delete(net.info.id);
+      this.emit({ type: 'network', action: 'destroy', id: net.info.id, time: this.clock.now() });
+    });
+  }
+
+  // ───────────────────────────── volumes ─────────────────────────────
+
+  listVolumes(filter: { labels?: string[] } = {}): Promise<VolumeInfo[]> {
+    return this.op('listVolumes', () =>
+      [...this.volumes.values()]
+        .filter((v) => matchesLabels(v.labels, filter.labels))
+        .map((v) => structuredClone(v)),
+    );
+  }
+
+  inspectVolume(name: string): Promise<VolumeInfo> {
+    return this.op('inspectVolume', () => structuredClone(this.volume(name)));
+  }
+
+  createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
+    return this.op('createVolume', () => {
+      const existing = this.volumes.get(spec.Name);
+      if (existing !== undefined) {
+        // Like the engine: creating an existing volume returns it, unless the driver differs.
+        if (existing.driver !== (spec.Driver || 'local')) {
+          throw new BosunError(
+            'CONFLICT',
+            `create ${spec.Name}: volume name must be unique (driver ${existing.driver})`,
+          );
+        }
+        return structuredClone(existing);
+      }
+      return structuredClone(this.addVolume(spec));
+    });
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.op('removeVolume', () => {
+      const volume = this.volume(name);
+      const users = [...this.containers.values()].filter((c) => c.volumes.includes(volume.name));
+      if (users.length > 0) {
+        throw new BosunError(
+          'CONFLICT',
+          `remove ${volume.name}: volume is in use - [${users.map((c) => c.id).join(', ')}]`,
+        );
+      }
+      this.volumes.delete(volume.name);
+      this.emit({ type: 'volume', action: 'destroy', id: volume.name, time: this.clock.now() });
+    });
+  }
+
+  // ───────────────────────────── events, lifecycle ─────────────────────────────
+
+  events(): Observable<EngineEvent> {
+    return this.eventSubject.asObservable();
+  }
+
+  close(): Promise<void> {
+    this.eventSubject.complete();
+    this.wakeLogReaders();
+    return Promise.resolve();
+  }
+
+  // ───────────────────────────── internals ─────────────────────────────
+
+  /** Counts the request, applies an injected failure, runs `body` (its throw becomes a rejection). */
+  private op<T>(name: FakeOperation, body: () => T): Promise<T> {
+    this.requests++;
+    try {
+      const injected = this.failures.get(name)?.shift();
+      if (injected !== undefined) throw injected;
+      return Promise.resolve(body());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private newId(seed: string): string {
+    return createHash('sha256').update(`${++this.idCounter}:${seed}`).digest('hex');
+  }
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private engineTimestamp(): string {
+    // Milliseconds from the clock plus a sequence in the sub-millisecond digits: strictly increasing.
+    return formatEngineTimestamp(
+      BigInt(this.clock.now()) * 1_000_000n + BigInt(++this.logSeq % 1_000_000),
+    );
+  }
+
+  private container(ref: string): FakeContainer {
+    const c = resolveBy(
+      this.containers.values(),
+      ref,
+      (x) => x.id,
+      (x) => x.name,
+    );
+    if (c === undefined) throw notFound('container', ref);
+    return c;
+  }
+
+  private network(ref: string): FakeNetwork {
+    const n = resolveBy(
+      this.networks.values(),
+      ref,
+      (x) => x.info.id,
+      (x) => x.info.name,
+    );
+    if (n === undefined)
+      throw new BosunError('NOT_FOUND', `network ${ref} not found`, { details: { network: ref } });
+    return n;
+  }
+
+  private volume(name: string): VolumeInfo {
+    const v = this.volumes.get(name);
+    if (v === undefined)
+      throw new BosunError('NOT_FOUND', `get ${name}: no such volume`, {
+        details: { volume: name },
+      });
+    return v;
+  }
+
+  private image(ref: string): FakeImage {
+    return this.findImage(ref).image;
+  }
+
+  /** Names first (`repo:tag`, `repo@digest`), then ids and id prefixes, as the engine looks images up. */
+  private findImage(ref: string): { image: FakeImage; byName: boolean } {
+    const images = [...this.images.values()];
+    const named = ref.includes('@')
+      ? images.find((i) => i.info.repoDigests.includes(ref))
+      : images.find((i) => i.info.repoTags.includes(withDefaultTag(ref)));
+    if (named !== undefined) return { image: named, byName: true };
+    const byId = resolveBy(
+      images,
+      ref,
+      (i) => i.info.id,
+      () => '',
+    );
+    if (byId === undefined) throw notFound('image', ref);
+    return { image: byId, byName: false };
+  }
+
+  private storeImage(
+    id: string,
+    ref: string,
+    labels: Record<string, string>,
+    layers: Array<{ id: string; size: number }>,
+    digest: string,
+  ): void {
+    for (const other of this.images.values())
+      other.info.repoTags = other.info.repoTags.filter((t) => t !== ref);
+    const existing = this.images.get(id);
+    if (existing !== undefined) {
+      existing.info.repoTags.push(ref);
+      if (!existing.info.repoDigests.includes(digest)) existing.info.repoDigests.push(digest);
+      return;
+    }
+    this.images.set(id, {
+      layers: layers.map((l) => l.id),
+      info: {
+        id,
+        repoTags: [ref],
+        repoDigests: [digest],
+        labels: { ...labels },
+        createdAt: new Date(Math.floor(this.clock.now() / 1000) * 1000).toISOString(),
+        size: layers.reduce((sum, l) => sum + l.size, 0),
+      },
+    });
+  }
+
+  private addVolume(spec: VolumeCreateSpec): VolumeInfo {
+    const volume: VolumeInfo = {
+      name: spec.Name,
+      driver: spec.Driver || 'local',
+      labels: { ...spec.Labels },
+      mountpoint: `/var/lib/docker/volumes/${spec.Name}/_data`,
+      options: { ...(spec.DriverOpts ?? {}) },
+    };
+    this.volumes.set(spec.Name, volume);
+    this.emit({ type: 'volume', action: 'create', id: spec.Name, time: this.clock.now() });
+    return volume;
+  }
+
+  private run(c: FakeContainer): void {
+    c.state = 'running';
+    c.exitCode = undefined;
+    c.startedAt = this.now();
+    c.health = c.spec.Healthcheck && c.spec.Healthcheck.Test[0] !== 'NONE' ? 'starting' : 'none';
+    for (const net of c.networks.keys()) {
+      this.emit({
+        type: 'network',
+        action: 'connect',
+        id: this.network(net).info.id,
+        time: this.clock.now(),
+      });
+    }
+    this.emitContainer(c, 'start');
+  }
+
+  private exit(c: FakeContainer, exitCode: number): void {
+    c.state = 'exited';
+    c.exitCode = exitCode;
+    c.finishedAt = this.now();
+    if (c.health !== 'none') c.health = 'unhealthy';
+    this.emitContainer(c, 'die', { exitCode: String(exitCode) });
+    for (const net of c.networks.keys()) {
+      const known = resolveBy(
+        this.networks.values(),
+        net,
+        (x) => x.info.id,
+        (x) => x.info.name,
+      );
+      if (known)
+        this.emit({
+          type: 'network',
+          action: 'disconnect',
+          id: known.info.id,
+          time: this.clock.now(),
+        });
+    }
+    this.wakeLogReaders();
+  }
+
+  private attached(net: FakeNetwork): FakeContainer[] {
+    return [...this.containers.values()].filter(
+      (c) => c.state === 'running' && c.networks.has(net.info.name),
+    );
+  }
+
+  private containerInfo(c: FakeContainer): ContainerInfo {
+    const networks: ContainerInfo['networks'] = {};
+    for (const [name, endpoint] of c.networks) {
+      const net = resolveBy(
+        this.networks.values(),
+        name,
+        (x) => x.info.id,
+        (x) => x.info.name,
+      );
+      networks[name] = {
+        networkId: net?.info.id ?? '',
+        aliases: [...endpoint.aliases],
+        ipAddress:
+          c.state === 'running' && name !== 'host' && name !== 'none'
+            ? (endpoint.ipv4Address ?? this.fakeIp(c, name))
+            : undefined,
+      };
+    }
+    return {
+      id: c.id,
+      name: c.name,
+      imageId: c.imageId,
+      image: c.spec.Image,
+      labels: { ...c.spec.Labels },
+      env: [...c.spec.Env],
+      state: c.state,
+      health: c.health,
+      exitCode: c.state === 'exited' || c.state === 'dead' ? c.exitCode : undefined,
+      error: undefined,
+      createdAt: c.createdAt,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      restartPolicy: c.restartPolicy,
+      networks,
+      mounts: [
+        ...c.volumes.map((name) => ({
+          type: 'volume',
+          name,
+          source: `/var/lib/docker/volumes/${name}/_data`,
+          destination: this.mountTarget(c.spec, name),
+        })),
+        ...(c.spec.HostConfig.Binds ?? [])
+          .filter((b) => b.startsWith('/'))
+          .map((b) => ({
+            type: 'bind',
+            name: undefined,
+            source: b.split(':')[0] ?? '',
+            destination: b.split(':')[1] ?? '',
+          })),
+        ...(c.spec.HostConfig.Mounts ?? [])
+          .filter((m) => m.Type !== 'volume')
+          .map((m) => ({
+            type: m.Type,
+            name: undefined,
+            source: m.Source ?? '',
+            destination: m.Target,
+          })),
+      ],
+    };
+  }
+
+  private mountTarget(spec: ContainerCreateSpec, volume: string): string {
+    const mount = (spec.HostConfig.Mounts ?? []).find(
+      (m) => m.Type === 'volume' && m.Source === volume,
+    );
+    if (mount) return mount.Target;
+    const bind = (spec.HostConfig.Binds ?? []).find((b) => b.split(':')[0] === volume);
+    return bind?.split(':')[1] ?? '';
+  }
+
+  private fakeIp(c: FakeContainer, network: string): string {
+    const hash = createHash('sha256').update(`${c.id}:${network}`).digest();
+    return `172.${18 + ((hash[0] ?? 0) % 10)}.${hash[1] ?? 0}.${2 + ((hash[2] ?? 0) % 250)}`;
+  }
+
+  private networkInfo(n: FakeNetwork): NetworkInfo {
+    return {
+      ...structuredClone(n.info),
+      containers: this.attached(n)
+        .map((c) => c.id)
+        .sort(),
+    };
+  }
+
+  private imageInfo(i: FakeImage): ImageInfo {
+    return structuredClone(i.info);
+  }
+
+  private emit(event: EngineEvent): void {
+    this.eventSubject.next(event);
+  }
+
+  private emitContainer(
+    c: FakeContainer,
+    action: string,
+    extra: { exitCode?: string; signal?: string; oldName?: string } = {},
+  ): void {
+    const event: EngineEvent = {
+      type: 'container',
+      action,
+      id: c.id,
+      name: c.name,
+      labels: { ...c.spec.Labels },
+      time: this.clock.now(),
+    };
+    if (extra.exitCode !== undefined) event.exitCode = Number(extra.exitCode);
+    if (extra.signal !== undefined) event.signal = extra.signal;
+    this.emit(event);
+  }
+
+  private wakeLogReaders(): void {
+    const waiters = [...this.logWaiters];
+    this.logWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  private nextLogChange(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', done);
+        this.logWaiters.delete(done);
+        resolve();
+      };
+      this.logWaiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
