@@ -1,0 +1,95 @@
+/**
+ * Release-level (top-level compose) `networks` and `volumes` definitions (reference §6.8). Unknown keys are
+ * warned about and ignored; `external` and custom `name` are rejected: bosun owns every network and volume
+ * of an app, under balena's names, and cannot attach to ones it did not create.
+ */
+import { z } from 'zod';
+import type { IssueCollector } from '../issues.js';
+import { addZodIssues } from '../zod-issues.js';
+import { Bool, KeyValues, Str, StrOrNum } from './scalars.js';
+
+const Options = z.record(z.string(), StrOrNum);
+
+const IpamConfig = z.object({
+  subnet: Str.optional(),
+  gateway: Str.optional(),
+  ip_range: Str.optional(),
+  aux_addresses: z.record(z.string(), Str).optional(),
+});
+
+const NetworkDefinitionSchema = z.object({
+  driver: Str.optional(),
+  driver_opts: Options.optional(),
+  ipam: z
+    .object({
+      driver: Str.optional(),
+      config: z.array(IpamConfig).optional(),
+      options: Options.optional(),
+    })
+    .optional(),
+  enable_ipv6: Bool.optional(),
+  internal: Bool.optional(),
+  config_only: Bool.optional(),
+  labels: KeyValues.optional(),
+});
+
+const VolumeDefinitionSchema = z.object({
+  driver: Str.optional(),
+  driver_opts: Options.optional(),
+  labels: KeyValues.optional(),
+});
+
+const REJECTED_KEYS: Record<string, string> = {
+  external:
+    'external networks and volumes are not supported: bosun creates and owns every one an app uses',
+  name: 'custom engine names are not supported: names are <app>_<name> so that balena-supervisor resources are adopted',
+};
+
+export type NetworkDefinition = Omit<z.output<typeof NetworkDefinitionSchema>, 'labels'> & {
+  labels: Record<string, string>;
+};
+export type VolumeDefinition = Omit<z.output<typeof VolumeDefinitionSchema>, 'labels'> & {
+  labels: Record<string, string>;
+};
+
+function parseDefinition<S extends typeof NetworkDefinitionSchema | typeof VolumeDefinitionSchema>(
+  schema: S,
+  raw: Readonly<Record<string, unknown>> | null,
+  issues: IssueCollector,
+): (Omit<z.output<S>, 'labels'> & { labels: Record<string, string> }) | undefined {
+  const input = raw ?? {};
+  for (const key of Object.keys(input)) {
+    if (Object.hasOwn(REJECTED_KEYS, key)) issues.issue([key], REJECTED_KEYS[key]!);
+    else if (!Object.hasOwn(schema.shape, key) && key !== 'attachable')
+      issues.warn([key], 'unsupported key, ignored');
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    addZodIssues(issues, parsed.error);
+    return undefined;
+  }
+  const { labels, ...rest } = parsed.data;
+  return { ...(rest as Omit<z.output<S>, 'labels'>), labels: labels?.values ?? {} };
+}
+
+export function parseNetworkDefinition(
+  raw: Readonly<Record<string, unknown>> | null,
+  issues: IssueCollector,
+): NetworkDefinition | undefined {
+  const def = parseDefinition(NetworkDefinitionSchema, raw, issues);
+  for (const [index, entry] of (def?.ipam?.config ?? []).entries()) {
+    if (entry.subnet === undefined || entry.gateway === undefined)
+      issues.warn(
+        ['ipam', 'config', index],
+        'an IPAM entry without both subnet and gateway may not be created as intended',
+      );
+  }
+  return def;
+}
+
+export function parseVolumeDefinition(
+  raw: Readonly<Record<string, unknown>> | null,
+  issues: IssueCollector,
+): VolumeDefinition | undefined {
+  return parseDefinition(VolumeDefinitionSchema, raw, issues);
+}

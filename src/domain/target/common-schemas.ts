@@ -1,0 +1,63 @@
+/** Scalar rules shared by the cloud (v3) and local (v2) target documents (reference §3.5). */
+import { z } from 'zod';
+
+export const ShortString = z.string().max(255, 'must be at most 255 characters');
+
+/** Non-negative integer, given as a number or a numeric string (the cloud sends both). */
+export const NumericIdentifier = z.union(
+  [
+    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    z
+      .string()
+      .regex(/^\d{1,15}$/)
+      .transform(Number),
+  ],
+  { error: 'must be a non-negative integer (number or numeric string)' },
+);
+
+export const DockerName = z
+  .string()
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
+    'must start with a letter or digit and contain only letters, digits, "_", "." and "-"',
+  )
+  .max(255, 'must be at most 255 characters');
+
+export const EnvVarName = z
+  .string()
+  .regex(
+    /^[a-zA-Z_][a-zA-Z0-9_]*$/,
+    'environment variable names must match ^[a-zA-Z_][a-zA-Z0-9_]*$',
+  )
+  .max(255, 'must be at most 255 characters');
+
+export const ConfigVarName = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_:]*$/, 'config variable names must match ^[a-zA-Z_][a-zA-Z0-9_:]*$')
+  .max(255, 'must be at most 255 characters');
+
+export const LabelName = z
+  .string()
+  .regex(/^[!#-&(-_a-~]+$/, 'label names must be printable ASCII without spaces or quotes')
+  .max(255, 'must be at most 255 characters');
+
+export const DeviceName = ShortString.refine(
+  (s) => !s.includes('\n'),
+  'must not contain a newline',
+);
+
+export const EnvRecord = z.record(
+  EnvVarName,
+  z.string({ error: 'environment values must be strings' }),
+);
+export const LabelRecord = z.record(LabelName, z.string({ error: 'label values must be strings' }));
+export const ConfigRecord = z.record(
+  ConfigVarName,
+  z.string({ error: 'config values must be strings' }),
+);
+
+/** Release-level volume and network definitions; checked in detail by the compose parsers. */
+export const ResourceDefinitions = z.record(
+  DockerName,
+  z.record(z.string(), z.unknown()).nullable(),
+);

@@ -1,0 +1,61 @@
+/**
+ * The cloud target document (v3, reference §3.5) as zod schemas. `composition` is only checked to be an
+ * object here; compose/ parses it field by field. Parsing coerces numeric-string ids to numbers and fills
+ * the documented defaults, so the output is the "raw validated" form the store keeps.
+ */
+import { z } from 'zod';
+import {
+  ConfigRecord,
+  DeviceName,
+  DockerName,
+  EnvRecord,
+  LabelRecord,
+  NumericIdentifier,
+  ResourceDefinitions,
+  ShortString,
+} from './common-schemas.js';
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+export const TargetServiceSchema = z.object({
+  id: NumericIdentifier,
+  image_id: NumericIdentifier,
+  image: ShortString.min(1, 'must not be empty'),
+  environment: EnvRecord,
+  labels: LabelRecord,
+  running: z.boolean().optional(),
+  contract: JsonObject.optional(),
+  composition: JsonObject.optional(),
+});
+
+export const TargetReleaseSchema = z.object({
+  id: NumericIdentifier,
+  services: z.record(DockerName, TargetServiceSchema).optional(),
+  volumes: ResourceDefinitions.optional(),
+  networks: ResourceDefinitions.optional(),
+});
+
+export const TargetAppSchema = z.object({
+  id: NumericIdentifier,
+  name: ShortString,
+  class: z.enum(['fleet', 'app', 'block']).optional(),
+  releases: z.record(ShortString, TargetReleaseSchema).optional(),
+  parent_app: ShortString.optional(),
+  is_host: z.boolean().optional(),
+});
+
+export const TargetDeviceSchema = z.object({
+  name: DeviceName,
+  config: ConfigRecord,
+  apps: z.record(ShortString, TargetAppSchema),
+});
+
+/** Keyed by device uuid. */
+export const TargetDocumentSchema = z.record(ShortString, TargetDeviceSchema);
+
+export type TargetServiceDoc = z.output<typeof TargetServiceSchema>;
+export type TargetReleaseDoc = z.output<typeof TargetReleaseSchema>;
+export type TargetAppDoc = z.output<typeof TargetAppSchema>;
+export type TargetDeviceDoc = z.output<typeof TargetDeviceSchema>;
+/** The v3 wire form before validation (ids may still be numeric strings). */
+export type TargetDeviceInput = z.input<typeof TargetDeviceSchema>;
