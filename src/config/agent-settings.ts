@@ -1,0 +1,165 @@
+/**
+ * The agent's own knobs (docs/configuration.md), from environment variables and config.json, as one
+ * immutable value. Pure: the environment and cwd are passed in, nothing is read globally. A bad value
+ * is a CONFIG_INVALID error naming the variable, never a silent default.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { BosunError } from '../shared/errors.js';
+import type { LogLevel } from '../shared/logger.js';
+import type { ConfigJson } from './config-json-schema.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface AgentPaths {
+  /** BOSUN_DATA_DIR; default `./.data` under the working directory. */
+  readonly dataDir: string;
+  /** BOSUN_CONFIG_PATH; default `<dataDir>/config.json`. */
+  readonly configPath: string;
+  /** BOSUN_DB_PATH; default `<dataDir>/bosun.sqlite`. */
+  readonly dbPath: string;
+}
+
+export interface AgentSettings extends AgentPaths {
+  readonly api: {
+    /** BOSUN_API_HOST; default 0.0.0.0. */
+    readonly host: string;
+    /** BOSUN_API_PORT, else config.json listenPort, else 48484. 0 picks a free port (tests). */
+    readonly port: number;
+  };
+  /** Unix socket of the engine: BOSUN_ENGINE_SOCKET, else DOCKER_HOST=unix://…, else /var/run/docker.sock. */
+  readonly engineSocket: string;
+  /** BOSUN_LOCAL_MODE; default true when config.json has no apiEndpoint (unmanaged). */
+  readonly localMode: boolean;
+  /** BOSUN_LOG_LEVEL; default info. */
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULT_API_PORT = 48484;
+export const DEFAULT_API_HOST = '0.0.0.0';
+export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+function badEnv(name: string, value: string, expected: string): BosunError {
+  return new BosunError(
+    'CONFIG_INVALID',
+    `environment variable ${name}='${value}' is invalid: expected ${expected}`,
+    {
+      details: { variable: name, value },
+    },
+  );
+}
+
+/** An empty variable counts as unset (`FOO= bosun` is the usual way to clear one). */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readPath(env: Env, name: string, cwd: string): string | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  if (/^\s|\s$|\0/.test(value)) throw badEnv(name, value, 'a path without surrounding spaces');
+  return resolve(cwd, value);
+}
+
+function readBool(env: Env, name: string): boolean | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'on', 'yes'].includes(v)) return true;
+  if (['false', '0', 'off', 'no'].includes(v)) return false;
+  throw badEnv(name, value, 'true or false (also 1/0, on/off, yes/no)');
+}
+
+function readPort(env: Env, name: string): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n > 65535) throw badEnv(name, value, 'a TCP port number 0–65535');
+  return n;
+}
+
+export function resolveLogLevel(env: Env): LogLevel {
+  const value = read(env, 'BOSUN_LOG_LEVEL');
+  if (value === undefined) return 'info';
+  const level = LOG_LEVELS.find((l) => l === value.trim().toLowerCase());
+  if (!level) throw badEnv('BOSUN_LOG_LEVEL', value, LOG_LEVELS.join(', '));
+  return level;
+}
+
+export function resolvePaths(env: Env, cwd: string): AgentPaths {
+  const dataDir = readPath(env, 'BOSUN_DATA_DIR', cwd) ?? resolve(cwd, '.data');
+  return Object.freeze({
+    dataDir,
+    configPath: readPath(env, 'BOSUN_CONFIG_PATH', cwd) ?? resolve(dataDir, 'config.json'),
+    dbPath: readPath(env, 'BOSUN_DB_PATH', cwd) ?? resolve(dataDir, 'bosun.sqlite'),
+  });
+}
+
+function resolveEngineSocket(env: Env, cwd: string): string {
+  const explicit = readPath(env, 'BOSUN_ENGINE_SOCKET', cwd);
+  if (explicit !== undefined) return explicit;
+  const dockerHost = read(env, 'DOCKER_HOST');
+  if (dockerHost === undefined) return DEFAULT_ENGINE_SOCKET;
+  const socket = dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : undefined;
+  if (!socket || !isAbsolute(socket)) {
+    throw badEnv(
+      'DOCKER_HOST',
+      dockerHost,
+      'unix:///absolute/path (bosun talks to the engine over a unix socket; or set BOSUN_ENGINE_SOCKET)',
+    );
+  }
+  return socket;
+}
+
+function resolveApiHost(env: Env): string {
+  const host = read(env, 'BOSUN_API_HOST');
+  if (host === undefined) return DEFAULT_API_HOST;
+  if (/\s/.test(host)) throw badEnv('BOSUN_API_HOST', host, 'an IP address or host name');
+  return host;
+}
+
+/** What the environment alone decides; read (and validated) before any file is touched. */
+export interface EnvSettings extends AgentPaths {
+  readonly apiHost: string;
+  readonly apiPort: number | undefined;
+  readonly engineSocket: string;
+  readonly localMode: boolean | undefined;
+  readonly logLevel: LogLevel;
+}
+
+export function readEnvSettings(env: Env, cwd: string): EnvSettings {
+  return Object.freeze({
+    ...resolvePaths(env, cwd),
+    apiHost: resolveApiHost(env),
+    apiPort: readPort(env, 'BOSUN_API_PORT'),
+    engineSocket: resolveEngineSocket(env, cwd),
+    localMode: readBool(env, 'BOSUN_LOCAL_MODE'),
+    logLevel: resolveLogLevel(env),
+  });
+}
+
+/** Env wins over config.json for the port, so a developer can move the API without editing the device's file. */
+export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJson): AgentSettings {
+  return Object.freeze({
+    dataDir: fromEnv.dataDir,
+    configPath: fromEnv.configPath,
+    dbPath: fromEnv.dbPath,
+    api: Object.freeze({
+      host: fromEnv.apiHost,
+      port: fromEnv.apiPort ?? configJson.listenPort ?? DEFAULT_API_PORT,
+    }),
+    engineSocket: fromEnv.engineSocket,
+    // Unmanaged (no apiEndpoint) means nobody but a local developer can give this device a target.
+    localMode: fromEnv.localMode ?? !configJson.apiEndpoint,
+    logLevel: fromEnv.logLevel,
+  });
+}

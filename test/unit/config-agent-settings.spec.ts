@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import {
+  readEnvSettings,
+  resolveAgentSettings,
+  type AgentSettings,
+  type Env,
+} from '../../src/config/agent-settings.js';
+import type { ConfigJson } from '../../src/config/config-json-schema.js';
+import { isBosunError } from '../../src/shared/errors.js';
+
+const CWD = '/srv/bosun';
+
+function settings(env: Env, configJson: ConfigJson = {}): AgentSettings {
+  return resolveAgentSettings(readEnvSettings(env, CWD), configJson);
+}
+
+function rejectsVariable(env: Env, variable: string): void {
+  assert.throws(
+    () => readEnvSettings(env, CWD),
+    (err) => {
+      assert.ok(isBosunError(err, 'CONFIG_INVALID'), String(err));
+      assert.ok(err.message.includes(variable), err.message);
+      assert.equal(err.details?.['variable'], variable);
+      return true;
+    },
+  );
+}
+
+describe('agent settings', () => {
+  it('has documented defaults: data under ./.data, API on 0.0.0.0:48484, local mode when unmanaged', () => {
+    assert.deepEqual(settings({}), {
+      dataDir: '/srv/bosun/.data',
+      configPath: '/srv/bosun/.data/config.json',
+      dbPath: '/srv/bosun/.data/bosun.sqlite',
+      api: { host: '0.0.0.0', port: 48484 },
+      engineSocket: '/var/run/docker.sock',
+      localMode: true,
+      logLevel: 'info',
+    });
+  });
+
+  it('resolves relative paths against the working directory, and each path can be moved on its own', () => {
+    const s = settings({ BOSUN_DATA_DIR: 'var/data', BOSUN_DB_PATH: '/tmp/x.sqlite' });
+    assert.equal(s.dataDir, '/srv/bosun/var/data');
+    assert.equal(s.configPath, '/srv/bosun/var/data/config.json');
+    assert.equal(s.dbPath, '/tmp/x.sqlite');
+    assert.equal(
+      settings({ BOSUN_CONFIG_PATH: '/mnt/boot/config.json' }).configPath,
+      '/mnt/boot/config.json',
+    );
+  });
+
+  it('takes the port from BOSUN_API_PORT, else config.json listenPort, else 48484', () => {
+    assert.equal(settings({}, { listenPort: 50000 }).api.port, 50000);
+    assert.equal(settings({ BOSUN_API_PORT: '40000' }, { listenPort: 50000 }).api.port, 40000);
+    assert.equal(settings({ BOSUN_API_PORT: '0' }).api.port, 0);
+    assert.equal(settings({ BOSUN_API_HOST: '127.0.0.1' }).api.host, '127.0.0.1');
+  });
+
+  it('is in local mode when unmanaged, not when config.json has an apiEndpoint, and the env var overrides both', () => {
+    assert.equal(settings({}, { apiEndpoint: 'https://api.example.test' }).localMode, false);
+    assert.equal(settings({}, { apiEndpoint: '' }).localMode, true);
+    assert.equal(
+      settings({ BOSUN_LOCAL_MODE: 'true' }, { apiEndpoint: 'https://api.example.test' }).localMode,
+      true,
+    );
+    assert.equal(settings({ BOSUN_LOCAL_MODE: '0' }).localMode, false);
+  });
+
+  it('finds the engine socket in BOSUN_ENGINE_SOCKET, else DOCKER_HOST=unix://…', () => {
+    assert.equal(
+      settings({ DOCKER_HOST: 'unix:///run/balena-engine.sock' }).engineSocket,
+      '/run/balena-engine.sock',
+    );
+    assert.equal(
+      settings({
+        DOCKER_HOST: 'unix:///run/balena-engine.sock',
+        BOSUN_ENGINE_SOCKET: '/run/docker.sock',
+      }).engineSocket,
+      '/run/docker.sock',
+    );
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.deepEqual(
+      settings({ BOSUN_API_PORT: '', BOSUN_LOG_LEVEL: '', DOCKER_HOST: '' }),
+      settings({}),
+    );
+  });
+
+  it('refuses bad values with CONFIG_INVALID naming the variable', () => {
+    for (const port of ['abc', '70000', '-1', '80.5', '0x50'])
+      rejectsVariable({ BOSUN_API_PORT: port }, 'BOSUN_API_PORT');
+    rejectsVariable({ BOSUN_LOCAL_MODE: 'sometimes' }, 'BOSUN_LOCAL_MODE');
+    rejectsVariable({ BOSUN_LOG_LEVEL: 'loud' }, 'BOSUN_LOG_LEVEL');
+    rejectsVariable({ DOCKER_HOST: 'tcp://10.0.0.1:2375' }, 'DOCKER_HOST');
+    rejectsVariable({ DOCKER_HOST: 'unix://relative.sock' }, 'DOCKER_HOST');
+    rejectsVariable({ BOSUN_API_HOST: 'two words' }, 'BOSUN_API_HOST');
+    rejectsVariable({ BOSUN_DATA_DIR: ' /data' }, 'BOSUN_DATA_DIR');
+  });
+
+  it('accepts every log level pino knows', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+      assert.equal(settings({ BOSUN_LOG_LEVEL: level.toUpperCase() }).logLevel, level);
+    }
+  });
+
+  it('is immutable', () => {
+    const s = settings({});
+    assert.throws(() => {
+      (s.api as { port: number }).port = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (s as { localMode: boolean }).localMode = false;
+    }, TypeError);
+  });
+});
