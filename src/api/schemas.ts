@@ -47,10 +47,9 @@ export const ServiceActionBody = z.object({
   force: Flag.optional(),
 });
 
+const INVALID_TAGS = 'Invalid tags body, must be an object like `{[tagKey: string]: string}`';
 export const TagsBody = z
-  .record(z.string(), z.string(), {
-    error: 'Invalid tags body, must be an object like `{[tagKey: string]: string}`',
-  })
+  .record(z.string(), z.string({ error: INVALID_TAGS }), { error: INVALID_TAGS })
   .refine((tags) => Object.keys(tags).every((k) => !/\s/.test(k)), {
     message: 'Tag keys cannot contain whitespace',
   });
