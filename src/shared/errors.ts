@@ -17,7 +17,7 @@ export interface ErrorDefinition {
 export const ERROR_REGISTRY = {
   // Input
   VALIDATION_FAILED: { httpStatus: 400, retryable: false, description: 'A request body, target state or file did not match its schema; the message gives the JSON path and reason.' },
-  CONFIG_INVALID: { httpStatus: 500, retryable: false, description: 'config.json is not JSON or has a field of the wrong type; the message names the file and field. The file is left untouched.' },
+  CONFIG_INVALID: { httpStatus: 500, retryable: false, description: 'config.json is not JSON or has a field of the wrong type, or an environment variable bosun reads has a bad value; the message names the file and field, or the variable. The file is left untouched.' },
   CONFIG_UNWRITABLE: { httpStatus: 500, retryable: true, description: 'config.json could not be written (read-only file system or permissions).' },
   NOT_FOUND: { httpStatus: 404, retryable: false, description: 'The app, service, container, image, network or volume named does not exist.' },
   CONFLICT: { httpStatus: 409, retryable: false, description: 'The engine refused because a resource with that name already exists or is in use.' },
