@@ -32,6 +32,7 @@ export function validateTargetDevice(raw: unknown): Validated<ValidatedTarget> {
   const parsed = TargetDeviceSchema.safeParse(raw);
   if (!parsed.success) {
     addZodIssues(issues, parsed.error);
+    collectNestedIssues(raw, issues);
     issues.throwIfAny('target state');
   }
   const doc = parsed.data!;
@@ -149,6 +150,36 @@ function checkAcrossApps(apps: Record<string, ValidatedApp>, issues: IssueCollec
       if (clash !== undefined)
         issues.issue(path, `container name "${name}" is also the name of ${clash}`);
       containers.set(name, path.join('.'));
+    }
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const recordAt = (v: unknown, key: string): Record<string, unknown> =>
+  isRecord(v) && Object.hasOwn(v, key) && isRecord(v[key]) ? v[key] : {};
+
+/**
+ * When the document's shape is already wrong, still check what the schema does not look into (the
+ * compositions, image names), so that one rejection lists every problem.
+ */
+function collectNestedIssues(raw: unknown, issues: IssueCollector): void {
+  const reported = new Set(issues.issues.map((i) => i.path));
+  for (const [uuid, app] of Object.entries(recordAt(raw, 'apps'))) {
+    for (const [commit, release] of Object.entries(recordAt(app, 'releases'))) {
+      for (const [name, service] of Object.entries(recordAt(release, 'services'))) {
+        const at = issues.at('apps', uuid, 'releases', commit, 'services', name);
+        if (isRecord(service) && isRecord(service['composition']))
+          parseComposeService(service['composition'], at.at('composition'));
+        const image = isRecord(service) ? service['image'] : undefined;
+        if (
+          typeof image === 'string' &&
+          !reported.has(`apps.${uuid}.releases.${commit}.services.${name}.image`)
+        ) {
+          const normalised = normaliseImageName(image);
+          if (typeof normalised !== 'string') at.issue(['image'], normalised.error);
+        }
+      }
     }
   }
 }
