@@ -35,6 +35,7 @@ import {
   withoutService,
   withServiceRunning,
 } from './intermediate-targets.js';
+import { KeyCache } from './key-cache.js';
 import { keysEqual } from './key-match.js';
 import { summariseLocalApps, toJsonObjects } from './local-target-view.js';
 import type {
@@ -75,12 +76,14 @@ const SUPERVISED_LABELS = ['io.balena.supervised', 'io.resin.supervised'];
 
 export class Agent implements AgentApi {
   private readonly statusCache = new StatusViewCache();
+  private readonly keyCache: KeyCache;
   private readonly logger: Logger;
   /** User actions run one at a time (balena's withExclusive): a restart never interleaves with a purge. */
   private actionQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: AgentDeps) {
     this.logger = deps.logger.child({ component: 'agent' });
+    this.keyCache = new KeyCache(deps.clock);
   }
 
   // ── health and identity
@@ -137,16 +140,24 @@ export class Agent implements AgentApi {
 
   async resolveApiKey(key: string): Promise<KeyScope | undefined> {
     if (!KEY_SHAPE.test(key)) return undefined;
+    const cached = this.keyCache.get(key);
+    if (cached !== undefined) return cached;
     const found = await this.deps.store.apiKeys.find(key);
     // The store finds by equality; the constant-time check also guards against a lookup that matched loosely.
     if (found === undefined || !keysEqual(key, found.key)) return undefined;
-    if (found.scopes.some((s) => s.type === 'global')) return { kind: 'global' };
     const app = found.scopes.find((s) => s.type === 'app');
-    return app?.type === 'app' ? { kind: 'app', appId: app.appId } : undefined;
+    const scope: KeyScope | undefined = found.scopes.some((s) => s.type === 'global')
+      ? { kind: 'global' }
+      : app?.type === 'app'
+        ? { kind: 'app', appId: app.appId }
+        : undefined;
+    if (scope !== undefined) this.keyCache.set(key, scope);
+    return scope;
   }
 
   async regenerateApiKey(key: string): Promise<string> {
     const fresh = await this.deps.store.apiKeys.regenerate(key);
+    this.keyCache.clear();
     if (fresh === undefined) throw new BosunError('UNAUTHORIZED', 'Unauthorized: unknown API key');
     this.logger.info('api_key_regenerated');
     // Containers holding the old scoped key get the new one when the next apply recreates them.
