@@ -25,9 +25,10 @@ export function keepContainer(
   scope: AppScope,
   s: ServiceTarget,
   c: ContainerState,
+  extrasGone: string[],
 ): ServiceOutcome {
   const settled: ServiceOutcome = { startStepId: undefined, container: c };
-  let after: string[] = [];
+  let after = extrasGone;
   if (c.name !== s.containerName) {
     // download-then-kill moves the whole app to the new release together, once all its images are here.
     if (s.updateStrategy === 'download-then-kill' && !scope.appImagesReady()) {
@@ -47,7 +48,7 @@ export function keepContainer(
       });
       return settled;
     }
-    after = [rename(scope, c, s.containerName, nameFree)];
+    after = [...after, rename(scope, c, s.containerName, nameFree)];
   }
   if (s.running && shouldStart(c)) {
     const started = startOrBlock(scope, s, c.id, after, timeOf(c.createdAt));

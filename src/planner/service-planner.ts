@@ -21,22 +21,23 @@ export function planService(
   outgoing: readonly ContainerState[],
 ): void {
   const [keep, ...extras] = live;
-  for (const extra of extras) {
+  // Extra containers go before the kept (or new) one starts: one running container per service.
+  const extrasGone = extras.map((extra) =>
     dispose(
       scope,
       extra,
       `service ${s.serviceName} has more than one container; the newest is kept`,
-    );
-  }
+    ),
+  );
   let outcome;
   if (keep === undefined) {
-    outcome = createAndStart(scope, s, [], `service ${s.serviceName} has no container`);
+    outcome = createAndStart(scope, s, extrasGone, `service ${s.serviceName} has no container`);
   } else {
     const difference = differs(scope, s, keep);
     outcome =
       difference === undefined
-        ? keepContainer(scope, s, keep)
-        : replaceContainer(scope, s, keep, difference);
+        ? keepContainer(scope, s, keep, extrasGone)
+        : replaceContainer(scope, s, keep, difference, extrasGone);
   }
   scope.outcomes.set(s.serviceName, outcome);
   finishHandOver(scope, s, outgoing, outcome.container);

@@ -14,6 +14,7 @@ export function deleteThenDownload(
   s: ServiceTarget,
   old: ContainerState,
   why: string,
+  extrasGone: string[],
 ): ServiceOutcome {
   const removed = dispose(scope, old, why);
   const after = [removed];
@@ -21,7 +22,7 @@ export function deleteThenDownload(
     const imageRemoved = removeOldImage(scope, old, removed);
     if (imageRemoved !== undefined) after.push(imageRemoved);
   }
-  return createAndStart(scope, s, after, `replaces ${old.name} (${why})`);
+  return createAndStart(scope, s, [...after, ...extrasGone], `replaces ${old.name} (${why})`);
 }
 
 function removeOldImage(scope: AppScope, old: ContainerState, removed: string): string | undefined {

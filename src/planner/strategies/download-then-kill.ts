@@ -13,6 +13,7 @@ export function downloadThenKill(
   s: ServiceTarget,
   old: ContainerState,
   why: string,
+  extrasGone: string[],
 ): ServiceOutcome {
   const waiting: ServiceOutcome = { startStepId: undefined, container: undefined };
   if (!ensureImage(scope, s, [])) return waiting;
@@ -25,5 +26,5 @@ export function downloadThenKill(
     return waiting;
   }
   const removed = dispose(scope, old, why);
-  return createAndStart(scope, s, [removed], `replaces ${old.name} (${why})`);
+  return createAndStart(scope, s, [removed, ...extrasGone], `replaces ${old.name} (${why})`);
 }

@@ -16,6 +16,7 @@ export function handOver(
   s: ServiceTarget,
   old: ContainerState,
   why: string,
+  extrasGone: string[],
 ): ServiceOutcome {
   const waiting: ServiceOutcome = { startStepId: undefined, container: undefined };
   if (!ensureImage(scope, s, [])) return waiting;
@@ -41,7 +42,7 @@ export function handOver(
     scope.out.block({ kind: 'containerStopping', appUuid: scope.uuid, serviceName: s.serviceName });
     return waiting;
   }
-  return createAndStart(scope, s, [retired], `takes over from ${old.name} (${why})`);
+  return createAndStart(scope, s, [retired, ...extrasGone], `takes over from ${old.name} (${why})`);
 }
 
 /**
@@ -59,6 +60,11 @@ export function finishHandOver(
     for (const c of outgoing) dispose(scope, c, 'the service no longer hands over');
     return;
   }
+  // A network it is on must go before the new container can be created: waiting would deadlock.
+  const affected = outgoing.filter((c) => scope.isNetworkAffected(c));
+  for (const c of affected)
+    dispose(scope, c, 'a network it is attached to is removed or recreated');
+  if (affected.length === outgoing.length) return;
   // Not started yet: the steps or blockers that create/start it explain the wait.
   if (incoming === undefined || incoming.startedAt === undefined) return;
   const complete =

@@ -33,17 +33,18 @@ export function replaceContainer(
   s: ServiceTarget,
   old: ContainerState,
   why: string,
+  extrasGone: string[],
 ): ServiceOutcome {
   const strategy = effectiveStrategy(scope, s, old);
   switch (strategy) {
     case 'download-then-kill':
-      return downloadThenKill(scope, s, old, why);
+      return downloadThenKill(scope, s, old, why, extrasGone);
     case 'kill-then-download':
-      return killThenDownload(scope, s, old, why);
+      return killThenDownload(scope, s, old, why, extrasGone);
     case 'delete-then-download':
-      return deleteThenDownload(scope, s, old, why);
+      return deleteThenDownload(scope, s, old, why, extrasGone);
     case 'hand-over':
-      return handOver(scope, s, old, why);
+      return handOver(scope, s, old, why, extrasGone);
     default:
       return assertNever(strategy);
   }

@@ -12,7 +12,8 @@ export function killThenDownload(
   s: ServiceTarget,
   old: ContainerState,
   why: string,
+  extrasGone: string[],
 ): ServiceOutcome {
   const removed = dispose(scope, old, why);
-  return createAndStart(scope, s, [removed], `replaces ${old.name} (${why})`);
+  return createAndStart(scope, s, [removed, ...extrasGone], `replaces ${old.name} (${why})`);
 }

@@ -1,0 +1,125 @@
+/**
+ * Property tests (fast-check; FC_NUM_RUNS overrides the default of 500 runs per property).
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { planContext } from '../../../src/planner/context.js';
+import { plan } from '../../../src/planner/plan.js';
+import { renderPlan } from '../../../src/planner/render.js';
+import { materialise } from '../../support/planner-builders.js';
+import {
+  arbCurrent,
+  arbTarget,
+  randomTopological,
+  seeded,
+  shuffled,
+} from '../../support/planner-arbitraries.js';
+import { checkConverged, checkPlan } from '../../support/planner-check.js';
+import { PlannerSim, renderRun, runToConvergence } from '../../support/planner-sim.js';
+
+const numRuns = Number(process.env['FC_NUM_RUNS'] ?? 500);
+const NOW = 1_000_000;
+const MAX_ROUNDS = 20;
+const { now: _n, pulledImages: _p, ...baseCtx } = planContext(NOW);
+
+describe('planner properties', function () {
+  this.timeout(600_000);
+
+  it('a target equal to the current state gives an empty plan and no blockers', () => {
+    fc.assert(
+      fc.property(arbTarget, (t) => {
+        const p = plan(t, materialise(t), planContext(NOW));
+        assert.equal(renderPlan(p), '(converged)\n');
+      }),
+      { numRuns },
+    );
+  });
+
+  it('every valid target converges from any current state, safely and without oscillating', () => {
+    fc.assert(
+      fc.property(
+        arbTarget,
+        arbCurrent({ userLocks: false, transientStatuses: false }),
+        fc.integer(),
+        fc.boolean(),
+        (t, { current, pulled }, seed, signal) => {
+          const rand = seeded(seed);
+          const sim = new PlannerSim(
+            current,
+            NOW,
+            { handoverSignal: signal, order: (steps) => randomTopological(steps, rand) },
+            pulled,
+          );
+          let problems: string[] = [];
+          // Check every round's plan statically before the simulation runs it.
+          const originalPlan = sim.plan.bind(sim);
+          sim.plan = (target, ctx) => {
+            const p = originalPlan(target, ctx);
+            problems = problems.concat(
+              checkPlan(target, sim.state, p, ctx.force || ctx.lockOverride),
+            );
+            return p;
+          };
+          const result = runToConvergence(sim, t, baseCtx, MAX_ROUNDS);
+          assert.deepEqual(problems, [], renderRun(result));
+          assert.ok(
+            result.converged,
+            `no convergence in ${MAX_ROUNDS} rounds:\n${renderRun(result)}`,
+          );
+          assert.deepEqual(checkConverged(t, sim.state), [], renderRun(result));
+        },
+      ),
+      { numRuns },
+    );
+  });
+
+  it('user locks: nothing locked is touched without force; with force everything converges', () => {
+    fc.assert(
+      fc.property(
+        arbTarget,
+        arbCurrent({ userLocks: true, transientStatuses: true }),
+        fc.boolean(),
+        (t, { current, pulled }, force) => {
+          const ctx = { ...baseCtx, force };
+          const sim = new PlannerSim(current, NOW, {}, pulled);
+          for (let round = 0; round < MAX_ROUNDS; round++) {
+            const p = sim.plan(t, ctx);
+            assert.deepEqual(checkPlan(t, sim.state, p, force), []);
+            if (p.steps.length === 0 && p.blockers.length === 0) break;
+            sim.apply(p, t, force);
+          }
+          if (force) {
+            const stable = current.containers.every(
+              (c) => c.status !== 'restarting' && c.status !== 'paused',
+            );
+            if (stable) assert.deepEqual(checkConverged(t, sim.state), []);
+          }
+        },
+      ),
+      { numRuns },
+    );
+  });
+
+  it('shuffling the order of apps, services, containers, images, networks and volumes gives the same plan', () => {
+    fc.assert(
+      fc.property(
+        arbTarget,
+        arbCurrent({ userLocks: true, transientStatuses: true }),
+        fc.integer(),
+        (t, { current, pulled }, seed) => {
+          const ctx = planContext(NOW, { pulledImages: pulled });
+          const shuffledInput = shuffled(t, current, seed);
+          const a = renderPlan(plan(t, current, ctx));
+          const b = renderPlan(
+            plan(shuffledInput.target, shuffledInput.current, {
+              ...ctx,
+              pulledImages: [...pulled].reverse(),
+            }),
+          );
+          assert.equal(b, a);
+        },
+      ),
+      { numRuns },
+    );
+  });
+});
