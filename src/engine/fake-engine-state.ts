@@ -11,6 +11,10 @@ export interface FakeProcess {
   ignoresSigterm?: boolean;
   /** Exit status when SIGTERM ends it (default 0: a process that shuts down cleanly). */
   exitCodeOnSigterm?: number;
+  /** Lines it prints on stdout when it starts (what containerLogs then returns). */
+  output?: string[];
+  /** It exits by itself with this status just after starting (a one-shot command); default: runs on. */
+  exitsWith?: number;
 }
 
 export interface FakeContainer {
@@ -33,6 +37,8 @@ export interface FakeContainer {
   logs: ContainerLogLine[];
   /** Set by stop/kill: the engine does not restart what a user stopped. */
   manuallyStopped: boolean;
+  /** Restarts by policy since the last user start: the engine's restart delay doubles with each. */
+  restartCount: number;
 }
 
 export interface FakeNetwork {

@@ -118,19 +118,30 @@ export class FakeEngine implements EngineAdapter {
     return this.requests;
   }
 
-  /** The process exits by itself; the engine applies the restart policy as Docker does. */
-  crash(idOrName: string, exitCode: number): void {
+  /**
+   * The process exits by itself. The engine then applies the restart policy as Docker does: after a
+   * delay on the injected clock that doubles with each restart (100 ms, 200 ms, … up to 1 min).
+   * Resolves once the container is running again, or at once when the policy does not restart it.
+   */
+  crash(idOrName: string, exitCode: number): Promise<void> {
     const c = this.container(idOrName);
     if (c.state !== 'running') throw new BosunError('CONFLICT', `Container ${c.id} is not running`);
+    return this.selfExit(c, exitCode);
+  }
+
+  private async selfExit(c: FakeContainer, exitCode: number): Promise<void> {
     this.exit(c, exitCode);
     const policy = c.restartPolicy;
-    if (
+    const restarts =
       policy === 'always' ||
       policy === 'unless-stopped' ||
-      (policy === 'on-failure' && exitCode !== 0)
-    ) {
-      this.run(c);
-    }
+      (policy === 'on-failure' && exitCode !== 0);
+    if (!restarts) return;
+    c.state = 'restarting';
+    const delay = Math.min(60_000, 100 * 2 ** Math.min(c.restartCount++, 10));
+    await this.clock.sleep(delay);
+    // A user may have stopped or removed it meanwhile: the engine does not bring those back.
+    if (this.containers.get(c.id) === c && c.state === 'restarting') this.run(c);
   }
 
   /** Puts an image in the engine as if pulled long ago (no events, no request counted). */
@@ -263,6 +274,7 @@ export class FakeEngine implements EngineAdapter {
         process: this.processFor(spec),
         logs: [],
         manuallyStopped: false,
+        restartCount: 0,
       };
       this.containers.set(c.id, c);
       this.emitContainer(c, 'create');
@@ -276,6 +288,7 @@ export class FakeEngine implements EngineAdapter {
       if (c.state === 'running') return; // the engine answers 304: already started
       for (const net of c.networks.keys()) this.network(net); // a removed network fails the start, as in Docker
       c.manuallyStopped = false;
+      c.restartCount = 0;
       this.run(c);
     });
   }
@@ -285,6 +298,12 @@ export class FakeEngine implements EngineAdapter {
     options: { timeoutSec?: number; signal?: AbortSignal } = {},
   ): Promise<void> {
     const c = await this.op('stopContainer', () => this.container(id));
+    if (c.state === 'restarting') {
+      // Stopping a container the engine is about to restart cancels the restart.
+      c.state = 'exited';
+      c.manuallyStopped = true;
+      return;
+    }
     if (c.state !== 'running') return; // 304: already stopped
     c.manuallyStopped = true;
     this.emitContainer(c, 'kill', { signal: '15' });
@@ -328,7 +347,7 @@ export class FakeEngine implements EngineAdapter {
   ): Promise<void> {
     return this.op('removeContainer', () => {
       const c = this.container(id);
-      if (c.state === 'running') {
+      if (c.state === 'running' || c.state === 'restarting') {
         if (!options.force) {
           throw new BosunError(
             'CONFLICT',
@@ -381,7 +400,8 @@ export class FakeEngine implements EngineAdapter {
     return this.op('connectNetwork', () => {
       const net = this.network(network);
       const c = this.container(containerId);
-      if (c.networks.has(net.info.name)) {
+      // A stopped container only has network config, which a connect rewrites; a running one has an endpoint.
+      if (c.networks.has(net.info.name) && c.state === 'running') {
         throw new BosunError(
           'CONFLICT',
           `endpoint with name ${c.name} already exists in network ${net.info.name}`,
@@ -818,6 +838,19 @@ export class FakeEngine implements EngineAdapter {
       });
     }
     this.emitContainer(c, 'start');
+    for (const line of c.process.output ?? [])
+      c.logs.push({ stream: 'stdout', line, timestamp: this.engineTimestamp() });
+    if (c.process.output?.length) this.wakeLogReaders();
+    const exitsWith = c.process.exitsWith;
+    if (exitsWith !== undefined) {
+      // A one-shot command: it has run once start returned, as a real one would moments later.
+      const startedAt = c.startedAt;
+      setImmediate(() => {
+        if (this.containers.get(c.id) === c && c.state === 'running' && c.startedAt === startedAt) {
+          void this.selfExit(c, exitsWith);
+        }
+      });
+    }
   }
 
   private exit(c: FakeContainer, exitCode: number): void {
