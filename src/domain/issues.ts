@@ -68,3 +68,20 @@ export function validationFailed(what: string, issues: ValidationIssue[]): Bosun
     details: { issues },
   });
 }
+
+/**
+ * Reports every `__proto__` key in a JSON value. Schema parsing drops such keys silently (to protect
+ * prototypes); reporting them keeps "bad input is rejected, never silently lost" true for them too.
+ */
+export function reportPrototypeKeys(
+  value: unknown,
+  issues: IssueCollector,
+  path: PathSegment[] = [],
+): void {
+  if (typeof value !== 'object' || value === null) return;
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (key === '__proto__') issues.issue([...path, key], '"__proto__" is a reserved name');
+    else reportPrototypeKeys(child, issues, [...path, Array.isArray(value) ? Number(key) : key]);
+  }
+}

@@ -4,7 +4,7 @@
  * app uuid, and every service key other than the v2 metadata becomes the compose `composition`.
  */
 import { z } from 'zod';
-import { IssueCollector, validationFailed } from '../issues.js';
+import { IssueCollector, reportPrototypeKeys, validationFailed } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';
 import { ConfigRecord, DeviceName, NumericIdentifier, ShortString } from './common-schemas.js';
 
@@ -62,9 +62,10 @@ export interface ConvertedLocalTarget {
 /** Converts a local v2 body to the v3 device form; throws VALIDATION_FAILED if its v2 shape is wrong. */
 export function localTargetToV3(body: unknown, fallbackName: string): ConvertedLocalTarget {
   const collector = new IssueCollector();
+  reportPrototypeKeys(body, collector);
   const parsed = LocalTargetSchema.safeParse(body);
-  if (!parsed.success) {
-    addZodIssues(collector, parsed.error);
+  if (!parsed.success || !collector.ok) {
+    if (parsed.error) addZodIssues(collector, parsed.error);
     throw validationFailed('local target state', [...collector.issues]);
   }
   const { local, force } = parsed.data;

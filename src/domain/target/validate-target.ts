@@ -7,7 +7,7 @@ import { parseComposeService } from '../compose/compose-service.js';
 import { parseNetworkDefinition, parseVolumeDefinition } from '../compose/release-resources.js';
 import type { NetworkDefinition, VolumeDefinition } from '../compose/release-resources.js';
 import { normaliseImageName } from '../image-name.js';
-import { IssueCollector } from '../issues.js';
+import { IssueCollector, reportPrototypeKeys } from '../issues.js';
 import { containerName } from '../names.js';
 import { setOwn } from '../records.js';
 import { addZodIssues } from '../zod-issues.js';
@@ -29,6 +29,7 @@ export interface Validated<T> {
 /** Validates one device's v3 target (`{name, config, apps}`); throws VALIDATION_FAILED listing every issue. */
 export function validateTargetDevice(raw: unknown): Validated<ValidatedTarget> {
   const issues = new IssueCollector();
+  reportPrototypeKeys(raw, issues);
   const parsed = TargetDeviceSchema.safeParse(raw);
   if (!parsed.success) {
     addZodIssues(issues, parsed.error);
