@@ -28,7 +28,8 @@ export function keepContainer(
   extrasGone: string[],
 ): ServiceOutcome {
   const settled: ServiceOutcome = { startStepId: undefined, container: c };
-  let after = extrasGone;
+  // A created container may wait for a network or volume created this round (e.g. after it was pruned).
+  let after = [...extrasGone, ...scope.prerequisites(s)];
   if (c.name !== s.containerName) {
     // download-then-kill moves the whole app to the new release together, once all its images are here.
     if (s.updateStrategy === 'download-then-kill' && !scope.appImagesReady()) {
