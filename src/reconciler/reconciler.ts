@@ -31,6 +31,11 @@ export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanConte
 export interface ReconcilerDeps {
   engine: EngineAdapter;
   observer: { observe(): Promise<CurrentState>; engineReconnected?(): void };
+  /**
+   * The stored target, validated and normalised whole (undefined when none was stored). Throws
+   * VALIDATION_FAILED when it is malformed: then nothing of it is applied.
+   */
+  loadTarget?: () => Promise<TargetState | undefined>;
   plan: PlanFn;
   runner: StepRunner;
   locks: LockReader;
@@ -93,16 +98,19 @@ interface ApplyMode {
 type Outcome =
   { kind: 'converged' } | { kind: 'blocked'; plan: Plan; staleDeadline: number | undefined };
 
-/** What an intermediate-target action does: apply targets in turn, each until it converges. */
-export type ExclusiveAction = (
-  apply: (target: TargetState, options: { force: boolean; keepVolumes?: boolean }) => Promise<void>,
-  target: TargetState,
-) => Promise<void>;
-
+/** An intermediate target waiting for its turn in the loop. */
 interface ExclusiveJob {
-  action: ExclusiveAction;
+  target: TargetState;
+  mode: ApplyMode;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** What the reconciler last saw and aims at, with its status: a new object whenever any changed. */
+export interface ReconcilerSnapshot {
+  readonly status: ReconcileStatus;
+  readonly target: TargetState | undefined;
+  readonly current: CurrentState | undefined;
 }
 
 const WAKING_CONTAINER_ACTIONS = new Set([
@@ -131,6 +139,9 @@ export class Reconciler {
   private wakeTimer: AbortController | undefined;
   private lockPoll: AbortController | undefined;
   private debouncing = false;
+  /** Engine events received, and how many of them the last observation already covered. */
+  private eventsSeen = 0;
+  private eventsObserved = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private unsubscribe: Array<() => void> = [];
   /** takeLock step id → the user-lock signature that refused it. */
@@ -149,8 +160,13 @@ export class Reconciler {
   private lastAppliedAt: number | undefined;
   private lastError: string | undefined;
   private statusCache: ReconcileStatus | undefined;
+  private snapshotCache: ReconcilerSnapshot | undefined;
+  /** `<appUuid>/<service>` the user stopped through the API: kept stopped in every target. */
+  private readonly heldStopped = new Set<string>();
+  /** Loads of the stored target run one after another, so the latest saved one is applied last. */
+  private loading: Promise<void> = Promise.resolve();
   private readonly statusListeners = new Set<(status: ReconcileStatus) => void>();
-  private readonly settleWaiters: Array<() => void> = [];
+  private readonly settleWaiters: Array<{ afterRound: number; resolve: () => void }> = [];
 
   constructor(
     private readonly deps: ReconcilerDeps,
@@ -162,11 +178,15 @@ export class Reconciler {
     this.staleLocks = new StaleLockTracker(this.options.staleLockAfterMs);
   }
 
-  /** Starts the loop; `target` is the stored target loaded at start-up, if any. */
+  /**
+   * Starts the loop. With a `loadTarget` dependency the stored target is loaded and applied (so a
+   * reboot without network still comes back to it); `target` applies a given one instead.
+   */
   start(target?: TargetState): void {
     if (this.started) return;
     this.started = true;
     if (target !== undefined) this.target = target;
+    else if (this.deps.loadTarget !== undefined) this.reload(false);
     const subscription = this.deps.engine.events().subscribe({
       next: (event) => this.onEngineEvent(event),
       error: (err: unknown) => this.log.error('reconciler.events-failed', { err }),
@@ -189,37 +209,87 @@ export class Reconciler {
     this.trigger('target');
   }
 
-  /** Apply again now (POST /v1/update); `force` overrides update locks for this apply. */
-  applyNow(options: { force?: boolean } = {}): void {
-    if (options.force === true) {
-      this.force = true;
-      this.lockWaits.clear();
-      this.currentApply?.abort(new BosunError('CANCELLED', 'a forced apply was requested'));
+  /**
+   * Apply the stored target soon (it was just saved, or POST /v1/update). The target is re-loaded: if
+   * it changed, the running apply is cancelled and starts over on the new one (latest wins); if not,
+   * the running apply goes on and only a forced request changes how it treats locks.
+   */
+  triggerApply(options: { force: boolean }): void {
+    if (this.deps.loadTarget === undefined) {
+      if (options.force) this.forceNow();
+      this.trigger('request');
+      return;
     }
-    this.trigger('request');
+    this.reload(options.force);
   }
 
-  /** POST /v1/restart: the app's services removed, then restored (containers recreated). */
-  restartApp(appId: number, options: { force?: boolean } = {}): Promise<void> {
-    const force = options.force ?? false;
-    return this.exclusive(async (apply, target) => {
-      const app = findApp(target, appId);
-      const release = app.release;
-      if (release === undefined)
-        throw new BosunError('NOT_FOUND', `app ${appId} has no release to restart`);
-      await apply(withApp(target, { ...app, release: { ...release, services: {} } }), { force });
-      await apply(target, { force });
+  /**
+   * Drives the engine to an intermediate target (a user action: restart, purge, stop…) exclusively,
+   * resolving once it converged; the loop then returns to the real target. Rejects with UPDATES_LOCKED
+   * when a user lock blocks it and `force` is false.
+   */
+  applyIntermediate(
+    target: TargetState,
+    options: { force: boolean; removeVolumes?: boolean },
+  ): Promise<void> {
+    if (!this.started || this.stopped)
+      return Promise.reject(new BosunError('NOT_READY', 'the reconciler is not running'));
+    const mode: ApplyMode = {
+      intermediate: true,
+      force: options.force,
+      keepVolumes: options.removeVolumes === true ? false : undefined,
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.exclusiveJobs.push({ target, mode, resolve, reject });
+      this.currentApply?.abort(new BosunError('CANCELLED', 'a user action takes over'));
+      this.wakeWaiter?.();
     });
   }
 
-  /** POST /v1/purge: the app removed with its volumes (even in local mode), then restored empty. */
-  purgeApp(appId: number, options: { force?: boolean } = {}): Promise<void> {
-    const force = options.force ?? false;
-    return this.exclusive(async (apply, target) => {
-      const app = findApp(target, appId);
-      const { [app.uuid]: _removed, ...others } = target.apps;
-      await apply({ ...target, apps: others }, { force, keepVolumes: false });
-      await apply(target, { force });
+  /** Services stopped through the API stay stopped (as `running: false`) until released here. */
+  holdStopped(appUuid: string, serviceName: string, stopped: boolean): void {
+    const key = `${appUuid}/${serviceName}`;
+    if (stopped) this.heldStopped.add(key);
+    else this.heldStopped.delete(key);
+  }
+
+  /** In memory, no I/O: the status endpoints answer from this. */
+  snapshot(): ReconcilerSnapshot {
+    this.snapshotCache ??= {
+      status: this.status(),
+      target: this.target,
+      current: this.lastCurrent,
+    };
+    return this.snapshotCache;
+  }
+
+  private forceNow(): void {
+    this.force = true;
+    this.lockWaits.clear();
+    this.currentApply?.abort(new BosunError('CANCELLED', 'a forced apply was requested'));
+  }
+
+  private reload(force: boolean): void {
+    const load = this.deps.loadTarget;
+    if (load === undefined) return;
+    this.loading = this.loading.then(async () => {
+      try {
+        const target = await load();
+        if (target === undefined) return;
+        if (this.target !== undefined && sameTarget(this.target, target)) {
+          if (force) this.forceNow();
+          this.trigger('request');
+        } else {
+          this.setTarget(target, { force });
+        }
+      } catch (err) {
+        // A malformed stored target is reported and nothing of it is applied.
+        const error = toBosunError(err, 'VALIDATION_FAILED');
+        this.lastError = `the stored target was not applied: ${error.message}`;
+        this.log.error('reconciler.target-load-failed', { err: error, code: error.code });
+        this.publishStatus();
+        if (this.target === undefined) this.settle('failed', false);
+      }
     });
   }
 
@@ -233,13 +303,20 @@ export class Reconciler {
     return () => this.statusListeners.delete(listener);
   }
 
-  /** Resolves the next time the loop has nothing to do (converged, blocked or failed). */
-  whenSettled(): Promise<ReconcileStatus> {
+  /**
+   * Resolves the next time the loop has nothing to do (converged, blocked or failed), at once if it is
+   * idle now. `afterRound` waits for a settle after that round (e.g. to see the effect of a trigger).
+   */
+  whenSettled(options: { afterRound?: number } = {}): Promise<ReconcileStatus> {
+    const afterRound = options.afterRound ?? -1;
     const idle =
       !this.triggered && this.currentApply === undefined && this.exclusiveJobs.length === 0;
-    if (idle && (this.phase === 'converged' || this.phase === 'blocked' || this.phase === 'failed'))
-      return Promise.resolve(this.status());
-    return new Promise((resolve) => this.settleWaiters.push(() => resolve(this.status())));
+    const settledPhase =
+      this.phase === 'converged' || this.phase === 'blocked' || this.phase === 'failed';
+    if (idle && settledPhase && this.rounds > afterRound) return Promise.resolve(this.status());
+    return new Promise((resolve) =>
+      this.settleWaiters.push({ afterRound, resolve: () => resolve(this.status()) }),
+    );
   }
 
   async stop(): Promise<void> {
@@ -260,6 +337,8 @@ export class Reconciler {
       const job = this.exclusiveJobs.shift();
       if (job !== undefined) {
         await this.runExclusive(job);
+        // Let the action queue its next intermediate target before the real one is resumed.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       if (!this.triggered) {
@@ -273,8 +352,27 @@ export class Reconciler {
         this.settle('converged', false);
         continue;
       }
-      await this.applyTarget(target);
+      await this.applyTarget(this.effective(target));
     }
+  }
+
+  /** The target with API-stopped services kept stopped. */
+  private effective(target: TargetState): TargetState {
+    if (this.heldStopped.size === 0) return target;
+    const apps = Object.fromEntries(
+      Object.entries(target.apps).map(([uuid, app]) => {
+        const release = app.release;
+        if (release === undefined) return [uuid, app];
+        const services = Object.fromEntries(
+          Object.entries(release.services).map(([name, service]) => [
+            name,
+            this.heldStopped.has(`${uuid}/${name}`) ? { ...service, running: false } : service,
+          ]),
+        );
+        return [uuid, { ...app, release: { ...release, services } }];
+      }),
+    );
+    return { ...target, apps };
   }
 
   private async applyTarget(target: TargetState): Promise<void> {
@@ -327,6 +425,7 @@ export class Reconciler {
     for (;;) {
       throwIfAborted(signal);
       this.triggered = false; // whatever happened before this observation is in it
+      this.eventsObserved = this.eventsSeen;
       let current: CurrentState;
       try {
         current = await this.deps.observer.observe();
@@ -358,6 +457,11 @@ export class Reconciler {
       this.lastCurrent = current;
       this.lastPlan = plan;
       this.publishStatus();
+      const locked = plan.blockers.find((b) => b.kind === 'locked');
+      if (mode.intermediate && locked !== undefined) {
+        // A user action is refused as a whole (423), not half done around the locked service.
+        throw new BosunError('UPDATES_LOCKED', `Updates are locked: ${describeBlocker(locked)}`);
+      }
       if (plan.steps.length === 0)
         return plan.blockers.length === 0
           ? { kind: 'converged' }
@@ -531,16 +635,6 @@ export class Reconciler {
 
   // ───────────────────────────── exclusive actions ─────────────────────────────
 
-  private exclusive(action: ExclusiveAction): Promise<void> {
-    if (!this.started || this.stopped)
-      return Promise.reject(new BosunError('NOT_READY', 'the reconciler is not running'));
-    return new Promise<void>((resolve, reject) => {
-      this.exclusiveJobs.push({ action, resolve, reject });
-      this.currentApply?.abort(new BosunError('CANCELLED', 'a restart or purge takes over'));
-      this.wakeWaiter?.();
-    });
-  }
-
   private async runExclusive(job: ExclusiveJob): Promise<void> {
     const controller = new AbortController();
     this.currentApply = controller;
@@ -548,18 +642,7 @@ export class Reconciler {
     this.applying = true;
     this.setPhase('applying');
     try {
-      const target = this.target;
-      if (target === undefined)
-        throw new BosunError('NOT_FOUND', 'there is no target to act on yet');
-      await job.action(
-        (t, o) =>
-          this.applyIntermediate(
-            t,
-            { intermediate: true, force: o.force, keepVolumes: o.keepVolumes },
-            controller.signal,
-          ),
-        target,
-      );
+      await this.runIntermediate(this.effective(job.target), job.mode, controller.signal);
       job.resolve();
     } catch (err) {
       job.reject(err);
@@ -569,7 +652,7 @@ export class Reconciler {
     }
   }
 
-  private async applyIntermediate(
+  private async runIntermediate(
     target: TargetState,
     mode: ApplyMode,
     signal: AbortSignal,
@@ -578,12 +661,6 @@ export class Reconciler {
     for (;;) {
       const outcome = await this.applyUntilSettled(target, mode, signal);
       if (outcome.kind === 'converged') return;
-      const locked = outcome.plan.blockers.find((b) => b.kind === 'locked');
-      if (locked !== undefined)
-        throw new BosunError(
-          'UPDATES_LOCKED',
-          `Updates are locked: service ${locked.appUuid}/${'serviceName' in locked ? locked.serviceName : ''} holds a lock`,
-        );
       const now = this.deps.clock.now();
       if (now >= deadline)
         throw new BosunError(
@@ -622,20 +699,27 @@ export class Reconciler {
         event.labels['io.resin.supervised'] !== undefined;
       if (!supervised || !(WAKING_CONTAINER_ACTIONS.has(action) || action === 'health_status'))
         return;
-      if (action === 'die') this.noteDeath(event.labels);
+      if (action === 'die') this.noteDeath(event.labels, event.exitCode);
     } else if (event.action !== 'destroy') {
       return;
     }
+    this.eventsSeen++;
     if (this.debouncing) return;
     this.debouncing = true;
     void this.deps.clock.sleep(this.options.debounceMs).then(() => {
       this.debouncing = false;
-      this.trigger('engine-event');
+      // Events that arrived before the last observation began are in it (mostly the echo of our
+      // own steps): waking for them would only cost a round of engine requests.
+      if (this.eventsSeen > this.eventsObserved) this.trigger('engine-event');
     });
   }
 
-  /** A container that dies right after the agent started it makes its service back off. */
-  private noteDeath(labels: Record<string, string>): void {
+  /**
+   * A container that exits with an error right after the agent started it makes its service back
+   * off. Exits by signal (137, 143: someone stopped or killed it) are not the service's fault.
+   */
+  private noteDeath(labels: Record<string, string>, exitCode: number | undefined): void {
+    if (exitCode === undefined || exitCode === 0 || exitCode === 137 || exitCode === 143) return;
     const appUuid = labels['io.balena.app-uuid'];
     const service = labels['io.balena.service-name'];
     if (appUuid === undefined || service === undefined) return;
@@ -712,7 +796,11 @@ export class Reconciler {
     this.applying = applying;
     this.setPhase(phase);
     if (this.triggered) return; // more to do right away: not settled yet
-    for (const waiter of this.settleWaiters.splice(0)) waiter();
+    for (const waiter of [...this.settleWaiters]) {
+      if (this.rounds <= waiter.afterRound) continue;
+      this.settleWaiters.splice(this.settleWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
   }
 
   private setPhase(phase: Phase): void {
@@ -722,6 +810,7 @@ export class Reconciler {
 
   private publishStatus(): void {
     this.statusCache = undefined;
+    this.snapshotCache = undefined;
     if (this.statusListeners.size === 0) return;
     const status = this.status();
     for (const listener of this.statusListeners) {
@@ -758,13 +847,13 @@ function throwIfAborted(signal: AbortSignal): void {
     : new BosunError('CANCELLED', 'cancelled', { cause: reason });
 }
 
-function findApp(target: TargetState, appId: number): TargetState['apps'][string] {
-  const app = Object.values(target.apps).find((a) => a.appId === appId);
-  if (app === undefined)
-    throw new BosunError('NOT_FOUND', `app ${appId} is not in the target state`);
-  return app;
+/** Whether two normalised targets ask for the same thing (they are plain data). */
+function sameTarget(a: TargetState, b: TargetState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function withApp(target: TargetState, app: TargetState['apps'][string]): TargetState {
-  return { ...target, apps: { ...target.apps, [app.uuid]: app } };
+function describeBlocker(b: Plan['blockers'][number]): string {
+  return 'serviceName' in b && b.serviceName !== undefined
+    ? `service ${b.serviceName} of app ${b.appUuid ?? ''} holds an update lock`
+    : b.kind;
 }

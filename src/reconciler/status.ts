@@ -122,7 +122,15 @@ export function computeStatus(inputs: StatusInputs): ReconcileStatus {
       const handingOver = own.some((c) => c.handoverOld) && own.some((c) => !c.handoverOld);
       let status: ServiceStatusWord;
       const acting = inputs.acting.get(key);
-      if (download !== undefined || (pulling && newest === undefined)) status = 'Downloading';
+      const imageMissing =
+        image !== undefined &&
+        current !== undefined &&
+        !current.images.some(
+          (i) => i.id === image || i.repoTags.includes(image) || i.repoDigests.includes(image),
+        );
+      // Reference §4.2: a target service whose image is not there yet counts as downloading (0 %).
+      if (download !== undefined || ((pulling || imageMissing) && newest === undefined))
+        status = 'Downloading';
       else if (acting !== undefined) status = acting;
       else if (newest === undefined) status = 'Downloaded';
       else if (handingOver) status = 'Awaiting handover';

@@ -1,0 +1,92 @@
+/**
+ * Builds a Reconciler from the concrete ports main.ts has (engine, store, lock adapter, config
+ * readers), so main.ts and the tests wire it the same way. The store is reached through its port
+ * interfaces only (type imports), never through SQLite.
+ */
+import type { TargetState } from '../domain/model.js';
+import type { EngineAdapter } from '../engine/port.js';
+import { DownloadTracker } from '../executor/downloads.js';
+import type { CommitStore, LockPort, PulledImageStore } from '../executor/ports.js';
+import { RegistryAuthResolver, type RegistryCredentials } from '../executor/registry-auth.js';
+import { StepRunner } from '../executor/step-runner.js';
+import { plan as defaultPlan } from '../planner/plan.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { CommitRepository, ImageRepository } from '../store/ports.js';
+import { Observer, type LockReader } from './observe.js';
+import { Reconciler, type PlanFn, type ReconcilerOptions } from './reconciler.js';
+
+export interface ReconcilerWiring {
+  engine: EngineAdapter;
+  store: { commits: CommitRepository; images: ImageRepository };
+  /** The host lock adapter (device/locks.ts HostUpdateLocks). */
+  locks: LockPort & LockReader;
+  clock: Clock;
+  logger: Logger;
+  loadTarget?: () => Promise<TargetState | undefined>;
+  registryCredentials?: () => RegistryCredentials;
+  settings?: () => { lockOverride: boolean; localMode: boolean };
+  plan?: PlanFn;
+  options?: Partial<ReconcilerOptions>;
+}
+
+export function createReconciler(w: ReconcilerWiring): {
+  reconciler: Reconciler;
+  downloads: DownloadTracker;
+} {
+  const downloads = new DownloadTracker();
+  const commits = commitStore(w.store.commits);
+  const images = pulledImageStore(w.store.images);
+  const runner = new StepRunner({
+    engine: w.engine,
+    locks: w.locks,
+    commits,
+    images,
+    auth: new RegistryAuthResolver(w.registryCredentials ?? (() => ({}))),
+    downloads,
+    logger: w.logger.child({ component: 'executor' }),
+  });
+  const observer = new Observer({
+    engine: w.engine,
+    locks: w.locks,
+    downloads,
+    commits,
+    logger: w.logger,
+  });
+  const reconciler = new Reconciler(
+    {
+      engine: w.engine,
+      observer,
+      plan: w.plan ?? defaultPlan,
+      runner,
+      locks: w.locks,
+      images,
+      downloads,
+      clock: w.clock,
+      logger: w.logger,
+      settings: w.settings ?? (() => ({ lockOverride: false, localMode: false })),
+      ...(w.loadTarget === undefined ? {} : { loadTarget: w.loadTarget }),
+    },
+    w.options,
+  );
+  return { reconciler, downloads };
+}
+
+export function commitStore(commits: CommitRepository): CommitStore {
+  return {
+    getCommits: () => commits.all(),
+    setCommit: (appUuid, commit) => commits.set(appUuid, commit),
+  };
+}
+
+export function pulledImageStore(images: ImageRepository): PulledImageStore {
+  return {
+    record: (image) => images.record(image),
+    list: async () => (await images.list()).map((i) => ({ name: i.name, engineId: i.engineId })),
+    forget: async (name, engineId) => {
+      for (const record of await images.list()) {
+        if (record.name === name || record.engineId === engineId) await images.remove(record);
+      }
+    },
+  };
+}
