@@ -114,6 +114,10 @@ push_auth() {
 }
 
 bash scripts/ensure-registry.sh >/dev/null
+if ! command -v curl >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q && apt-get install -y -q curl
+fi
 all_done && exit 0
 
 # One builder at a time: parallel test runs share the registries.

@@ -260,8 +260,12 @@ export class DockerEngine implements EngineAdapter {
 
   async pullImage(reference: string, options: PullOptions = {}): Promise<ImageInfo> {
     const ref = withDefaultTag(reference);
-    const { signal } = options;
-    if (signal?.aborted)
+    // close() ends pulls in flight too: a closed adapter holds no engine connection.
+    const signal =
+      options.signal === undefined
+        ? this.closed.signal
+        : AbortSignal.any([options.signal, this.closed.signal]);
+    if (signal.aborted)
       throw new BosunError('CANCELLED', `pull ${ref}: cancelled before it started`);
     const tracker = new PullProgressTracker(ref);
     const log = this.logger.child({ image: ref });
@@ -271,14 +275,14 @@ export class DockerEngine implements EngineAdapter {
     const onAbort = (): void => {
       body?.destroy();
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       body = await this.http.stream({
         method: 'POST',
         path: '/images/create',
         query: { fromImage: ref },
         ok: [200],
-        ...(signal === undefined ? {} : { signal }),
+        signal,
         ...(options.auth === undefined ? {} : { auth: registryAuthHeader(options.auth) }),
       });
       for await (const line of textLines(body)) {
@@ -290,15 +294,15 @@ export class DockerEngine implements EngineAdapter {
         const progress = tracker.update(message);
         if (progress !== undefined) this.report(options, progress);
       }
-      if (signal?.aborted) throw new BosunError('CANCELLED', `pull ${ref}: cancelled`);
+      if (signal.aborted) throw new BosunError('CANCELLED', `pull ${ref}: cancelled`);
     } catch (err) {
-      const translated = signal?.aborted
+      const translated = signal.aborted
         ? new BosunError('CANCELLED', `pull ${ref}: cancelled`, { cause: err })
         : translatePullError(err, ref);
       log.warn('engine.pull.failed', { code: translated.code, error: translated.message });
       throw translated;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       body?.destroy();
     }
     this.report(options, tracker.complete());
