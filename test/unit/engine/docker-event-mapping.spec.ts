@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { parseEngineEvent } from '../../../src/engine/docker-event-mapping.js';
 import { textLines } from '../../../src/engine/json-lines.js';
 
 async function collect(chunks: Array<Buffer | string>): Promise<string[]> {
   const out: string[] = [];
-  for await (const line of textLines(
-    (async function* () {
-      yield* chunks;
-    })(),
-  ))
-    out.push(line);
+  for await (const line of textLines(Readable.from(chunks))) out.push(line);
   return out;
 }
 
