@@ -1,0 +1,332 @@
+/**
+ * Composition root: the only file that builds concrete adapters and wires them. Everything else
+ * receives what it uses through its constructor.
+ *
+ * Start-up order is chosen so the API answers as early as possible (GET /ping is how balena-cli and
+ * the engine healthcheck find us): config → store → API listening → reconciler. The engine may still
+ * be starting: the reconciler retries with backoff and says so in its log.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createApi } from './api/app.js';
+import { Agent } from './agent/agent.js';
+import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
+import { loadConfiguration } from './config/load-configuration.js';
+import { resolveLogLevel } from './config/agent-settings.js';
+import { resolveConfigVars } from './config/config-vars.js';
+import { DeviceIdentity } from './device/identity.js';
+import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
+import type { NormaliseContext } from './domain/context.js';
+import type { TargetState } from './domain/model.js';
+import { parseTargetDevice } from './domain/target/index.js';
+import { DockerEngine } from './engine/docker-engine.js';
+import { DownloadTracker } from './executor/downloads.js';
+import { RegistryAuthResolver } from './executor/registry-auth.js';
+import { StepRunner } from './executor/step-runner.js';
+import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
+import { ContainerLogCapture } from './logs/container-log-capture.js';
+import { LocalLogBackend } from './logs/local-log-backend.js';
+import { createLocalLogsHandler } from './logs/local-logs-handler.js';
+import { FileLogCursorStore } from './logs/log-cursor-store.js';
+import { LogRouter } from './logs/log-router.js';
+import { plan } from './planner/plan.js';
+import { Observer } from './reconciler/observe.js';
+import { Reconciler } from './reconciler/reconciler.js';
+import { systemClock } from './shared/clock.js';
+import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
+import { createLogger, type Logger } from './shared/logger.js';
+import { openStore } from './store/open-store.js';
+import type { Store, TargetOrigin } from './store/ports.js';
+
+const SHUTDOWN_BUDGET_MS = 1_800;
+
+async function readVersion(): Promise<string> {
+  const pkg = JSON.parse(
+    await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Services with the supervisor-api feature get an app-scoped key; normalisation looks them up synchronously. */
+async function prefetchScopedKeys(
+  store: Store,
+  apps: Readonly<Record<string, unknown>>,
+): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const app of Object.values(apps)) {
+    if (typeof app !== 'object' || app === null) continue;
+    const appId = Number((app as { id?: unknown }).id);
+    const releases = (app as { releases?: unknown }).releases;
+    if (!Number.isInteger(appId) || typeof releases !== 'object' || releases === null) continue;
+    for (const release of Object.values(releases as Record<string, unknown>)) {
+      const services = (release as { services?: unknown } | null)?.services;
+      if (typeof services !== 'object' || services === null) continue;
+      for (const name of Object.keys(services))
+        keys.set(`${appId}/${name}`, await store.apiKeys.appKey(appId, name));
+    }
+  }
+  return keys;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  let logger: Logger = createLogger({ level: 'info' });
+  try {
+    logger = createLogger({ level: resolveLogLevel(env) });
+  } catch (err) {
+    logger.error('agent.start-failed', { err, code: isBosunError(err) ? err.code : undefined });
+    process.exitCode = 1;
+    return;
+  }
+  const log = logger.child({ component: 'main' });
+  const clock = systemClock;
+  const version = await readVersion();
+  log.info('agent.starting', { version, pid: process.pid });
+
+  const { settings, configJson } = await loadConfiguration({ env, cwd: process.cwd(), logger });
+  const store = await openStore({ path: settings.dbPath, logger });
+  await store.apiKeys.globalKey(); // created at first start; reported to the cloud as api_secret later
+
+  const identity = new DeviceIdentity({
+    configDeviceType: configJson.value.deviceType,
+    configHostname: configJson.value.hostname,
+  });
+  const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
+  const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
+  const locks = new HostUpdateLocks({ root: lockRoot, logger });
+  const downloads = new DownloadTracker();
+
+  const localMode = settings.localMode;
+  const origin: TargetOrigin = localMode
+    ? { kind: 'local' }
+    : { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
+  let configVars = resolveConfigVars({});
+  let storedConfig: Readonly<Record<string, string>> = {};
+  let deviceName = 'local';
+
+  const normaliseContext = async (
+    apps: Readonly<Record<string, unknown>>,
+  ): Promise<NormaliseContext> => {
+    const keys = await prefetchScopedKeys(store, apps);
+    const value = configJson.value;
+    return {
+      deviceUuid: value.uuid ?? '',
+      deviceName,
+      deviceType: identity.deviceType,
+      deviceArch: identity.arch,
+      osVersion: (await identity.osVersion()) ?? 'unknown',
+      osBoardRev: await identity.osBoardRev(),
+      hostname: value.hostname ?? identity.hostname(),
+      apiEndpoint: value.apiEndpoint ?? '',
+      deviceApiKey: value.deviceApiKey ?? '',
+      supervisorNetworkGateway: '10.114.104.1',
+      listenPort: settings.api.port,
+      appApiKey: (appId, serviceName) => {
+        const key = keys.get(`${appId}/${serviceName}`);
+        if (key === undefined)
+          throw new BosunError(
+            'INTERNAL',
+            `no API key prepared for app ${appId} service ${serviceName}`,
+          );
+        return key;
+      },
+      source: localMode ? 'local' : 'cloud',
+      lockRoot,
+      engineSocketPath: settings.engineSocket,
+      hostHasKernelModules: existsSync('/lib/modules'),
+      hostHasFirmware: existsSync('/lib/firmware'),
+    };
+  };
+
+  const loadTarget = async (): Promise<TargetState | undefined> => {
+    const stored = await store.targets.load(origin);
+    if (stored === undefined) return undefined;
+    deviceName = stored.name;
+    storedConfig = stored.config;
+    configVars = resolveConfigVars(stored.config);
+    const parsed = parseTargetDevice(
+      { name: stored.name, config: stored.config, apps: stored.apps },
+      await normaliseContext(stored.apps),
+    );
+    for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    return parsed.target;
+  };
+
+  const observer = new Observer({
+    engine,
+    locks,
+    downloads,
+    commits: { getCommits: () => store.commits.all() },
+    logger,
+  });
+  const images = {
+    record: (image: {
+      name: string;
+      engineId: string;
+      appUuid: string;
+      serviceName: string;
+      commit: string;
+    }) => store.images.record(image),
+    forget: async (name: string, engineId: string) => {
+      for (const image of await store.images.list())
+        if (image.name === name || image.engineId === engineId) await store.images.remove(image);
+    },
+    list: () => store.images.list(),
+  };
+  const runner = new StepRunner({
+    engine,
+    locks,
+    commits: {
+      getCommits: () => store.commits.all(),
+      setCommit: (app, commit) => store.commits.set(app, commit),
+    },
+    images,
+    auth: new RegistryAuthResolver(() => ({
+      deviceUuid: configJson.value.uuid,
+      deviceApiKey: configJson.value.deviceApiKey,
+    })),
+    downloads,
+    logger,
+  });
+  const reconciler = new Reconciler({
+    engine,
+    observer,
+    loadTarget,
+    plan,
+    runner,
+    locks,
+    images,
+    downloads,
+    clock,
+    logger,
+    settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+  });
+
+  const localLogs = new LocalLogBackend();
+  const logRouter = new LogRouter({ local: localLogs, localMode });
+  const logCapture = new ContainerLogCapture({
+    source: engine,
+    sink: logRouter,
+    cursors: await FileLogCursorStore.open(`${settings.dataDir}/log-cursors.json`, { logger }),
+    clock,
+    logger,
+  });
+
+  const hostActions: HostActions = {
+    // Reboot and power-off go to logind over D-Bus on a real device; that binding comes with the
+    // device-integration work. Until then bosun refuses instead of pretending.
+    reboot: () =>
+      Promise.reject(
+        new BosunError('NOT_READY', 'reboot is not wired to the host yet (logind binding pending)'),
+      ),
+    shutdown: () =>
+      Promise.reject(
+        new BosunError(
+          'NOT_READY',
+          'shutdown is not wired to the host yet (logind binding pending)',
+        ),
+      ),
+    blink: () => Promise.resolve(),
+  };
+  const deviceFacts: DeviceFacts = {
+    ipAddresses: () => Promise.resolve(identity.ipAddresses()),
+    macAddresses: () => identity.macAddresses(),
+    osVersion: () => identity.osVersion(),
+    // No VPN on a generic host yet: the cloud binding brings it.
+    vpnConnected: () => Promise.resolve(false),
+    hostname: () => Promise.resolve(configJson.value.hostname ?? identity.hostname()),
+    setHostname: async (hostname) => {
+      const value = hostname === '' ? (configJson.value.uuid ?? '').slice(0, 7) : hostname;
+      await configJson.update({ hostname: value });
+    },
+    proxy: () => Promise.resolve(undefined),
+    setProxy: () =>
+      Promise.reject(
+        new BosunError(
+          'NOT_READY',
+          'proxy configuration needs the host proxy integration (redsocks), which this host does not have',
+        ),
+      ),
+  };
+  const facadeSettings = (): FacadeSettings => ({
+    localMode,
+    deviceName,
+    deviceType: identity.deviceType,
+    arch: identity.arch,
+    apiPort: settings.api.port,
+    configVars: { ...storedConfig },
+    instantUpdates: configVars.config.instantUpdates,
+    vpnEnabled: configVars.config.vpnControl,
+  });
+  const agent = new Agent({
+    version,
+    logger,
+    clock,
+    settings: facadeSettings,
+    reconciler,
+    store,
+    engine,
+    host: hostActions,
+    device: deviceFacts,
+  });
+  const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  log.info('api.listening', {
+    host: settings.api.host,
+    port: typeof address === 'object' && address ? address.port : settings.api.port,
+  });
+
+  reconciler.start();
+  void logCapture.start();
+  void ensureSupervisorNetwork(engine, logger, clock);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('agent.stopping', { signal });
+    const deadline = setTimeout(() => {
+      log.error('agent.stop-timeout', { budgetMs: SHUTDOWN_BUDGET_MS });
+      process.exit(1);
+    }, SHUTDOWN_BUDGET_MS);
+    deadline.unref();
+    server.closeAllConnections();
+    const closed = Promise.allSettled([
+      new Promise<void>((resolve) => server.close(() => resolve())),
+      reconciler.stop(),
+      logCapture.stop(),
+      engine.close(),
+    ]).then(() => store.close());
+    closed.then(
+      () => {
+        log.info('agent.stopped', {});
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error('agent.stop-failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
+  const logger = createLogger({ level: 'info' });
+  logger.error('agent.start-failed', {
+    err,
+    code: isBosunError(err) ? err.code : undefined,
+    message: errorMessage(err),
+  });
+  setTimeout(() => process.exit(1), 50).unref();
+  process.exitCode = 1;
+});
