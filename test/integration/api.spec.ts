@@ -17,6 +17,8 @@ import {
   service,
   target,
 } from '../support/planner-builders.js';
+import { requireDocker, TEST_LABEL, uniquePrefix } from '../support/docker.js';
+import { TEST_IMAGES } from '../support/images.js';
 import { call, startHarness, type Harness } from './api-harness.js';
 
 const relA = { app: APP_A, commit: 'commitaaaa', releaseId: 11 };
@@ -607,6 +609,91 @@ describe('local API over HTTP', function () {
       }
       const post = r.json.paths['/v2/local/target-state'].post;
       assert.ok(post.requestBody.content['application/json'].schema.properties.local);
+    });
+  });
+
+  describe('against the real engine', () => {
+    before(async () => {
+      await requireDocker();
+    });
+
+    it('GET /v1/apps/:appId reads the container env (API keys removed) and engine image from the engine', async () => {
+      const prefix = uniquePrefix('api');
+      const { id } = await h.engine.createContainer({
+        name: `${prefix}-main`,
+        Image: TEST_IMAGES.busybox,
+        Cmd: ['sleep', '60'],
+        Env: ['FOO=bar', 'BALENA_SUPERVISOR_API_KEY=secret', 'RESIN_SUPERVISOR_API_KEY=secret'],
+        Labels: { [TEST_LABEL]: prefix },
+        Tty: false,
+        HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
+      });
+      try {
+        const snap = h.reconciler.snapshot();
+        const real = { ...containerFor(APP_A, mainA), id };
+        h.reconciler.set(snap.target, {
+          ...snap.current!,
+          containers: [real, ...snap.current!.containers.filter((c) => c.appId !== 1)],
+        });
+        const r = await call(h, 'GET', '/v1/apps/1', { key: h.globalKey });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.containerId, id);
+        assert.equal(r.json.env.FOO, 'bar');
+        assert.equal(r.json.env.BALENA_SUPERVISOR_API_KEY, undefined);
+        assert.equal(r.json.env.RESIN_SUPERVISOR_API_KEY, undefined);
+        assert.equal(r.json.imageId, (await h.engine.inspectImage(TEST_IMAGES.busybox)).id);
+        assert.equal(r.json.releaseId, 11);
+        const multi = await call(h, 'GET', '/v1/apps/2', { key: h.globalKey });
+        assert.equal(multi.status, 400);
+      } finally {
+        await h.engine.removeContainer(id, { force: true });
+      }
+    });
+
+    it('GET /v2/cleanup-volumes removes only unused volumes bosun manages, of the key’s app', async () => {
+      // A scoped key on an app id no other test uses: the engine is shared, so a global clean-up here
+      // could remove another run's supervised volumes.
+      const appId = 900_000 + Math.floor(Math.random() * 90_000);
+      const scoped = await h.store.apiKeys.appKey(appId, 'main');
+      const prefix = uniquePrefix('api');
+      const names = {
+        orphan: `${appId}_${prefix}-orphan`,
+        foreign: `${appId}_${prefix}-foreign`,
+        mounted: `${appId}_${prefix}-mounted`,
+      };
+      const supervised = { 'io.balena.supervised': 'true', [TEST_LABEL]: prefix };
+      await h.engine.createVolume({ Name: names.orphan, Driver: 'local', Labels: supervised });
+      await h.engine.createVolume({
+        Name: names.foreign,
+        Driver: 'local',
+        Labels: { [TEST_LABEL]: prefix },
+      });
+      await h.engine.createVolume({ Name: names.mounted, Driver: 'local', Labels: supervised });
+      const { id } = await h.engine.createContainer({
+        name: `${prefix}-user`,
+        Image: TEST_IMAGES.busybox,
+        Cmd: ['true'],
+        Env: [],
+        Labels: { [TEST_LABEL]: prefix },
+        Tty: false,
+        HostConfig: {
+          NetworkMode: 'none',
+          RestartPolicy: { Name: 'no' },
+          Binds: [`${names.mounted}:/data`],
+        },
+      });
+      try {
+        const r = await call(h, 'GET', '/v2/cleanup-volumes', { key: scoped });
+        assert.deepEqual(r.json, { status: 'success' });
+        const left = new Set((await h.engine.listVolumes()).map((v) => v.name));
+        assert.equal(left.has(names.orphan), false);
+        assert.equal(left.has(names.foreign), true);
+        assert.equal(left.has(names.mounted), true);
+      } finally {
+        await h.engine.removeContainer(id, { force: true });
+        for (const name of Object.values(names))
+          await h.engine.removeVolume(name).catch(() => undefined);
+      }
     });
   });
 });
