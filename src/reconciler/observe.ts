@@ -39,6 +39,12 @@ export interface ObserverDeps {
   downloads: { list(): DownloadState[] };
   commits: { getCommits(): Promise<Record<string, string>> };
   logger: Logger;
+  /**
+   * Extra `key=value` labels a container, network or volume must carry to be seen at all. Empty in
+   * production; tests sharing one engine set their own owner label so that one agent never mistakes
+   * another test's supervised containers for an app to remove.
+   */
+  scopeLabels?: readonly string[];
 }
 
 export class Observer {
@@ -49,7 +55,18 @@ export class Observer {
    */
   private legacyPossible = true;
 
-  constructor(private readonly deps: ObserverDeps) {}
+  private readonly scope: readonly string[];
+
+  constructor(private readonly deps: ObserverDeps) {
+    this.scope = deps.scopeLabels ?? [];
+  }
+
+  private inScope(labels: Record<string, string>): boolean {
+    return this.scope.every((pair) => {
+      const at = pair.indexOf('=');
+      return at < 0 ? labels[pair] !== undefined : labels[pair.slice(0, at)] === pair.slice(at + 1);
+    });
+  }
 
   /** The engine restarted or was replaced: look for legacy containers again. */
   engineReconnected(): void {
@@ -60,9 +77,9 @@ export class Observer {
     const { engine } = this.deps;
     // Filtered at the engine: the engine adapter inspects every container a list returns.
     const [current, legacy] = await Promise.all([
-      engine.listContainers({ labels: ['io.balena.supervised'] }),
+      engine.listContainers({ labels: ['io.balena.supervised', ...this.scope] }),
       this.legacyPossible
-        ? engine.listContainers({ labels: ['io.resin.supervised'] })
+        ? engine.listContainers({ labels: ['io.resin.supervised', ...this.scope] })
         : Promise.resolve([]),
     ]);
     if (legacy.length === 0) this.legacyPossible = false;
@@ -86,8 +103,8 @@ export class Observer {
     return deepFreeze({
       containers: this.containers(containers),
       images: images.map(toImageState),
-      networks: networks.flatMap(toNetworkState),
-      volumes: volumes.flatMap(toVolumeState),
+      networks: networks.filter((n) => this.inScope(n.labels)).flatMap(toNetworkState),
+      volumes: volumes.filter((v) => this.inScope(v.labels)).flatMap(toVolumeState),
       locks: lockStates,
       downloads: downloads.list(),
       handoverComplete,

@@ -28,6 +28,8 @@ export interface ReconcilerWiring {
   settings?: () => { lockOverride: boolean; localMode: boolean };
   plan?: PlanFn;
   options?: Partial<ReconcilerOptions>;
+  /** See ObserverDeps.scopeLabels (tests on a shared engine). */
+  scopeLabels?: readonly string[];
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -52,6 +54,7 @@ export function createReconciler(w: ReconcilerWiring): {
     downloads,
     commits,
     logger: w.logger,
+    ...(w.scopeLabels === undefined ? {} : { scopeLabels: w.scopeLabels }),
   });
   const reconciler = new Reconciler(
     {
