@@ -57,7 +57,7 @@ export class ContainerLogCapture {
       next: (event) => this.onEvent(event),
       error: (err: unknown) => this.logger.error('engine_events_failed', { err }),
     });
-    await this.attachRunning(true);
+    await this.attachExisting(true);
   }
 
   /** Detaches everything and makes the cursors durable. */
@@ -76,7 +76,7 @@ export class ContainerLogCapture {
 
   private onEvent(event: LogSourceEvent): void {
     if (event.type === 'reconnected') {
-      void this.attachRunning(false);
+      void this.attachExisting(false);
       return;
     }
     if (event.type !== 'container' || event.labels[SUPERVISED_LABEL] === undefined) return;
@@ -96,7 +96,12 @@ export class ContainerLogCapture {
     }
   }
 
-  private async attachRunning(pruneCursors: boolean): Promise<void> {
+  /**
+   * Attaches to every running supervised container, and catches up on stopped ones we were reading
+   * before (their last lines may have been written while bosun was down). Stopped containers we never
+   * read are left alone: their whole history would flood the stream with old lines.
+   */
+  private async attachExisting(pruneCursors: boolean): Promise<void> {
     let containers: LogSourceContainer[];
     try {
       containers = await this.options.source.listContainers({ labels: [SUPERVISED_LABEL] });
@@ -109,13 +114,23 @@ export class ContainerLogCapture {
       for (const id of this.options.cursors.containerIds())
         if (!existing.has(id)) this.options.cursors.delete(id);
     }
-    await Promise.all(
-      containers.filter((c) => c.state === 'running').map((c) => this.attach(c.id)),
+    const wanted = containers.filter(
+      (c) => c.state === 'running' || this.options.cursors.get(c.id) !== undefined,
     );
+    // Not awaited: an attachment lasts as long as its container runs.
+    for (const c of wanted) void this.attach(c.id);
   }
 
+  /**
+   * Reads the container's output from its cursor: following it while it runs, or just what is there
+   * when it has already stopped (a container that lived and died between two events still gets read).
+   */
   private async attach(id: string, announce?: 'serviceRestart'): Promise<void> {
-    if (this.stopping.signal.aborted || this.attached.has(id)) return;
+    if (this.stopping.signal.aborted) return;
+    if (this.attached.has(id)) {
+      if (announce) void this.announce(id, announce);
+      return;
+    }
     // Claim the slot before awaiting so a concurrent start event cannot attach twice.
     const abort = new AbortController();
     let release!: () => void;
@@ -126,13 +141,8 @@ export class ContainerLogCapture {
       const info = await this.options.source.inspectContainer(id);
       if (announce) this.systemEvent(announce, info);
       const level = serviceLogLevel(info.env);
-      if (
-        info.labels[SUPERVISED_LABEL] === undefined ||
-        info.state !== 'running' ||
-        level === 'none'
-      )
-        return;
-      await this.read(info, level, abort.signal);
+      if (info.labels[SUPERVISED_LABEL] === undefined || level === 'none') return;
+      await this.read(info, level, info.state === 'running', abort.signal);
       reattach = !abort.signal.aborted;
     } catch (err) {
       if (isBosunError(err, 'NOT_FOUND')) return;
@@ -151,7 +161,7 @@ export class ContainerLogCapture {
    * container is picked up by its next `start` event instead.
    */
   private async reattachWhileRunning(id: string): Promise<void> {
-    let delay = this.options.retryDelayMs ?? 1000;
+    let delay = this.options.retryDelayMs ?? 250;
     const maxDelay = this.options.maxRetryDelayMs ?? 30_000;
     for (;;) {
       if (this.stopping.signal.aborted || this.attached.has(id)) return;
@@ -184,6 +194,7 @@ export class ContainerLogCapture {
   private async read(
     info: LogSourceContainer,
     level: ServiceLogLevel,
+    follow: boolean,
     signal: AbortSignal,
   ): Promise<void> {
     const cursors = this.options.cursors;
@@ -192,7 +203,7 @@ export class ContainerLogCapture {
     this.logger.debug('log_stream_attached', { containerId: info.id, since: cursor.since });
     for await (const line of this.options.source.containerLogs(info.id, {
       since: cursor.since,
-      follow: true,
+      follow,
       signal,
     })) {
       // Detached (destroyed or stopping): its cursor is gone or final, so do not write it back.
@@ -218,7 +229,7 @@ export class ContainerLogCapture {
     this.options.cursors.delete(id);
   }
 
-  private async announce(id: string, event: 'serviceExit'): Promise<void> {
+  private async announce(id: string, event: 'serviceExit' | 'serviceRestart'): Promise<void> {
     if (this.options.systemLogger === undefined) return;
     try {
       this.systemEvent(event, await this.options.source.inspectContainer(id));
