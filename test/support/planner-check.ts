@@ -8,7 +8,13 @@ import type { Plan, Step } from '../../src/planner/steps.js';
 
 const ACTIVE = new Set(['running', 'restarting', 'paused']);
 
-export function checkPlan(t: TargetState, c: CurrentState, p: Plan, force: boolean): string[] {
+export function checkPlan(
+  t: TargetState,
+  c: CurrentState,
+  p: Plan,
+  force: boolean,
+  keepVolumes = false,
+): string[] {
   const problems: string[] = [];
   const byId = new Map(p.steps.map((s) => [s.id, s]));
   if (byId.size !== p.steps.length) problems.push('duplicate step ids');
@@ -36,6 +42,15 @@ export function checkPlan(t: TargetState, c: CurrentState, p: Plan, force: boole
             : x.volumes.includes(s.engineName);
         if (uses && !has(anc, removes(x))) problems.push(`${s.id} while ${x.name} still uses it`);
       }
+    }
+    if (s.kind === 'removeVolume') {
+      // Volumes survive updates: only removing the whole app (not in local mode) removes them.
+      const v = c.volumes.find((x) => x.engineName === s.engineName);
+      const appGone =
+        v !== undefined &&
+        !Object.values(t.apps).some((a) => a.uuid === v.appUuid || a.appId === v.appId);
+      if (keepVolumes || !appGone)
+        problems.push(`${s.id} removes a volume of an app that stays (or volumes are kept)`);
     }
     if (s.kind === 'removeImage') {
       for (const x of c.containers) {

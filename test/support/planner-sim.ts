@@ -313,6 +313,20 @@ export class PlannerSim {
     if (twin !== undefined)
       throw new SimViolation(`start ${c.name} while ${twin.name} of the same service runs`);
     const svc = target.apps[c.appUuid]?.release?.services[c.serviceName];
+    for (const [dep, condition] of Object.entries(svc?.dependsOn ?? {})) {
+      const d = s.containers.find(
+        (x) => x.appUuid === c.appUuid && x.serviceName === dep && !x.handoverOld,
+      );
+      const met =
+        d !== undefined &&
+        (condition === 'service_started'
+          ? d.startedAt !== undefined && d.status !== 'created'
+          : condition === 'service_healthy'
+            ? d.status === 'running' && (d.health === 'healthy' || d.health === 'none')
+            : d.status === 'exited' && d.exitCode === 0);
+      if (!met)
+        throw new SimViolation(`start ${c.name} before its dependency ${dep} is ${condition}`);
+    }
     const oneshot = svc?.createSpec.Labels['test.oneshot'] !== undefined;
     const healthy = svc?.createSpec.Healthcheck !== undefined;
     this.replace(c, {

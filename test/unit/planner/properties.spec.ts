@@ -42,7 +42,10 @@ describe('planner properties', function () {
         arbCurrent({ userLocks: false, transientStatuses: false }),
         fc.integer(),
         fc.boolean(),
-        (t, { current, pulled }, seed, signal) => {
+        fc.boolean(),
+        fc.boolean(),
+        (t, { current, pulled }, seed, signal, keepImages, keepVolumes) => {
+          const ctx = { ...baseCtx, keepImages, keepVolumes };
           const rand = seeded(seed);
           const sim = new PlannerSim(
             current,
@@ -53,14 +56,20 @@ describe('planner properties', function () {
           let problems: string[] = [];
           // Check every round's plan statically before the simulation runs it.
           const originalPlan = sim.plan.bind(sim);
-          sim.plan = (target, ctx) => {
-            const p = originalPlan(target, ctx);
+          sim.plan = (target, roundCtx) => {
+            const p = originalPlan(target, roundCtx);
             problems = problems.concat(
-              checkPlan(target, sim.state, p, ctx.force || ctx.lockOverride),
+              checkPlan(
+                target,
+                sim.state,
+                p,
+                roundCtx.force || roundCtx.lockOverride,
+                roundCtx.keepVolumes,
+              ),
             );
             return p;
           };
-          const result = runToConvergence(sim, t, baseCtx, MAX_ROUNDS);
+          const result = runToConvergence(sim, t, ctx, MAX_ROUNDS);
           assert.deepEqual(problems, [], renderRun(result));
           assert.ok(
             result.converged,
