@@ -100,6 +100,36 @@ describe('FakeEngine test hooks', function () {
     assert.equal(stopped.exitCode, 1);
   });
 
+  it('simulateEngineRestart: disconnected, then reconnected, with only restart-policy containers running again', async function () {
+    const fake = fakeHarness().engine as FakeEngine;
+    const spec = (name: string, policy: 'no' | 'always') => ({
+      name,
+      Image: TEST_IMAGES.busybox,
+      Env: [],
+      Labels: {},
+      Tty: false,
+      HostConfig: { NetworkMode: 'bridge', RestartPolicy: { Name: policy } },
+    });
+    const kept = await fake.createContainer(spec('kept', 'always'));
+    const lost = await fake.createContainer(spec('lost', 'no'));
+    await fake.startContainer(kept.id);
+    await fake.startContainer(lost.id);
+    const markers = firstValueFrom(
+      fake.events().pipe(
+        filter((e: EngineEvent) => e.type === 'disconnected' || e.type === 'reconnected'),
+        take(2),
+        toArray(),
+      ),
+    );
+    fake.simulateEngineRestart();
+    assert.deepEqual(
+      (await markers).map((e) => e.type),
+      ['disconnected', 'reconnected'],
+    );
+    assert.equal((await fake.inspectContainer(kept.id)).state, 'running');
+    assert.equal((await fake.inspectContainer(lost.id)).state, 'exited');
+  });
+
   it('counts requests as DockerEngine would send them (a list inspects each item)', async function () {
     const fake = fakeHarness().engine as FakeEngine;
     const before = fake.requestCount();
