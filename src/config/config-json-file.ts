@@ -131,23 +131,29 @@ export class ConfigJsonFile {
     if (hasIdentity(value)) return new ConfigJsonFile(path, realPath, deepFreeze(value), log);
 
     const generated: string[] = [];
-    const withIdentity = { ...value };
-    if (!withIdentity.uuid) {
-      withIdentity.uuid = generateHexId();
+    const draft = { ...value };
+    if (!draft.uuid) {
+      draft.uuid = generateHexId();
       generated.push('uuid');
     }
-    if (!withIdentity.deviceApiKey) {
-      withIdentity.deviceApiKey = generateHexId();
+    if (!draft.deviceApiKey) {
+      draft.deviceApiKey = generateHexId();
       generated.push('deviceApiKey');
     }
-    if (text === undefined) await mkdir(dirname(path), { recursive: true });
-    const file = new ConfigJsonFile(
-      path,
-      realPath,
-      deepFreeze(value as ConfigJsonWithIdentity),
-      log,
-    );
-    await file.write(withIdentity as ConfigJsonWithIdentity);
+    const withIdentity = draft as ConfigJsonWithIdentity;
+    if (text === undefined) {
+      try {
+        await mkdir(dirname(path), { recursive: true });
+      } catch (err) {
+        throw new BosunError('CONFIG_UNWRITABLE', `cannot create ${path}: ${errorMessage(err)}`, {
+          cause: err,
+          details: { path },
+        });
+      }
+    }
+    // If write() fails, this object is dropped with the error: nobody sees an identity that is not on disk.
+    const file = new ConfigJsonFile(path, realPath, deepFreeze(structuredClone(withIdentity)), log);
+    await file.write(withIdentity);
     log.info(text === undefined ? 'configJsonCreated' : 'configJsonIdentityGenerated', {
       path,
       generated,

@@ -75,6 +75,16 @@ describe('config.json (real files)', () => {
       assert.ok(statSync(nested).isFile());
     });
 
+    it('refuses a path that cannot be read (its parent is a file) with CONFIG_INVALID naming it', async () => {
+      writeFileSync(dir.file('plain-file'), 'x');
+      const impossible = dir.file('plain-file/config.json');
+      await assert.rejects(open(impossible), (err) => {
+        assert.ok(isBosunError(err, 'CONFIG_INVALID'), String(err));
+        assert.ok(err.message.includes(impossible), err.message);
+        return true;
+      });
+    });
+
     it('does not rewrite a complete file', async () => {
       const text =
         '{\n  "uuid": "0123456789abcdef0123456789abcdef",\n  "deviceApiKey": "k",\n  "listenPort": 48485\n}\n';

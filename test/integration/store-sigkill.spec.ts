@@ -73,7 +73,7 @@ describe('store durability under SIGKILL', function () {
     it(`kill ${run}/${KILLS}: the file is intact and holds a whole, acknowledged target`, async () => {
       // Mostly mid-write; every 5th run (and the first, on a fresh file) while opening and migrating.
       const trigger = run === 1 || run % 5 === 0 ? 'opening' : 'commit';
-      const delayMs = Math.floor(Math.random() * (trigger === 'opening' ? 150 : 400));
+      const delayMs = Math.floor(Math.random() * (trigger === 'opening' ? 300 : 400));
       const result = await runAndKill(dbPath, trigger, delayMs);
       assert.equal(result.signal, 'SIGKILL', `writer ended on its own:\n${result.stderr}`);
       lastAckedEver = Math.max(lastAckedEver, result.lastAcked);
