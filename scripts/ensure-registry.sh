@@ -115,7 +115,16 @@ wait_for() {
   done
 }
 
-command -v docker-registry >/dev/null 2>&1 || apt_install docker-registry
+if ! command -v docker-registry >/dev/null 2>&1; then
+  # The package would start its own registry on :5000, every interface; policy-rc.d tells its
+  # postinst not to start services (only when no policy is in place already, and only for this install).
+  own_policy=no
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=yes
+  fi
+  apt_install docker-registry
+  if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
 ensure_instance open "$OPEN_PORT" no
 ensure_instance auth "$AUTH_PORT" yes
 wait_for open "$OPEN_PORT" 200
