@@ -51,25 +51,24 @@ function sortedRecord<T>(
   record: Readonly<Record<string, T>> | undefined,
   keep: (key: string) => boolean = () => true,
 ): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const key of Object.keys(record ?? {}).sort())
-    if (keep(key)) Object.defineProperty(out, key, { value: record![key], enumerable: true });
-  return out;
+  if (record === undefined) return {};
+  // fromEntries defines keys (safe for any key name) and keeps the sorted insertion order.
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .filter(keep)
+      .map((key) => [key, record[key]!]),
+  );
 }
 
 function envRecord(env: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const byKey = new Map<string, string>();
   for (const line of env) {
     const eq = line.indexOf('=');
     const key = eq < 0 ? line : line.slice(0, eq);
-    if (!isDeviceNameAtInit(key))
-      Object.defineProperty(out, key, {
-        value: eq < 0 ? '' : line.slice(eq + 1),
-        enumerable: true,
-        writable: true,
-      });
+    if (!isDeviceNameAtInit(key)) byKey.set(key, eq < 0 ? '' : line.slice(eq + 1));
   }
-  return sortedRecord(out);
+  return Object.fromEntries([...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function comparableMount(m: MountSpec): string {

@@ -18,27 +18,25 @@ export function isDeviceNameAtInit(key: string): boolean {
   return key.endsWith('_DEVICE_NAME_AT_INIT');
 }
 
-function defaults(id: EnvIdentity, ctx: NormaliseContext): Record<string, string> {
-  const env: Record<string, string> = {};
-  const perPrefix: Record<string, string> = {
-    APP_ID: String(id.appId),
-    APP_UUID: id.appUuid,
-    APP_NAME: id.appName,
-    SERVICE_NAME: id.serviceName,
-    DEVICE_UUID: ctx.deviceUuid,
-    DEVICE_TYPE: ctx.deviceType,
-    DEVICE_ARCH: ctx.deviceArch,
-    HOST_OS_VERSION: ctx.osVersion,
-    APP_LOCK_PATH: '/tmp/balena/updates.lock',
-    SERVICE_KILL_ME_PATH: '/tmp/balena/handover-complete',
-  };
+function defaults(id: EnvIdentity, ctx: NormaliseContext, env: Map<string, string>): void {
+  const perPrefix: Array<[string, string]> = [
+    ['APP_ID', String(id.appId)],
+    ['APP_UUID', id.appUuid],
+    ['APP_NAME', id.appName],
+    ['SERVICE_NAME', id.serviceName],
+    ['DEVICE_UUID', ctx.deviceUuid],
+    ['DEVICE_TYPE', ctx.deviceType],
+    ['DEVICE_ARCH', ctx.deviceArch],
+    ['HOST_OS_VERSION', ctx.osVersion],
+    ['APP_LOCK_PATH', '/tmp/balena/updates.lock'],
+    ['SERVICE_KILL_ME_PATH', '/tmp/balena/handover-complete'],
+  ];
   for (const prefix of ['BALENA', 'RESIN']) {
-    for (const [key, value] of Object.entries(perPrefix)) env[`${prefix}_${key}`] = value;
-    env[prefix] = '1';
+    for (const [key, value] of perPrefix) env.set(`${prefix}_${key}`, value);
+    env.set(prefix, '1');
   }
-  env['BALENA_SERVICE_HANDOVER_COMPLETE_PATH'] = '/tmp/balena/handover-complete';
-  env['USER'] = 'root';
-  return env;
+  env.set('BALENA_SERVICE_HANDOVER_COMPLETE_PATH', '/tmp/balena/handover-complete');
+  env.set('USER', 'root');
 }
 
 export interface EnvParts {
@@ -49,20 +47,22 @@ export interface EnvParts {
   fallbacks: Readonly<Record<string, string>>;
 }
 
-/** The full environment as a record (DEVICE_NAME_AT_INIT included). */
+const byKey = ([a]: [string, string], [b]: [string, string]): number =>
+  a < b ? -1 : a > b ? 1 : 0;
+
+/**
+ * The full environment as `KEY=value` lines sorted by key (DEVICE_NAME_AT_INIT included), so the
+ * order the engine is given does not depend on how the target was written.
+ */
 export function serviceEnvironment(
   id: EnvIdentity,
   parts: EnvParts,
   ctx: NormaliseContext,
-): Record<string, string> {
-  const env = { ...defaults(id, ctx), ...parts.fallbacks, ...parts.user, ...parts.forced };
-  for (const key of DEVICE_NAME_AT_INIT_VARS) env[key] = ctx.deviceName;
-  return env;
-}
-
-/** `KEY=value` lines sorted by key: the order the engine is given does not depend on how the target was written. */
-export function toEnvList(env: Readonly<Record<string, string>>): string[] {
-  return Object.keys(env)
-    .sort()
-    .map((key) => `${key}=${env[key]}`);
+): string[] {
+  const env = new Map<string, string>();
+  defaults(id, ctx, env);
+  for (const layer of [parts.fallbacks, parts.user, parts.forced])
+    for (const key of Object.keys(layer)) env.set(key, layer[key]!);
+  for (const key of DEVICE_NAME_AT_INIT_VARS) env.set(key, ctx.deviceName);
+  return [...env].sort(byKey).map(([key, value]) => `${key}=${value}`);
 }

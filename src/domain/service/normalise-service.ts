@@ -11,7 +11,7 @@ import type { DependencyCondition, ServiceTarget } from '../model.js';
 import { containerName } from '../names.js';
 import { setOwn } from '../records.js';
 import type { ValidatedService } from '../target/validated.js';
-import { serviceEnvironment, toEnvList } from './environment.js';
+import { serviceEnvironment } from './environment.js';
 import { featureEffects } from './features.js';
 import { aliasResinLabels, serviceLabels } from './labels.js';
 import { serviceMounts } from './mounts.js';
@@ -114,7 +114,7 @@ export function normaliseService(
   const spec: ContainerCreateSpec = {
     name: containerName(service.serviceName, service.imageId, app.releaseId, app.commit),
     Image: service.image,
-    Env: toEnvList(env),
+    Env: env,
     Labels: labels,
     ...defined({
       Cmd: compose.command,
