@@ -16,6 +16,8 @@ import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
 import { DeviceIdentity } from './device/identity.js';
+import { MdnsAdvertiser } from './device/mdns.js';
+import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
 import type { NormaliseContext } from './domain/context.js';
 import type { TargetState } from './domain/model.js';
@@ -30,6 +32,7 @@ import { LocalLogBackend } from './logs/local-log-backend.js';
 import { createLocalLogsHandler } from './logs/local-logs-handler.js';
 import { FileLogCursorStore } from './logs/log-cursor-store.js';
 import { LogRouter } from './logs/log-router.js';
+import { SinkSystemLogger } from './logs/system-logger.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
 import { Reconciler } from './reconciler/reconciler.js';
@@ -161,6 +164,8 @@ async function main(): Promise<void> {
     downloads,
     commits: { getCommits: () => store.commits.all() },
     logger,
+    // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
+    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
   });
   const images = {
     record: (image: {
@@ -207,9 +212,13 @@ async function main(): Promise<void> {
 
   const localLogs = new LocalLogBackend();
   const logRouter = new LogRouter({ local: localLogs, localMode });
+  // The reconciler's step runner takes this too once it reports steps (reference §12.3 texts).
+  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
   const logCapture = new ContainerLogCapture({
     source: engine,
     sink: logRouter,
+    systemLogger,
+    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
     cursors: await FileLogCursorStore.open(`${settings.dataDir}/log-cursors.json`, { logger }),
     clock,
     logger,
@@ -271,6 +280,7 @@ async function main(): Promise<void> {
     engine,
     host: hostActions,
     device: deviceFacts,
+    journal: new Journalctl(),
   });
   const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
   const server: Server = await new Promise((resolve, reject) => {
@@ -285,6 +295,18 @@ async function main(): Promise<void> {
 
   reconciler.start();
   void logCapture.start();
+  // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
+  // which a development or CI host must not do by accident. Only while in local mode.
+  const mdnsInterfaces = env['BOSUN_MDNS_INTERFACES'];
+  const mdns =
+    localMode && mdnsInterfaces !== undefined && mdnsInterfaces !== ''
+      ? new MdnsAdvertiser({
+          name: (configJson.value.uuid ?? identity.hostname()).slice(0, 7),
+          interfaces: mdnsInterfaces === 'all' ? [] : mdnsInterfaces.split(','),
+          logger,
+        })
+      : undefined;
+  mdns?.start();
   void ensureSupervisorNetwork(engine, logger, clock);
 
   let stopping = false;
@@ -302,6 +324,7 @@ async function main(): Promise<void> {
       new Promise<void>((resolve) => server.close(() => resolve())),
       reconciler.stop(),
       logCapture.stop(),
+      mdns?.stop(),
       engine.close(),
     ]).then(() => store.close());
     closed.then(
