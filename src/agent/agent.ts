@@ -14,6 +14,7 @@ import type {
   HostAction,
   HostConfig,
   HostConfigPatch,
+  JournalLogsBody,
   KeyScope,
   LocalTargetBody,
   LocalTargetView,
@@ -21,6 +22,7 @@ import type {
   ServiceSelector,
   StatusView,
 } from '../api/agent-api.js';
+import type { Readable } from 'node:stream';
 import type { AppTarget, TargetState } from '../domain/model.js';
 import { localTargetToV3 } from '../domain/target/local-target.js';
 import { validateTargetDevice } from '../domain/target/validate-target.js';
@@ -37,6 +39,7 @@ import {
 } from './intermediate-targets.js';
 import { KeyCache } from './key-cache.js';
 import { keysEqual } from './key-match.js';
+import { journalctlArgs } from './journal-args.js';
 import { summariseLocalApps, toJsonObjects } from './local-target-view.js';
 import type {
   AgentSettings,
@@ -44,6 +47,7 @@ import type {
   DeviceFacts,
   HealthCheck,
   HostActions,
+  JournalReader,
   ReconcilerPort,
 } from './ports.js';
 import { StatusViewCache } from './status-view.js';
@@ -64,6 +68,8 @@ export interface AgentDeps {
   device: DeviceFacts;
   /** Absent on an unmanaged device. */
   cloud?: CloudPort | undefined;
+  /** Absent where the host has no journal. */
+  journal?: JournalReader | undefined;
   healthChecks?: readonly HealthCheck[];
   /** Time between answering a reboot/shutdown request and acting, so the answer gets out (reference: 1 s). */
   hostActionDelayMs?: number;
@@ -391,6 +397,12 @@ export class Agent implements AgentApi {
     this.checkLocks(apps, options);
     if (network.hostname !== undefined) await this.deps.device.setHostname(network.hostname);
     if (network.proxy !== undefined) await this.deps.device.setProxy(network.proxy);
+  }
+
+  journalLogs(options: JournalLogsBody, signal: AbortSignal): Readable {
+    if (this.deps.journal === undefined)
+      throw new BosunError('NOT_READY', 'This host has no journal to read');
+    return this.deps.journal.stream(journalctlArgs(options), signal);
   }
 
   // ── helpers

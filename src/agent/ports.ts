@@ -3,6 +3,7 @@
  * the engine, the config module, the cloud binding and the device adapters; the facade depends only on
  * these shapes, never on concrete adapters.
  */
+import type { Readable } from 'node:stream';
 import type { ProxyConfig } from '../api/agent-api.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
 import type { ReconcileStatus } from '../reconciler/status.js';
@@ -77,6 +78,11 @@ export interface DeviceFacts {
   proxy(): Promise<ProxyConfig | undefined>;
   /** `{}` removes the proxy; other fields are merged onto the current configuration. */
   setProxy(proxy: Partial<ProxyConfig>): Promise<void>;
+}
+
+/** The host journal: runs journalctl with these arguments; the child is killed when `signal` aborts. */
+export interface JournalReader {
+  stream(args: readonly string[], signal: AbortSignal): Readable;
 }
 
 /** The cloud binding, absent on an unmanaged device. */

@@ -4,9 +4,10 @@
  * Implemented by src/agent/agent.ts. Methods throw BosunError (NOT_FOUND, UPDATES_LOCKED, NOT_IN_LOCAL_MODE,
  * VALIDATION_FAILED, …); the API maps codes to HTTP statuses through the error registry.
  */
-import type { LocalTargetBody } from './schemas.js';
+import type { Readable } from 'node:stream';
+import type { JournalLogsBody, LocalTargetBody } from './schemas.js';
 
-export type { LocalTargetBody };
+export type { JournalLogsBody, LocalTargetBody };
 
 /** What a valid API key may reach: the whole device, or one app (keys injected into its containers). */
 export type KeyScope = { kind: 'global' } | { kind: 'app'; appId: number };
@@ -191,5 +192,7 @@ export interface AgentApi {
   setTags(tags: Record<string, string>): Promise<void>;
   vpnStatus(): Promise<{ enabled: boolean; connected: boolean }>;
   hostConfig(): Promise<HostConfig>;
+  /** The host journal (journalctl output) as a stream; ends, or is killed when `signal` aborts. */
+  journalLogs(options: JournalLogsBody, signal: AbortSignal): Readable;
   patchHostConfig(patch: HostConfigPatch, options: ActionOptions): Promise<void>;
 }

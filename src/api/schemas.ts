@@ -235,3 +235,39 @@ export const LogLineSchema = z.object({
   serviceId: z.number().optional(),
   serviceName: z.string().optional(),
 });
+
+/** POST /v2/journal-logs; values become separate journalctl arguments (never a shell). */
+export const JournalLogsBody = z.object({
+  all: Flag.optional(),
+  follow: Flag.optional(),
+  count: z
+    .union([
+      z.number().int().positive(),
+      z.string().regex(/^[1-9]\d*$/, 'must be a positive integer'),
+    ])
+    .transform((v) => Number(v))
+    .optional(),
+  unit: ShortString.optional(),
+  containerId: ShortString.optional(),
+  format: z
+    .enum([
+      'short',
+      'short-iso',
+      'short-iso-precise',
+      'short-precise',
+      'short-monotonic',
+      'short-unix',
+      'verbose',
+      'export',
+      'json',
+      'json-pretty',
+      'json-sse',
+      'json-seq',
+      'cat',
+      'with-unit',
+    ])
+    .default('short'),
+  since: ShortString.optional(),
+  until: ShortString.optional(),
+});
+export type JournalLogsBody = z.output<typeof JournalLogsBody>;

@@ -19,6 +19,7 @@ import type {
 import type { ProxyConfig } from '../../src/api/agent-api.js';
 import { createApi } from '../../src/api/app.js';
 import type { CurrentState, TargetState } from '../../src/domain/model.js';
+import { Journalctl } from '../../src/device/journalctl.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { computeStatus } from '../../src/reconciler/status.js';
 import type { Plan } from '../../src/planner/steps.js';
@@ -172,6 +173,7 @@ export async function startHarness(overrides: Partial<AgentDeps> = {}): Promise<
     device,
     healthChecks: [() => health],
     hostActionDelayMs: 0,
+    journal: new Journalctl(),
     ...overrides,
   });
   const app = createApi(agent, { logger });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { apiRoutes } from '../../src/api/app.js';
 import {
   APP_A,
@@ -94,6 +95,26 @@ const CLI_BODY = {
     },
   },
 };
+
+/** journalctl processes that are children of this test process (the server runs in it). */
+async function journalChildren(): Promise<string[]> {
+  const tasks = await readdir(`/proc/${process.pid}/task`);
+  const pids = (
+    await Promise.all(
+      tasks.map((t) => readFile(`/proc/${process.pid}/task/${t}/children`, 'utf8').catch(() => '')),
+    )
+  )
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean);
+  const comms = await Promise.all(
+    pids.map(
+      async (pid) =>
+        [pid, (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim()] as const,
+    ),
+  );
+  return comms.filter(([, comm]) => comm === 'journalctl').map(([pid]) => pid);
+}
 
 describe('local API over HTTP', function () {
   let h: Harness;
@@ -694,6 +715,59 @@ describe('local API over HTTP', function () {
         for (const name of Object.values(names))
           await h.engine.removeVolume(name).catch(() => undefined);
       }
+    });
+  });
+
+  describe('POST /v2/journal-logs (real journalctl)', () => {
+    it('streams journalctl output with 200; bad options are 400 before anything runs', async () => {
+      const r = await call(h, 'POST', '/v2/journal-logs', { key: h.globalKey, body: { count: 1 } });
+      assert.equal(r.status, 200, r.text);
+      assert.match(r.contentType, /text\/plain/);
+      const badCount = await call(h, 'POST', '/v2/journal-logs', {
+        key: h.globalKey,
+        body: { count: 0 },
+      });
+      assert.equal(badCount.status, 400);
+      assert.match(badCount.json.message, /body\.count/);
+      const badFormat = await call(h, 'POST', '/v2/journal-logs', {
+        key: h.globalKey,
+        body: { format: 'html' },
+      });
+      assert.equal(badFormat.status, 400);
+    });
+
+    it('a journalctl failure (unparseable --since) is a JSON 400, not a broken stream', async () => {
+      const r = await call(h, 'POST', '/v2/journal-logs', {
+        key: h.globalKey,
+        body: { since: 'not-a-date' },
+      });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.json.message, /journalctl exited/);
+    });
+
+    it('follow answers 200 at once and ends journalctl when the client leaves', async () => {
+      const abort = new AbortController();
+      const res = await fetch(`${h.url}/v2/journal-logs?apikey=${h.globalKey}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ follow: true }),
+        signal: abort.signal,
+      });
+      assert.equal(res.status, 200);
+      assert.ok(
+        (await journalChildren()).length > 0,
+        'journalctl should be running while the client reads',
+      );
+      abort.abort();
+      // The child is SIGKILLed once the server sees the client go; wait for that (bounded), not for a time.
+      let left = await journalChildren();
+      for (let i = 0; i < 200 && left.length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        left = await journalChildren();
+      }
+      assert.deepEqual(left, []);
+      // The server is still healthy afterwards (the aborted stream did not take it down).
+      assert.equal((await call(h, 'GET', '/ping')).status, 200);
     });
   });
 });

@@ -8,6 +8,7 @@ import {
   ApplicationsStateResponse,
   DeviceNameResponse,
   ForceBody,
+  JournalLogsBody,
   LegacyAppStateResponse,
   ServiceActionBody,
   SuccessResponse,
@@ -171,6 +172,47 @@ export const v2Routes: RouteDef[] = [
     handler: async ({ res, agent, scope }) => {
       await agent.cleanupVolumes(scope);
       sendJson(res, 200, { status: 'success' });
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v2/journal-logs',
+    tag: 'v2',
+    summary:
+      'Stream the host journal (journalctl); with `follow` it stays open until the client leaves.',
+    auth: 'key',
+    body: JournalLogsBody,
+    responses: { 200: { description: 'journalctl output', text: true } },
+    handler: async ({ req, res, agent, body }) => {
+      const abort = new AbortController();
+      res.on('close', () => abort.abort());
+      const stream = agent.journalLogs(body, abort.signal);
+      const type = body.format.startsWith('json') ? 'application/x-ndjson' : 'text/plain';
+      if (body.follow === true) {
+        // A followed journal may stay silent for long: answer now and keep the socket open.
+        req.socket.setTimeout(0);
+        res.status(200).type(type).flushHeaders();
+      }
+      // Headers wait for the first byte (or the end), so a journalctl that fails at once still gets a JSON error.
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => {
+          if (res.headersSent) res.destroy(err);
+          else reject(err);
+        };
+        stream.once('error', onError);
+        stream.once('readable', () => {
+          if (!res.headersSent)
+            res
+              .status(200)
+              .type(body.format.startsWith('json') ? 'application/x-ndjson' : 'text/plain');
+          stream.pipe(res);
+          resolve();
+        });
+        stream.once('end', () => {
+          if (!res.headersSent) res.status(200).type('text/plain').end();
+          resolve();
+        });
+      });
     },
   }),
 ];
