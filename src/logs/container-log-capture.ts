@@ -32,6 +32,11 @@ export interface ContainerLogCaptureOptions {
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
   cursorLimits?: LogCursorLimits;
+  /**
+   * Extra `key=value` labels a container must carry to be captured (as the observer's scope): empty in
+   * production; agents sharing one engine in tests capture only their own containers.
+   */
+  scopeLabels?: readonly string[];
 }
 
 interface Attachment {
@@ -79,7 +84,7 @@ export class ContainerLogCapture {
       void this.attachExisting(false);
       return;
     }
-    if (event.type !== 'container' || event.labels[SUPERVISED_LABEL] === undefined) return;
+    if (event.type !== 'container' || !this.inScope(event.labels)) return;
     switch (event.action) {
       case 'start':
         void this.attach(event.id, this.exited.delete(event.id) ? 'serviceRestart' : undefined);
@@ -101,10 +106,20 @@ export class ContainerLogCapture {
    * before (their last lines may have been written while bosun was down). Stopped containers we never
    * read are left alone: their whole history would flood the stream with old lines.
    */
+  private inScope(labels: Record<string, string>): boolean {
+    if (labels[SUPERVISED_LABEL] === undefined) return false;
+    return (this.options.scopeLabels ?? []).every((pair) => {
+      const at = pair.indexOf('=');
+      return at < 0 ? labels[pair] !== undefined : labels[pair.slice(0, at)] === pair.slice(at + 1);
+    });
+  }
+
   private async attachExisting(pruneCursors: boolean): Promise<void> {
     let containers: LogSourceContainer[];
     try {
-      containers = await this.options.source.listContainers({ labels: [SUPERVISED_LABEL] });
+      containers = await this.options.source.listContainers({
+        labels: [SUPERVISED_LABEL, ...(this.options.scopeLabels ?? [])],
+      });
     } catch (err) {
       this.logger.warn('log_capture_list_failed', { err });
       return;
@@ -141,7 +156,7 @@ export class ContainerLogCapture {
       const info = await this.options.source.inspectContainer(id);
       if (announce) this.systemEvent(announce, info);
       const level = serviceLogLevel(info.env);
-      if (info.labels[SUPERVISED_LABEL] === undefined || level === 'none') return;
+      if (!this.inScope(info.labels) || level === 'none') return;
       await this.read(info, level, info.state === 'running', abort.signal);
       reattach = !abort.signal.aborted;
     } catch (err) {
