@@ -17,6 +17,7 @@ import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
 import { DeviceIdentity } from './device/identity.js';
 import { MdnsAdvertiser } from './device/mdns.js';
+import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
 import type { NormaliseContext } from './domain/context.js';
 import type { TargetState } from './domain/model.js';
@@ -163,6 +164,8 @@ async function main(): Promise<void> {
     downloads,
     commits: { getCommits: () => store.commits.all() },
     logger,
+    // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
+    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
   });
   const images = {
     record: (image: {
@@ -277,6 +280,7 @@ async function main(): Promise<void> {
     engine,
     host: hostActions,
     device: deviceFacts,
+    journal: new Journalctl(),
   });
   const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
   const server: Server = await new Promise((resolve, reject) => {
