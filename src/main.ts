@@ -45,11 +45,14 @@ import type { Store, TargetOrigin } from './store/ports.js';
 const SHUTDOWN_BUDGET_MS = 1_800;
 
 async function readVersion(): Promise<string> {
-  const pkg = JSON.parse(
-    await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
-  ) as {
-    version: string;
-  };
+  // dist/src/main.js when built, src/main.ts when run through tsx (tests): package.json is 2 or 1 up.
+  let text: string;
+  try {
+    text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  } catch {
+    text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+  }
+  const pkg = JSON.parse(text) as { version: string };
   return pkg.version;
 }
 
