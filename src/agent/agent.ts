@@ -76,6 +76,8 @@ export interface AgentDeps {
 }
 
 const BLINK_MS = 15_000;
+/** Safety net: a reconciler that never plans again must not keep status at `applying` for ever. */
+const PENDING_APPLY_MAX_MS = 30_000;
 /** Keys are 32 hex chars; anything outside \w is not a key we ever issued, so it is not looked up. */
 const KEY_SHAPE = /^\w{1,128}$/;
 const SUPERVISED_LABELS = ['io.balena.supervised', 'io.resin.supervised'];
@@ -84,6 +86,11 @@ export class Agent implements AgentApi {
   private readonly statusCache = new StatusViewCache();
   private readonly keyCache: KeyCache;
   private readonly logger: Logger;
+  /**
+   * After a local target is stored, status must not say `applied` before the reconciler has planned with
+   * it: balena-cli polls /v2/state/status right after its POST and stops at the first `applied`.
+   */
+  private pendingApply: { untilRound: number; deadline: number } | undefined;
   /** User actions run one at a time (balena's withExclusive): a restart never interleaves with a purge. */
   private actionQueue: Promise<unknown> = Promise.resolve();
 
@@ -174,7 +181,22 @@ export class Agent implements AgentApi {
   // ── status
 
   status(): StatusView {
-    return this.statusCache.view(this.deps.reconciler.snapshot());
+    const snapshot = this.deps.reconciler.snapshot();
+    const view = this.statusCache.view(snapshot);
+    const pending = this.pendingApply;
+    if (pending === undefined) return view;
+    if (snapshot.status.rounds >= pending.untilRound || this.deps.clock.now() >= pending.deadline) {
+      this.pendingApply = undefined;
+      return view;
+    }
+    return { ...view, applying: true };
+  }
+
+  /** The round that will have planned with a target stored now: the next, or the one after a round in flight. */
+  private expectApply(): void {
+    const { status } = this.deps.reconciler.snapshot();
+    const untilRound = status.rounds + (status.phase === 'applying' ? 2 : 1);
+    this.pendingApply = { untilRound, deadline: this.deps.clock.now() + PENDING_APPLY_MAX_MS };
   }
 
   async containerDetails(
@@ -220,6 +242,7 @@ export class Agent implements AgentApi {
       },
     );
     this.logger.info('local_target_set', { apps: Object.keys(validated.value.apps) });
+    this.expectApply();
     this.deps.reconciler.triggerApply({ force: options.force || converted.force });
   }
 

@@ -35,12 +35,19 @@ export class RecordingReconciler implements ReconcilerPort {
   current: CurrentState = emptyCurrent();
   plan: Plan | undefined;
   applying = false;
+  rounds = 1;
   readonly intermediates: Array<{ target: TargetState; options: IntermediateOptions }> = [];
   readonly applies: Array<{ force: boolean }> = [];
   readonly held: Array<{ appUuid: string; serviceName: string; stopped: boolean }> = [];
   /** When set, the next applyIntermediate rejects with it (to test error mapping). */
   failWith: Error | undefined;
   private cached: ReconcilerSnapshot | undefined;
+
+  /** A reconcile round finished (what the real reconciler publishes after planning). */
+  round(): void {
+    this.rounds++;
+    this.cached = undefined;
+  }
 
   set(target: TargetState | undefined, current: CurrentState = emptyCurrent(), plan?: Plan): void {
     this.target = target;
@@ -62,7 +69,7 @@ export class RecordingReconciler implements ReconcilerPort {
         errors: new Map(),
         applying: this.applying,
         phase: this.applying ? 'applying' : 'converged',
-        rounds: 1,
+        rounds: this.rounds,
         lastAppliedAt: undefined,
         lastError: undefined,
       }),

@@ -565,6 +565,10 @@ describe('local API over HTTP', function () {
       const stored = await h.store.targets.load({ kind: 'local' });
       assert.deepEqual(Object.keys(stored!.apps), ['1']);
       assert.deepEqual(h.reconciler.applies, [{ force: false }]);
+      // Until the reconciler has planned with the new target, status must not say applied (the CLI stops there).
+      assert.equal((await call(h, 'GET', '/v2/state/status')).json.appState, 'applying');
+      h.reconciler.round();
+      assert.equal((await call(h, 'GET', '/v2/state/status')).json.appState, 'applied');
       const after = await call(h, 'GET', '/v2/local/target-state');
       assert.equal(after.json.state.local.apps['1'].commit, '10ca12e1ea5e');
       assert.equal(after.json.state.local.apps['1'].services['2'].serviceName, 'worker');
