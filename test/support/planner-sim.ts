@@ -77,6 +77,12 @@ export class PlannerSim {
       this.applyStep(step, target, force);
       seen.add(step.id);
     }
+    // One-shot services finish their work between rounds (a start makes them exit 0 at once anyway).
+    this.state.containers = this.state.containers.map((c) => {
+      const svc = target.apps[c.appUuid]?.release?.services[c.serviceName];
+      const oneshot = svc?.createSpec.Labels['test.oneshot'] !== undefined;
+      return oneshot && c.status === 'running' ? { ...c, status: 'exited', exitCode: 0 } : c;
+    });
     this.now += this.options.roundMs ?? 1000;
   }
 
