@@ -8,7 +8,7 @@
  * leaves them unset. A target that explicitly repeats an image value therefore looks different and the
  * container is recreated once: the safe direction.
  */
-import { serviceConfigHash } from './config-hash.js';
+import { networkConfigHash, serviceConfigHash, volumeConfigHash } from './config-hash.js';
 import type {
   ContainerCreateSpec,
   EndpointSpec,
@@ -265,4 +265,60 @@ export function configHashFromInspect(
   serviceOfContainer?: (containerId: string) => string | undefined,
 ): string {
   return serviceConfigHash(createSpecFromInspect(inspect, image, serviceOfContainer));
+}
+
+/** What the engine reports of a network (structurally the engine port's NetworkInfo). */
+export interface NetworkInspect {
+  driver: string;
+  labels: Readonly<Record<string, string>>;
+  internal: boolean;
+  enableIPv6: boolean;
+  configOnly: boolean;
+  options: Readonly<Record<string, string>>;
+  ipam: {
+    driver: string;
+    config: ReadonlyArray<{ subnet?: string; gateway?: string; ipRange?: string }>;
+  };
+}
+
+/** What the engine reports of a volume (structurally the engine port's VolumeInfo). */
+export interface VolumeInspect {
+  driver: string;
+  labels: Readonly<Record<string, string>>;
+  options: Readonly<Record<string, string>>;
+}
+
+/**
+ * The config hash of an engine network made without our hash label. Subnets the engine chose itself are
+ * not config: only networks labelled `io.balena.private.ipam.config` carry IPAM config the target asked for.
+ */
+export function networkHashFromInspect(network: NetworkInspect): string {
+  const customIpam = network.labels['io.balena.private.ipam.config'] !== undefined;
+  return networkConfigHash({
+    Driver: network.driver,
+    Labels: { ...network.labels },
+    Internal: network.internal,
+    EnableIPv6: network.enableIPv6,
+    ConfigOnly: network.configOnly,
+    Options: { ...network.options },
+    IPAM: {
+      Driver: network.ipam.driver || 'default',
+      Config: customIpam
+        ? network.ipam.config.map((c) => ({
+            ...(c.subnet ? { Subnet: c.subnet } : {}),
+            ...(c.gateway ? { Gateway: c.gateway } : {}),
+            ...(c.ipRange ? { IPRange: c.ipRange } : {}),
+          }))
+        : [],
+    },
+  });
+}
+
+/** The config hash of an engine volume made without our hash label. */
+export function volumeHashFromInspect(volume: VolumeInspect): string {
+  return volumeConfigHash({
+    Driver: volume.driver,
+    DriverOpts: { ...volume.options },
+    Labels: { ...volume.labels },
+  });
 }

@@ -6,8 +6,13 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import { configHashFromInspect, createSpecFromInspect } from '../../../src/domain/adoption.js';
-import { comparableServiceConfig } from '../../../src/domain/config-hash.js';
+import {
+  configHashFromInspect,
+  createSpecFromInspect,
+  networkHashFromInspect,
+  volumeHashFromInspect,
+} from '../../../src/domain/adoption.js';
+import { comparableServiceConfig, networkConfigHash } from '../../../src/domain/config-hash.js';
 import type { ContainerInspect, ImageConfigInspect } from '../../../src/domain/adoption.js';
 import type { ContainerCreateSpec } from '../../../src/domain/container-spec.js';
 import type { ReleaseTarget, ServiceTarget } from '../../../src/domain/model.js';
@@ -22,7 +27,7 @@ import {
 import { TEST_IMAGES } from '../../support/images.js';
 import { context } from '../../unit/domain/helpers.js';
 
-function targetFor(prefix: string, appId: number): ReleaseTarget {
+function targetFor(prefix: string, appId: number, subnet: string, gateway: string): ReleaseTarget {
   const owner = { [TEST_LABEL]: prefix };
   const doc = {
     name: 'adoption',
@@ -81,7 +86,15 @@ function targetFor(prefix: string, appId: number): ReleaseTarget {
                 composition: { command: ['sleep', '3600'], network_mode: 'host', privileged: true },
               },
             },
-            networks: { backend: { labels: owner } },
+            networks: {
+              backend: { labels: owner },
+              // Custom IPAM: its config is part of the hash; the engine-chosen subnets of the others are not.
+              fixed: {
+                labels: owner,
+                driver_opts: { 'com.docker.network.driver.mtu': '1400' },
+                ipam: { config: [{ subnet, gateway }] },
+              },
+            },
             volumes: { data: { labels: owner } },
           },
         },
@@ -119,6 +132,9 @@ describe('domain adoption: config hash derived from a real engine inspect', func
   const docker = testDocker();
   const prefix = uniquePrefix('adopt');
   const appId = 900_000 + Math.floor(Math.random() * 99_999);
+  const octet = 1 + Math.floor(Math.random() * 250);
+  const subnet = `10.213.${octet}.0/24`;
+  const gateway = `10.213.${octet}.1`;
 
   before(async () => {
     await requireDocker();
@@ -130,7 +146,7 @@ describe('domain adoption: config hash derived from a real engine inspect', func
   });
 
   it('matches the target hash for bridged, multi-network and host-networked services', async () => {
-    const release = targetFor(prefix, appId);
+    const release = targetFor(prefix, appId, subnet, gateway);
     for (const network of Object.values(release.networks)) {
       await docker.createNetwork({
         ...network.createSpec,
@@ -161,6 +177,75 @@ describe('domain adoption: config hash derived from a real engine inspect', func
         configHashFromInspect(inspect, image),
         service.configHash,
         `service ${service.serviceName}`,
+      );
+    }
+  });
+});
+
+describe('domain adoption: network and volume hashes from a real engine inspect', function () {
+  this.timeout(120_000);
+  const docker = testDocker();
+  const prefix = uniquePrefix('adoptnet');
+  const octet = 1 + Math.floor(Math.random() * 250);
+
+  before(async () => {
+    await requireDocker();
+  });
+
+  after(async () => {
+    await cleanupByLabel(prefix, docker);
+  });
+
+  it('matches the target hashes of networks (engine-chosen and custom IPAM, config-only) and volumes', async () => {
+    const release = targetFor(prefix, 900_000 + octet, `10.214.${octet}.0/24`, `10.214.${octet}.1`);
+    const hostOnly = parseTargetDevice(
+      {
+        name: 'x',
+        config: {},
+        apps: { [prefix]: { id: 1, name: 'x', releases: { c: { id: 1, services: {} } } } },
+      },
+      context(),
+    ).target.apps[prefix]!.release!.networks['default']!;
+    for (const network of [
+      ...Object.values(release.networks),
+      { ...hostOnly, createSpec: { ...hostOnly.createSpec, Name: `${prefix}_configonly` } },
+    ]) {
+      const spec = {
+        ...network.createSpec,
+        Labels: { ...network.createSpec.Labels, [TEST_LABEL]: prefix },
+      };
+      const created = await docker.createNetwork(spec as Dockerode.NetworkCreateOptions);
+      const info = await created.inspect();
+      const observed = networkHashFromInspect({
+        driver: info.Driver,
+        labels: info.Labels ?? {},
+        internal: info.Internal,
+        enableIPv6: info.EnableIPv6,
+        configOnly: info.ConfigOnly,
+        options: info.Options ?? {},
+        ipam: {
+          driver: info.IPAM?.Driver ?? '',
+          config: (info.IPAM?.Config ?? []).map((c: Record<string, string>) => ({
+            subnet: c['Subnet'],
+            gateway: c['Gateway'],
+            ipRange: c['IPRange'],
+          })),
+        },
+      });
+      // The test label is not part of the target: compare against the hash of what was really sent.
+      assert.equal(observed, networkConfigHash(spec), `network ${network.name}`);
+    }
+    for (const volume of Object.values(release.volumes)) {
+      await docker.createVolume(volume.createSpec);
+      const info = await docker.getVolume(volume.engineName).inspect();
+      assert.equal(
+        volumeHashFromInspect({
+          driver: info.Driver,
+          labels: info.Labels ?? {},
+          options: info.Options ?? {},
+        }),
+        volume.configHash,
+        `volume ${volume.name}`,
       );
     }
   });
