@@ -1,5 +1,6 @@
 /** Import rules that keep the architecture honest (see README "Architecture"). */
-const io = '^(node:)?(fs|fs/promises|net|http|https|child_process|dgram|dns|os)$|^(dockerode|better-sqlite3|knex|express|got|systeminformation|bonjour-service|pino)$';
+const io =
+  '^(node:)?(fs|fs/promises|net|http|https|child_process|dgram|dns|os)$|^(dockerode|better-sqlite3|knex|express|got|systeminformation|bonjour-service|pino)$';
 const adapters = ['engine', 'store', 'cloud', 'logs', 'device', 'api', 'config'];
 module.exports = {
   forbidden: [
@@ -35,6 +36,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -24,7 +24,8 @@ const basePort = 49000 + Math.floor(Math.random() * 1000);
 
 async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before answering /ping`);
+    if (child.exitCode !== null)
+      throw new Error(`process exited with ${child.exitCode} before answering /ping`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/ping`);
       if (res.status === 200) return;
@@ -47,7 +48,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function measure(kind: 'agent' | 'floor', port: number): Promise<{ readyMs: number; child: ChildProcess }> {
+async function measure(
+  kind: 'agent' | 'floor',
+  port: number,
+): Promise<{ readyMs: number; child: ChildProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-bench-'));
   mkdirSync(dataDir, { recursive: true });
   const cmd =

@@ -51,7 +51,10 @@ export interface ContainerCreateSpec {
     NetworkMode: string;
     Binds?: string[];
     Mounts?: MountSpec[];
-    RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number };
+    RestartPolicy: {
+      Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
+      MaximumRetryCount?: number;
+    };
     PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }>>;
     Privileged?: boolean;
     CapAdd?: string[];
@@ -104,7 +107,12 @@ export interface NetworkCreateSpec {
   Labels: Record<string, string>;
   IPAM?: {
     Driver?: string;
-    Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }>;
+    Config?: Array<{
+      Subnet?: string;
+      Gateway?: string;
+      IPRange?: string;
+      AuxiliaryAddresses?: Record<string, string>;
+    }>;
     Options?: Record<string, string>;
   };
 }

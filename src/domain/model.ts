@@ -5,8 +5,10 @@
  */
 import type { ContainerCreateSpec, NetworkCreateSpec, VolumeCreateSpec } from './container-spec.js';
 
-export type UpdateStrategy = 'download-then-kill' | 'kill-then-download' | 'delete-then-download' | 'hand-over';
-export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+export type UpdateStrategy =
+  'download-then-kill' | 'kill-then-download' | 'delete-then-download' | 'hand-over';
+export type DependencyCondition =
+  'service_started' | 'service_healthy' | 'service_completed_successfully';
 export type AppClass = 'fleet' | 'app' | 'block';
 /** Where a target app came from: the cloud (by API endpoint) or a developer in local mode. */
 export type TargetSource = 'cloud' | 'local';
@@ -92,7 +94,8 @@ export interface VolumeTarget {
 
 // ───────────────────────────── current ─────────────────────────────
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type ContainerStatus =
+  'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type HealthStatus = 'none' | 'starting' | 'healthy' | 'unhealthy';
 
 export interface ContainerState {

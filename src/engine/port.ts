@@ -6,7 +6,11 @@
  * REGISTRY_AUTH, IMAGE_PULL_FAILED, CANCELLED or ENGINE_ERROR.
  */
 import type { Observable } from 'rxjs';
-import type { ContainerCreateSpec, NetworkCreateSpec, VolumeCreateSpec } from '../domain/container-spec.js';
+import type {
+  ContainerCreateSpec,
+  NetworkCreateSpec,
+  VolumeCreateSpec,
+} from '../domain/container-spec.js';
 
 export interface ContainerInfo {
   id: string;
@@ -133,10 +137,20 @@ export interface EngineAdapter {
   stopContainer(id: string, options?: { timeoutSec?: number; signal?: AbortSignal }): Promise<void>;
   killContainer(id: string, signal?: string): Promise<void>;
   /** CONFLICT when it runs and `force` is not set. */
-  removeContainer(id: string, options?: { force?: boolean; removeVolumes?: boolean }): Promise<void>;
+  removeContainer(
+    id: string,
+    options?: { force?: boolean; removeVolumes?: boolean },
+  ): Promise<void>;
   renameContainer(id: string, newName: string): Promise<void>;
-  updateRestartPolicy(id: string, policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'): Promise<void>;
-  connectNetwork(network: string, containerId: string, endpoint?: { aliases?: string[]; ipv4Address?: string; ipv6Address?: string }): Promise<void>;
+  updateRestartPolicy(
+    id: string,
+    policy: 'no' | 'always' | 'on-failure' | 'unless-stopped',
+  ): Promise<void>;
+  connectNetwork(
+    network: string,
+    containerId: string,
+    endpoint?: { aliases?: string[]; ipv4Address?: string; ipv6Address?: string },
+  ): Promise<void>;
   disconnectNetwork(network: string, containerId: string, force?: boolean): Promise<void>;
 
   /**

@@ -49,7 +49,10 @@ class PinoBackedLogger implements Logger {
   error(event: string, fields: LogFields = {}): void {
     const suppressed = this.throttle.admit(event, fields);
     if (suppressed === false) return;
-    this.pinoLogger.error(suppressed > 0 ? { ...fields, suppressedRepeats: suppressed } : fields, event);
+    this.pinoLogger.error(
+      suppressed > 0 ? { ...fields, suppressedRepeats: suppressed } : fields,
+      event,
+    );
   }
   warn(event: string, fields: LogFields = {}): void {
     this.pinoLogger.warn(fields, event);
@@ -103,7 +106,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
-  return new PinoBackedLogger(base, new ErrorThrottle(options.throttleMs ?? 60_000, options.now ?? Date.now));
+  return new PinoBackedLogger(
+    base,
+    new ErrorThrottle(options.throttleMs ?? 60_000, options.now ?? Date.now),
+  );
 }
 
 /** A logger that drops everything; for pure-code tests that do not look at logs. */

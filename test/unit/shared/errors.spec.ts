@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BosunError, ERROR_REGISTRY, isBosunError, toBosunError } from '../../../src/shared/errors.js';
+import {
+  BosunError,
+  ERROR_REGISTRY,
+  isBosunError,
+  toBosunError,
+} from '../../../src/shared/errors.js';
 
 describe('error registry', () => {
   const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
@@ -9,7 +14,10 @@ describe('error registry', () => {
     it(`documents ${code} with its HTTP status`, () => {
       const row = doc.split('\n').find((line) => line.startsWith(`| \`${code}\` |`));
       assert.ok(row, `docs/errors.md has no row for ${code}`);
-      assert.ok(row.includes(`| ${def.httpStatus} |`), `docs/errors.md gives the wrong status for ${code}`);
+      assert.ok(
+        row.includes(`| ${def.httpStatus} |`),
+        `docs/errors.md gives the wrong status for ${code}`,
+      );
     });
   }
 

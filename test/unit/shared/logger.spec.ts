@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../src/shared/logger.js';
 
-function capture(): { lines: () => Array<Record<string, unknown>>; stream: Writable & { write: Writable['write'] } } {
+function capture(): {
+  lines: () => Array<Record<string, unknown>>;
+  stream: Writable & { write: Writable['write'] };
+} {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -24,7 +27,10 @@ function capture(): { lines: () => Array<Record<string, unknown>>; stream: Writa
 describe('structured logger', () => {
   it('writes one JSON object per line with the event name and bound context', () => {
     const out = capture();
-    const log = createLogger({ destination: out.stream }).child({ component: 'planner', app: 'a1' });
+    const log = createLogger({ destination: out.stream }).child({
+      component: 'planner',
+      app: 'a1',
+    });
     log.info('plan.computed', { steps: 3 });
     const [line] = out.lines();
     assert.equal(line?.['event'], 'plan.computed');
@@ -36,7 +42,10 @@ describe('structured logger', () => {
 
   it('redacts secrets by key name', () => {
     const out = capture();
-    createLogger({ destination: out.stream }).info('config.loaded', { deviceApiKey: 's3cret', nested: { token: 't' } });
+    createLogger({ destination: out.stream }).info('config.loaded', {
+      deviceApiKey: 's3cret',
+      nested: { token: 't' },
+    });
     const text = JSON.stringify(out.lines());
     assert.ok(!text.includes('s3cret'));
     assert.ok(!text.includes('"t"'));
