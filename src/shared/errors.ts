@@ -16,31 +16,114 @@ export interface ErrorDefinition {
 
 export const ERROR_REGISTRY = {
   // Input
-  VALIDATION_FAILED: { httpStatus: 400, retryable: false, description: 'A request body, target state or file did not match its schema; the message gives the JSON path and reason.' },
-  CONFIG_INVALID: { httpStatus: 500, retryable: false, description: 'config.json is not JSON or has a field of the wrong type, or an environment variable bosun reads has a bad value; the message names the file and field, or the variable. The file is left untouched.' },
-  CONFIG_UNWRITABLE: { httpStatus: 500, retryable: true, description: 'config.json could not be written (read-only file system or permissions).' },
-  NOT_FOUND: { httpStatus: 404, retryable: false, description: 'The app, service, container, image, network or volume named does not exist.' },
-  CONFLICT: { httpStatus: 409, retryable: false, description: 'The engine refused because a resource with that name already exists or is in use.' },
-  UNAUTHORIZED: { httpStatus: 401, retryable: false, description: 'No API key, or an unknown one.' },
-  FORBIDDEN: { httpStatus: 403, retryable: false, description: 'The API key is valid but scoped to another app.' },
-  NOT_IN_LOCAL_MODE: { httpStatus: 400, retryable: false, description: 'The endpoint is only available while the device is in local mode.' },
-  PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, description: 'The request body is over the size limit.' },
+  VALIDATION_FAILED: {
+    httpStatus: 400,
+    retryable: false,
+    description:
+      'A request body, target state or file did not match its schema; the message gives the JSON path and reason.',
+  },
+  CONFIG_INVALID: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      'config.json is not JSON or has a field of the wrong type, or an environment variable bosun reads has a bad value; the message names the file and field, or the variable. The file is left untouched.',
+  },
+  CONFIG_UNWRITABLE: {
+    httpStatus: 500,
+    retryable: true,
+    description: 'config.json could not be written (read-only file system or permissions).',
+  },
+  NOT_FOUND: {
+    httpStatus: 404,
+    retryable: false,
+    description: 'The app, service, container, image, network or volume named does not exist.',
+  },
+  CONFLICT: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      'The engine refused because a resource with that name already exists or is in use.',
+  },
+  UNAUTHORIZED: {
+    httpStatus: 401,
+    retryable: false,
+    description: 'No API key, or an unknown one.',
+  },
+  FORBIDDEN: {
+    httpStatus: 403,
+    retryable: false,
+    description: 'The API key is valid but scoped to another app.',
+  },
+  NOT_IN_LOCAL_MODE: {
+    httpStatus: 400,
+    retryable: false,
+    description: 'The endpoint is only available while the device is in local mode.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    httpStatus: 413,
+    retryable: false,
+    description: 'The request body is over the size limit.',
+  },
   ROUTE_NOT_FOUND: { httpStatus: 404, retryable: false, description: 'No such API route.' },
   // Engine
-  ENGINE_UNREACHABLE: { httpStatus: 503, retryable: true, description: 'The container engine socket does not answer; bosun retries with backoff.' },
-  ENGINE_ERROR: { httpStatus: 503, retryable: true, description: 'The container engine answered with an error not covered by a more specific code.' },
-  REGISTRY_AUTH: { httpStatus: 503, retryable: true, description: 'The image registry refused the credentials bosun used for a pull.' },
-  IMAGE_PULL_FAILED: { httpStatus: 503, retryable: true, description: 'An image could not be downloaded; retried with backoff.' },
-  CANCELLED: { httpStatus: 503, retryable: true, description: 'The operation was cancelled, usually because a newer target arrived.' },
+  ENGINE_UNREACHABLE: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'The container engine socket does not answer; bosun retries with backoff.',
+  },
+  ENGINE_ERROR: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'The container engine answered with an error not covered by a more specific code.',
+  },
+  REGISTRY_AUTH: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'The image registry refused the credentials bosun used for a pull.',
+  },
+  IMAGE_PULL_FAILED: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'An image could not be downloaded; retried with backoff.',
+  },
+  CANCELLED: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'The operation was cancelled, usually because a newer target arrived.',
+  },
   // Reconcile
-  UPDATES_LOCKED: { httpStatus: 423, retryable: true, description: 'A service holds an update lock; the action waits for it unless forced.' },
-  APPLY_FAILED: { httpStatus: 503, retryable: true, description: 'A step of the apply failed; the reconciler backs off and tries again.' },
-  NOT_READY: { httpStatus: 503, retryable: true, description: 'The agent is still starting (engine or store not ready yet).' },
+  UPDATES_LOCKED: {
+    httpStatus: 423,
+    retryable: true,
+    description: 'A service holds an update lock; the action waits for it unless forced.',
+  },
+  APPLY_FAILED: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'A step of the apply failed; the reconciler backs off and tries again.',
+  },
+  NOT_READY: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'The agent is still starting (engine or store not ready yet).',
+  },
   // Store
-  STORE_ERROR: { httpStatus: 503, retryable: true, description: 'The SQLite store could not be read or written.' },
-  MIGRATION_FAILED: { httpStatus: 500, retryable: false, description: 'A database migration failed; the previous schema is kept.' },
+  STORE_ERROR: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'The SQLite store could not be read or written.',
+  },
+  MIGRATION_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description: 'A database migration failed; the previous schema is kept.',
+  },
   // Catch-all
-  INTERNAL: { httpStatus: 500, retryable: false, description: 'A bug: an invariant bosun relies on did not hold.' },
+  INTERNAL: {
+    httpStatus: 500,
+    retryable: false,
+    description: 'A bug: an invariant bosun relies on did not hold.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
