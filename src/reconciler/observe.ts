@@ -61,6 +61,11 @@ export class Observer {
     this.scope = deps.scopeLabels ?? [];
   }
 
+  /** Whether an object with these labels is within this observer's scope. */
+  covers(labels: Record<string, string>): boolean {
+    return this.inScope(labels);
+  }
+
   private inScope(labels: Record<string, string>): boolean {
     return this.scope.every((pair) => {
       const at = pair.indexOf('=');

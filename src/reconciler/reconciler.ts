@@ -30,7 +30,12 @@ export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanConte
 
 export interface ReconcilerDeps {
   engine: EngineAdapter;
-  observer: { observe(): Promise<CurrentState>; engineReconnected?(): void };
+  observer: {
+    observe(): Promise<CurrentState>;
+    engineReconnected?(): void;
+    /** Whether labels are within what the observer sees (its scope); events outside it are ignored. */
+    covers?(labels: Record<string, string>): boolean;
+  };
   /**
    * The stored target, validated and normalised whole (undefined when none was stored). Throws
    * VALIDATION_FAILED when it is malformed: then nothing of it is applied.
@@ -699,8 +704,10 @@ export class Reconciler {
         event.labels['io.resin.supervised'] !== undefined;
       if (!supervised || !(WAKING_CONTAINER_ACTIONS.has(action) || action === 'health_status'))
         return;
+      if (!(this.deps.observer.covers?.(event.labels) ?? true)) return;
       if (action === 'die') this.noteDeath(event.labels, event.exitCode);
-    } else if (event.action !== 'destroy') {
+    } else if (event.action !== 'destroy' || !this.wasObserved(event.type, event.id)) {
+      // Only the loss of a network or volume we saw matters (these events carry no labels).
       return;
     }
     this.eventsSeen++;
@@ -712,6 +719,14 @@ export class Reconciler {
       // own steps): waking for them would only cost a round of engine requests.
       if (this.eventsSeen > this.eventsObserved) this.trigger('engine-event');
     });
+  }
+
+  private wasObserved(type: 'image' | 'network' | 'volume', id: string): boolean {
+    const current = this.lastCurrent;
+    if (current === undefined) return true;
+    if (type === 'network') return current.networks.some((n) => n.id === id || n.engineName === id);
+    if (type === 'volume') return current.volumes.some((v) => v.engineName === id);
+    return false;
   }
 
   /**

@@ -1,0 +1,117 @@
+/**
+ * The bosun agent as a child process (src/main.ts through tsx) for reconcile end-to-end tests: local
+ * mode on a free loopback port, its own data dir, lock root and owner label (BOSUN_SCOPE_LABELS), so it
+ * only sees what its test made on the shared engine. Driven only through its local API.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEST_LABEL } from '../../support/docker.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export class AgentProcess {
+  child: ChildProcess | undefined;
+  readonly url: string;
+  stderrTail = '';
+
+  private constructor(
+    readonly prefix: string,
+    readonly dir: string,
+    readonly port: number,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async create(prefix: string): Promise<AgentProcess> {
+    const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+    return new AgentProcess(prefix, dir, await freePort());
+  }
+
+  get lockRoot(): string {
+    return join(this.dir, 'locks');
+  }
+
+  /** Starts the agent and resolves once its API answers /ping. */
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: {
+        ...process.env,
+        BOSUN_DATA_DIR: join(this.dir, 'data'),
+        BOSUN_LOCAL_MODE: 'true',
+        BOSUN_API_HOST: '127.0.0.1',
+        BOSUN_API_PORT: String(this.port),
+        BOSUN_LOCK_ROOT: this.lockRoot,
+        BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${this.prefix}`,
+        BOSUN_LOG_LEVEL: process.env['BOSUN_TEST_LOG'] ?? 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.child = child;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
+      if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stderr.write(chunk);
+    });
+    for (let i = 0; i < 600; i++) {
+      if (child.exitCode !== null)
+        throw new Error(`agent exited with ${child.exitCode}: ${this.stderrTail}`);
+      try {
+        if ((await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) })).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`agent did not answer /ping: ${this.stderrTail}`);
+  }
+
+  /** SIGKILL: no clean-up of any kind, like a power cut of the agent. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    this.child = undefined;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    this.child = undefined;
+  }
+
+  async postLocalTarget(body: unknown): Promise<void> {
+    const res = await fetch(`${this.url}/v2/local/target-state`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 200)
+      throw new Error(`POST /v2/local/target-state: ${res.status} ${await res.text()}`);
+  }
+
+  async remove(): Promise<void> {
+    await this.kill();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
