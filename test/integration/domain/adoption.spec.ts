@@ -214,7 +214,7 @@ describe('domain adoption: network and volume hashes from a real engine inspect'
         ...network.createSpec,
         Labels: { ...network.createSpec.Labels, [TEST_LABEL]: prefix },
       };
-      const created = await docker.createNetwork(spec as Dockerode.NetworkCreateOptions);
+      const created = await docker.createNetwork(spec);
       const info = await created.inspect();
       const observed = networkHashFromInspect({
         driver: info.Driver,
