@@ -19,20 +19,20 @@ import { BosunError, type ErrorCode } from '../shared/errors.js';
 import { formatEngineTimestamp, parseEngineTimestamp } from '../shared/engine-timestamp.js';
 import {
   assertValidName,
-  BUILTIN_NETWORKS,
   matchesLabels,
   namedVolumesOf,
   notFound,
   resolveBy,
   signalNumber,
   type FakeContainer,
-  type FakeImage,
-  type FakeNetwork,
   type FakeProcess,
 } from './fake-engine-state.js';
+import { fakeContainerInfo } from './fake-container-info.js';
+import { FakeImageStore } from './fake-images.js';
+import { FakeNetworkStore } from './fake-networks.js';
+import { FakeVolumeStore } from './fake-volumes.js';
 import { FakeRegistry, type FakeImageInput } from './fake-registry.js';
-import { splitReference, withDefaultTag } from './image-reference.js';
-import { PullProgressTracker } from './pull-progress.js';
+import { withDefaultTag } from './image-reference.js';
 import type {
   ContainerInfo,
   ContainerLogLine,
@@ -57,7 +57,6 @@ export interface FakeEngineOptions {
   processFor?: (spec: ContainerCreateSpec) => FakeProcess;
 }
 
-const PULL_CHUNKS = 4;
 const DEFAULT_STOP_TIMEOUT_SEC = 10;
 
 export class FakeEngine implements EngineAdapter {
@@ -65,9 +64,9 @@ export class FakeEngine implements EngineAdapter {
   private readonly clock: Clock;
   private readonly processFor: (spec: ContainerCreateSpec) => FakeProcess;
   private readonly containers = new Map<string, FakeContainer>();
-  private readonly networks = new Map<string, FakeNetwork>();
-  private readonly volumes = new Map<string, VolumeInfo>();
-  private readonly images = new Map<string, FakeImage>();
+  private readonly networks: FakeNetworkStore;
+  private readonly volumes: FakeVolumeStore;
+  private readonly images: FakeImageStore;
   private readonly failures = new Map<FakeOperation, BosunError[]>();
   private readonly eventSubject = new Subject<EngineEvent>();
   private readonly logWaiters = new Set<() => void>();
@@ -79,27 +78,17 @@ export class FakeEngine implements EngineAdapter {
     this.clock = options.clock ?? systemClock;
     this.registry = options.registry ?? new FakeRegistry();
     this.processFor = options.processFor ?? (() => ({}));
-    const drivers: Record<string, string> = { bridge: 'bridge', host: 'host', none: 'null' };
-    for (const name of BUILTIN_NETWORKS) {
-      const id = this.newId(`network:${name}`);
-      this.networks.set(id, {
-        builtin: true,
-        info: {
-          id,
-          name,
-          driver: drivers[name] ?? name,
-          labels: {},
-          internal: false,
-          enableIPv6: false,
-          configOnly: false,
-          options: {},
-          ipam: {
-            driver: 'default',
-            config: name === 'bridge' ? [{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }] : [],
-          },
-        },
-      });
-    }
+    this.images = new FakeImageStore(this.clock, (event) => this.emit(event));
+    this.volumes = new FakeVolumeStore(this.clock, (event) => this.emit(event));
+    this.networks = new FakeNetworkStore({
+      clock: this.clock,
+      emit: (event) => this.emit(event),
+      newId: (seed) => this.newId(seed),
+      runningOn: (name) =>
+        [...this.containers.values()]
+          .filter((c) => c.state === 'running' && c.networks.has(name))
+          .map((c) => c.id),
+    });
   }
 
   // ───────────────────────────── test hooks ─────────────────────────────
@@ -147,15 +136,8 @@ export class FakeEngine implements EngineAdapter {
   /** Puts an image in the engine as if pulled long ago (no events, no request counted). */
   loadImage(reference: string, input: FakeImageInput = {}): ImageInfo {
     const ref = withDefaultTag(reference);
-    const manifest = this.registry.lookup(ref) ?? new FakeRegistry().add(ref, input);
-    this.storeImage(
-      manifest.id,
-      ref,
-      manifest.labels,
-      manifest.layers,
-      `${splitReference(ref).repository}@${manifest.digest}`,
-    );
-    return this.imageInfo(this.image(ref));
+    this.images.store(ref, this.registry.lookup(ref) ?? new FakeRegistry().add(ref, input));
+    return this.images.inspect(ref);
   }
 
   /** A healthcheck result: changes inspect's `health` and emits `health_status: <status>`. */
@@ -240,22 +222,21 @@ export class FakeEngine implements EngineAdapter {
           `Conflict. The container name "/${name}" is already in use by container "${taken.id}"`,
         );
       }
-      const image = this.image(spec.Image);
+      const image = this.images.get(spec.Image);
       const networks = new Map<string, { aliases: string[]; ipv4Address: string | undefined }>();
       const mode = spec.HostConfig.NetworkMode || 'bridge';
       if (!mode.startsWith('container:') && !mode.startsWith('service:')) {
-        networks.set(this.network(mode).info.name, { aliases: [], ipv4Address: undefined });
+        networks.set(this.networks.get(mode).info.name, { aliases: [], ipv4Address: undefined });
       }
       for (const [net, endpoint] of Object.entries(spec.NetworkingConfig?.EndpointsConfig ?? {})) {
-        networks.set(this.network(net).info.name, {
+        networks.set(this.networks.get(net).info.name, {
           aliases: [...(endpoint.Aliases ?? [])],
           ipv4Address: endpoint.IPAMConfig?.IPv4Address,
         });
       }
       const volumes = namedVolumesOf(spec);
       for (const volume of volumes) {
-        if (!this.volumes.has(volume))
-          this.addVolume({ Name: volume, Driver: 'local', Labels: {} });
+        this.volumes.create({ Name: volume, Driver: 'local', Labels: {} }); // the engine creates it
       }
       const c: FakeContainer = {
         id: this.newId(`container:${name}`),
@@ -286,7 +267,7 @@ export class FakeEngine implements EngineAdapter {
     return this.op('startContainer', () => {
       const c = this.container(id);
       if (c.state === 'running') return; // the engine answers 304: already started
-      for (const net of c.networks.keys()) this.network(net); // a removed network fails the start, as in Docker
+      for (const net of c.networks.keys()) this.networks.get(net); // a removed network fails the start, as in Docker
       c.manuallyStopped = false;
       c.restartCount = 0;
       this.run(c);
@@ -398,7 +379,7 @@ export class FakeEngine implements EngineAdapter {
     endpoint: { aliases?: string[]; ipv4Address?: string; ipv6Address?: string } = {},
   ): Promise<void> {
     return this.op('connectNetwork', () => {
-      const net = this.network(network);
+      const net = this.networks.get(network);
       const c = this.container(containerId);
       // A stopped container only has network config, which a connect rewrites; a running one has an endpoint.
       if (c.networks.has(net.info.name) && c.state === 'running') {
@@ -417,7 +398,7 @@ export class FakeEngine implements EngineAdapter {
 
   disconnectNetwork(network: string, containerId: string, _force = false): Promise<void> {
     return this.op('disconnectNetwork', () => {
-      const net = this.network(network);
+      const net = this.networks.get(network);
       const c = this.container(containerId);
       if (!c.networks.delete(net.info.name)) {
         throw new BosunError(
@@ -478,215 +459,73 @@ export class FakeEngine implements EngineAdapter {
       }
       return found;
     });
-    const present = new Set([...this.images.values()].flatMap((i) => i.layers));
-    const tracker = new PullProgressTracker(ref);
-    const report = (
-      status: string,
-      id: string,
-      detail: { current: number; total: number } | object = {},
-    ): void => {
-      const progress = tracker.update({ status, id, progressDetail: detail });
-      if (progress !== undefined) options.onProgress?.(progress);
-    };
-    for (const layer of manifest.layers) {
-      if (present.has(layer.id)) report('Already exists', layer.id);
-      else report('Pulling fs layer', layer.id);
-    }
-    for (const layer of manifest.layers) {
-      if (present.has(layer.id)) continue;
-      for (let chunk = 1; chunk <= PULL_CHUNKS; chunk++) {
-        // A macrotask between chunks: an abort from a timer or another request lands half way, as with Docker.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (options.signal?.aborted) throw cancelled();
-        report('Downloading', layer.id, {
-          current: Math.floor((layer.size * chunk) / PULL_CHUNKS),
-          total: layer.size,
-        });
-        if (options.signal?.aborted) throw cancelled();
-      }
-      report('Download complete', layer.id);
-    }
-    for (const layer of manifest.layers)
-      if (!present.has(layer.id)) report('Pull complete', layer.id);
-    options.onProgress?.(tracker.complete());
-    const { repository } = splitReference(ref);
-    this.storeImage(
-      manifest.id,
-      ref,
-      manifest.labels,
-      manifest.layers,
-      `${repository}@${manifest.digest}`,
-    );
-    this.emit({ type: 'image', action: 'pull', id: ref, time: this.clock.now() });
-    return this.imageInfo(this.image(ref));
+    await this.images.download(ref, manifest, options);
+    return this.images.inspect(ref);
   }
 
   listImages(): Promise<ImageInfo[]> {
-    return this.op('listImages', () => [...this.images.values()].map((i) => this.imageInfo(i)));
+    return this.op('listImages', () => this.images.list());
   }
 
   inspectImage(reference: string): Promise<ImageInfo> {
-    return this.op('inspectImage', () => this.imageInfo(this.image(reference)));
+    return this.op('inspectImage', () => this.images.inspect(reference));
   }
 
   tagImage(reference: string, repo: string, tag: string): Promise<void> {
-    return this.op('tagImage', () => {
-      const image = this.image(reference);
-      const name = `${repo}:${tag}`;
-      for (const other of this.images.values())
-        other.info.repoTags = other.info.repoTags.filter((t) => t !== name);
-      image.info.repoTags.push(name);
-      this.emit({ type: 'image', action: 'tag', id: image.info.id, time: this.clock.now() });
-    });
+    return this.op('tagImage', () => this.images.tag(reference, repo, tag));
   }
 
   removeImage(reference: string, options: { force?: boolean } = {}): Promise<void> {
-    return this.op('removeImage', () => {
-      const { image, byName } = this.findImage(reference);
-      const info = image.info;
-      const users = [...this.containers.values()].filter((c) => c.imageId === info.id);
-      if (byName) {
-        // By name the engine removes that name; the image goes only with its last name and no user.
-        const name = reference.includes('@') ? reference : withDefaultTag(reference);
-        const others = [...info.repoTags, ...info.repoDigests].filter(
-          (n) => n !== name && !(n.includes('@') && !name.includes('@')),
-        );
-        if (others.length > 0 || (users.length > 0 && options.force)) {
-          info.repoTags = info.repoTags.filter((t) => t !== name);
-          info.repoDigests = info.repoDigests.filter((d) => d !== name);
-          this.emit({ type: 'image', action: 'untag', id: info.id, time: this.clock.now() });
-          return;
-        }
-      } else if (info.repoTags.length > 1 && !options.force) {
-        throw new BosunError(
-          'CONFLICT',
-          `conflict: unable to delete ${info.id} (must be forced) - image is referenced in multiple repositories`,
-        );
-      }
-      if (users.length > 0 && !options.force) {
-        throw new BosunError(
-          'CONFLICT',
-          `conflict: unable to remove repository reference "${reference}" (must force) - container ${users[0]?.id ?? ''} is using its referenced image ${info.id}`,
-        );
-      }
-      this.images.delete(info.id);
-      this.emit({ type: 'image', action: 'delete', id: info.id, time: this.clock.now() });
-    });
+    return this.op('removeImage', () =>
+      this.images.remove(reference, options.force ?? false, (imageId) =>
+        [...this.containers.values()].filter((c) => c.imageId === imageId).map((c) => c.id),
+      ),
+    );
   }
 
   // ───────────────────────────── networks ─────────────────────────────
 
   listNetworks(filter: { labels?: string[] } = {}): Promise<NetworkInfo[]> {
     return this.op('listNetworks', () => {
-      const found = [...this.networks.values()].filter((n) =>
-        matchesLabels(n.info.labels, filter.labels),
-      );
-      this.requests += found.length;
-      return found.map((n) => this.networkInfo(n));
+      const found = this.networks.list(filter.labels);
+      this.requests += found.length; // DockerEngine inspects each listed network
+      return found;
     });
   }
 
   inspectNetwork(idOrName: string): Promise<NetworkInfo> {
-    return this.op('inspectNetwork', () => this.networkInfo(this.network(idOrName)));
+    return this.op('inspectNetwork', () => this.networks.inspect(idOrName));
   }
 
   createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }> {
-    return this.op('createNetwork', () => {
-      if ([...this.networks.values()].some((n) => n.info.name === spec.Name)) {
-        throw new BosunError('CONFLICT', `network with name ${spec.Name} already exists`);
-      }
-      const id = this.newId(`network:${spec.Name}`);
-      this.networks.set(id, {
-        builtin: false,
-        info: {
-          id,
-          name: spec.Name,
-          driver: spec.Driver || 'bridge',
-          labels: { ...spec.Labels },
-          internal: spec.Internal ?? false,
-          enableIPv6: spec.EnableIPv6 ?? false,
-          configOnly: spec.ConfigOnly ?? false,
-          options: { ...(spec.Options ?? {}) },
-          ipam: {
-            driver: spec.IPAM?.Driver ?? 'default',
-            config: (spec.IPAM?.Config ?? []).map((c) => ({
-              ...(c.Subnet ? { subnet: c.Subnet } : {}),
-              ...(c.Gateway ? { gateway: c.Gateway } : {}),
-              ...(c.IPRange ? { ipRange: c.IPRange } : {}),
-            })),
-          },
-        },
-      });
-      this.emit({ type: 'network', action: 'create', id, time: this.clock.now() });
-      return { id };
-    });
+    return this.op('createNetwork', () => ({ id: this.networks.create(spec) }));
   }
 
   removeNetwork(idOrName: string): Promise<void> {
-    return this.op('removeNetwork', () => {
-      const net = this.network(idOrName);
-      if (net.builtin) {
-        throw new BosunError(
-          'ENGINE_ERROR',
-          `${net.info.name} is a pre-defined network and cannot be removed`,
-        );
-      }
-      // Only running containers hold endpoints; the engine lets a network go from under stopped ones.
-      if (this.attached(net).length > 0) {
-        throw new BosunError(
-          'CONFLICT',
-          `error while removing network: network ${net.info.name} id ${net.info.id} has active endpoints`,
-        );
-      }
-      this.networks.delete(net.info.id);
-      this.emit({ type: 'network', action: 'destroy', id: net.info.id, time: this.clock.now() });
-    });
+    return this.op('removeNetwork', () => this.networks.remove(idOrName));
   }
 
   // ───────────────────────────── volumes ─────────────────────────────
 
   listVolumes(filter: { labels?: string[] } = {}): Promise<VolumeInfo[]> {
-    return this.op('listVolumes', () =>
-      [...this.volumes.values()]
-        .filter((v) => matchesLabels(v.labels, filter.labels))
-        .map((v) => structuredClone(v)),
-    );
+    return this.op('listVolumes', () => this.volumes.list(filter.labels));
   }
 
   inspectVolume(name: string): Promise<VolumeInfo> {
-    return this.op('inspectVolume', () => structuredClone(this.volume(name)));
+    return this.op('inspectVolume', () => this.volumes.inspect(name));
   }
 
   createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
-    return this.op('createVolume', () => {
-      const existing = this.volumes.get(spec.Name);
-      if (existing !== undefined) {
-        // Like the engine: creating an existing volume returns it, unless the driver differs.
-        if (existing.driver !== (spec.Driver || 'local')) {
-          throw new BosunError(
-            'CONFLICT',
-            `create ${spec.Name}: volume name must be unique (driver ${existing.driver})`,
-          );
-        }
-        return structuredClone(existing);
-      }
-      return structuredClone(this.addVolume(spec));
-    });
+    return this.op('createVolume', () => this.volumes.create(spec));
   }
 
   removeVolume(name: string): Promise<void> {
-    return this.op('removeVolume', () => {
-      const volume = this.volume(name);
-      const users = [...this.containers.values()].filter((c) => c.volumes.includes(volume.name));
-      if (users.length > 0) {
-        throw new BosunError(
-          'CONFLICT',
-          `remove ${volume.name}: volume is in use - [${users.map((c) => c.id).join(', ')}]`,
-        );
-      }
-      this.volumes.delete(volume.name);
-      this.emit({ type: 'volume', action: 'destroy', id: volume.name, time: this.clock.now() });
-    });
+    return this.op('removeVolume', () =>
+      this.volumes.remove(
+        name,
+        [...this.containers.values()].filter((c) => c.volumes.includes(name)).map((c) => c.id),
+      ),
+    );
   }
 
   // ───────────────────────────── events, lifecycle ─────────────────────────────
@@ -741,89 +580,6 @@ export class FakeEngine implements EngineAdapter {
     return c;
   }
 
-  private network(ref: string): FakeNetwork {
-    const n = resolveBy(
-      this.networks.values(),
-      ref,
-      (x) => x.info.id,
-      (x) => x.info.name,
-    );
-    if (n === undefined)
-      throw new BosunError('NOT_FOUND', `network ${ref} not found`, { details: { network: ref } });
-    return n;
-  }
-
-  private volume(name: string): VolumeInfo {
-    const v = this.volumes.get(name);
-    if (v === undefined)
-      throw new BosunError('NOT_FOUND', `get ${name}: no such volume`, {
-        details: { volume: name },
-      });
-    return v;
-  }
-
-  private image(ref: string): FakeImage {
-    return this.findImage(ref).image;
-  }
-
-  /** Names first (`repo:tag`, `repo@digest`), then ids and id prefixes, as the engine looks images up. */
-  private findImage(ref: string): { image: FakeImage; byName: boolean } {
-    const images = [...this.images.values()];
-    const named = ref.includes('@')
-      ? images.find((i) => i.info.repoDigests.includes(ref))
-      : images.find((i) => i.info.repoTags.includes(withDefaultTag(ref)));
-    if (named !== undefined) return { image: named, byName: true };
-    const byId = resolveBy(
-      images,
-      ref,
-      (i) => i.info.id,
-      () => '',
-    );
-    if (byId === undefined) throw notFound('image', ref);
-    return { image: byId, byName: false };
-  }
-
-  private storeImage(
-    id: string,
-    ref: string,
-    labels: Record<string, string>,
-    layers: Array<{ id: string; size: number }>,
-    digest: string,
-  ): void {
-    for (const other of this.images.values())
-      other.info.repoTags = other.info.repoTags.filter((t) => t !== ref);
-    const existing = this.images.get(id);
-    if (existing !== undefined) {
-      existing.info.repoTags.push(ref);
-      if (!existing.info.repoDigests.includes(digest)) existing.info.repoDigests.push(digest);
-      return;
-    }
-    this.images.set(id, {
-      layers: layers.map((l) => l.id),
-      info: {
-        id,
-        repoTags: [ref],
-        repoDigests: [digest],
-        labels: { ...labels },
-        createdAt: new Date(Math.floor(this.clock.now() / 1000) * 1000).toISOString(),
-        size: layers.reduce((sum, l) => sum + l.size, 0),
-      },
-    });
-  }
-
-  private addVolume(spec: VolumeCreateSpec): VolumeInfo {
-    const volume: VolumeInfo = {
-      name: spec.Name,
-      driver: spec.Driver || 'local',
-      labels: { ...spec.Labels },
-      mountpoint: `/var/lib/docker/volumes/${spec.Name}/_data`,
-      options: { ...(spec.DriverOpts ?? {}) },
-    };
-    this.volumes.set(spec.Name, volume);
-    this.emit({ type: 'volume', action: 'create', id: spec.Name, time: this.clock.now() });
-    return volume;
-  }
-
   private run(c: FakeContainer): void {
     c.state = 'running';
     c.exitCode = undefined;
@@ -833,7 +589,7 @@ export class FakeEngine implements EngineAdapter {
       this.emit({
         type: 'network',
         action: 'connect',
-        id: this.network(net).info.id,
+        id: this.networks.get(net).info.id,
         time: this.clock.now(),
       });
     }
@@ -860,12 +616,7 @@ export class FakeEngine implements EngineAdapter {
     if (c.health !== 'none') c.health = 'unhealthy';
     this.emitContainer(c, 'die', { exitCode: String(exitCode) });
     for (const net of c.networks.keys()) {
-      const known = resolveBy(
-        this.networks.values(),
-        net,
-        (x) => x.info.id,
-        (x) => x.info.name,
-      );
+      const known = this.networks.find(net);
       if (known)
         this.emit({
           type: 'network',
@@ -877,98 +628,8 @@ export class FakeEngine implements EngineAdapter {
     this.wakeLogReaders();
   }
 
-  private attached(net: FakeNetwork): FakeContainer[] {
-    return [...this.containers.values()].filter(
-      (c) => c.state === 'running' && c.networks.has(net.info.name),
-    );
-  }
-
   private containerInfo(c: FakeContainer): ContainerInfo {
-    const networks: ContainerInfo['networks'] = {};
-    for (const [name, endpoint] of c.networks) {
-      const net = resolveBy(
-        this.networks.values(),
-        name,
-        (x) => x.info.id,
-        (x) => x.info.name,
-      );
-      networks[name] = {
-        networkId: net?.info.id ?? '',
-        aliases: [...endpoint.aliases],
-        ipAddress:
-          c.state === 'running' && name !== 'host' && name !== 'none'
-            ? (endpoint.ipv4Address ?? this.fakeIp(c, name))
-            : undefined,
-      };
-    }
-    return {
-      id: c.id,
-      name: c.name,
-      imageId: c.imageId,
-      image: c.spec.Image,
-      labels: { ...c.spec.Labels },
-      env: [...c.spec.Env],
-      state: c.state,
-      health: c.health,
-      exitCode: c.state === 'exited' || c.state === 'dead' ? c.exitCode : undefined,
-      error: undefined,
-      createdAt: c.createdAt,
-      startedAt: c.startedAt,
-      finishedAt: c.finishedAt,
-      restartPolicy: c.restartPolicy,
-      networks,
-      mounts: [
-        ...c.volumes.map((name) => ({
-          type: 'volume',
-          name,
-          source: `/var/lib/docker/volumes/${name}/_data`,
-          destination: this.mountTarget(c.spec, name),
-        })),
-        ...(c.spec.HostConfig.Binds ?? [])
-          .filter((b) => b.startsWith('/'))
-          .map((b) => ({
-            type: 'bind',
-            name: undefined,
-            source: b.split(':')[0] ?? '',
-            destination: b.split(':')[1] ?? '',
-          })),
-        ...(c.spec.HostConfig.Mounts ?? [])
-          .filter((m) => m.Type !== 'volume')
-          .map((m) => ({
-            type: m.Type,
-            name: undefined,
-            source: m.Source ?? '',
-            destination: m.Target,
-          })),
-      ],
-    };
-  }
-
-  private mountTarget(spec: ContainerCreateSpec, volume: string): string {
-    const mount = (spec.HostConfig.Mounts ?? []).find(
-      (m) => m.Type === 'volume' && m.Source === volume,
-    );
-    if (mount) return mount.Target;
-    const bind = (spec.HostConfig.Binds ?? []).find((b) => b.split(':')[0] === volume);
-    return bind?.split(':')[1] ?? '';
-  }
-
-  private fakeIp(c: FakeContainer, network: string): string {
-    const hash = createHash('sha256').update(`${c.id}:${network}`).digest();
-    return `172.${18 + ((hash[0] ?? 0) % 10)}.${hash[1] ?? 0}.${2 + ((hash[2] ?? 0) % 250)}`;
-  }
-
-  private networkInfo(n: FakeNetwork): NetworkInfo {
-    return {
-      ...structuredClone(n.info),
-      containers: this.attached(n)
-        .map((c) => c.id)
-        .sort(),
-    };
-  }
-
-  private imageInfo(i: FakeImage): ImageInfo {
-    return structuredClone(i.info);
+    return fakeContainerInfo(c, (name) => this.networks.find(name)?.info.id);
   }
 
   private emit(event: EngineEvent): void {
