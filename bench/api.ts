@@ -7,6 +7,8 @@
  * Then the same while an apply runs: the child replaces the reconciler snapshot every 20 ms (as an apply
  * does, invalidating the cached status view) while creating, starting and removing 10 real busybox
  * containers on the engine in a loop. RSS of the child is read before, between and after, after a GC.
+ * The agent's CPU time per request is reported too: on a shared, overloaded machine it is the number
+ * that does not move with the load; /ping is the floor for both.
  * Usage: node --expose-gc --import tsx bench/api.ts   (writes bench/results/api.json)
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -23,10 +25,14 @@ import {
   target,
 } from '../test/support/planner-builders.js';
 import { startHarness, type Harness } from '../test/integration/api-harness.js';
+import { TEST_IMAGES } from '../test/support/images.js';
 
-const TEST_IMAGE = '127.0.0.1:5050/bosun-test/busybox:1';
+const TEST_IMAGE = TEST_IMAGES.busybox;
 type Msg =
-  { type: 'ready'; url: string; key: string } | { type: 'rss'; rss: number } | { type: 'ok' };
+  | { type: 'ready'; url: string; key: string }
+  | { type: 'rss'; rss: number }
+  | { type: 'cpu'; micros: number }
+  | { type: 'ok' };
 
 // ───────────────────────────── child: the agent ─────────────────────────────
 
@@ -47,7 +53,10 @@ async function serve(): Promise<void> {
   const send = (m: Msg): void => void process.send!(m);
   process.on('message', (m: { type: string }) => {
     void (async () => {
-      if (m.type === 'rss') {
+      if (m.type === 'cpu') {
+        const u = process.cpuUsage();
+        send({ type: 'cpu', micros: u.user + u.system });
+      } else if (m.type === 'rss') {
         globalThis.gc?.();
         send({ type: 'rss', rss: process.memoryUsage().rss });
       } else if (m.type === 'apply-start') {
@@ -162,6 +171,12 @@ function ask(child: ChildProcess, type: string): Promise<Msg> {
   });
 }
 
+async function cpuMicros(child: ChildProcess): Promise<number> {
+  const m = await ask(child, 'cpu');
+  if (m.type !== 'cpu') throw new Error(`unexpected answer ${m.type}`);
+  return m.micros;
+}
+
 async function main(): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
@@ -179,8 +194,21 @@ async function main(): Promise<void> {
     if (phase === 'applying') await ask(child, 'apply-start');
     for (const e of endpoints) {
       const url = `${ready.url}${e}?apikey=${ready.key}`;
-      results[`${phase} ${e} sequential`] = await measure(url, 1000, 1);
-      results[`${phase} ${e} 50-concurrent`] = await measure(url, 1000, 50);
+      const cpu0 = await cpuMicros(child);
+      const sequential = await measure(url, 1000, 1);
+      const cpu1 = await cpuMicros(child);
+      const concurrent = await measure(url, 1000, 50);
+      const cpu2 = await cpuMicros(child);
+      // Agent CPU per request (µs): unlike wall-clock latency it does not depend on how busy the machine is
+      // (during an apply it also includes the simulated apply's own work).
+      results[`${phase} ${e} sequential`] = {
+        ...sequential,
+        agentCpuUs: Math.round((cpu1 - cpu0) / 1000),
+      };
+      results[`${phase} ${e} 50-concurrent`] = {
+        ...concurrent,
+        agentCpuUs: Math.round((cpu2 - cpu1) / 1000),
+      };
     }
     if (phase === 'applying') await ask(child, 'apply-stop');
     rss[`after ${phase}`] = ((await ask(child, 'rss')) as { rss: number }).rss;
