@@ -74,8 +74,20 @@ stop_engine() {
   done
 }
 
+LOCKED=no
+# One starter or restarter at a time across every test run on this machine: whoever finds the engine
+# down while a restart is in progress waits for it instead of starting a second dockerd.
+take_lock() {
+  [ "$LOCKED" = yes ] && return 0
+  exec 9>"$LOCK"
+  flock 9
+  LOCKED=yes
+}
+
 ensure() {
   install_engine
+  engine_answers && return 0
+  take_lock
   engine_answers && return 0
   start_engine
   wait_for_engine
@@ -84,9 +96,7 @@ ensure() {
 
 case "${1:-}" in
   --restart)
-    # One restarter at a time across every test run on this machine.
-    exec 9>"$LOCK"
-    flock 9
+    take_lock
     stop_engine
     ensure
     ;;
