@@ -320,9 +320,9 @@ export class PlannerSim {
       throw new SimViolation(`start ${c.name} while ${twin.name} of the same service runs`);
     const svc = target.apps[c.appUuid]?.release?.services[c.serviceName];
     for (const [dep, condition] of Object.entries(svc?.dependsOn ?? {})) {
-      const d = s.containers.find(
-        (x) => x.appUuid === c.appUuid && x.serviceName === dep && !x.handoverOld,
-      );
+      // The dependency's container for the target (a dead or stale one of the same service does not count).
+      const depName = target.apps[c.appUuid]?.release?.services[dep]?.containerName;
+      const d = s.containers.find((x) => x.appUuid === c.appUuid && x.name === depName);
       const met =
         d !== undefined &&
         (condition === 'service_started'
