@@ -225,10 +225,10 @@ describe('domain adoption: network and volume hashes from a real engine inspect'
         options: info.Options ?? {},
         ipam: {
           driver: info.IPAM?.Driver ?? '',
-          config: (info.IPAM?.Config ?? []).map((c: Record<string, string>) => ({
-            subnet: c['Subnet'],
-            gateway: c['Gateway'],
-            ipRange: c['IPRange'],
+          config: (info.IPAM?.Config ?? []).map((c) => ({
+            ...(c.Subnet === undefined ? {} : { subnet: c.Subnet }),
+            ...(c.Gateway === undefined ? {} : { gateway: c.Gateway }),
+            ...(c.IPRange === undefined ? {} : { ipRange: c.IPRange }),
           })),
         },
       });
