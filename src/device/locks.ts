@@ -5,7 +5,7 @@
  * `/tmp/balena` and `/tmp/resin`; an app holds off updates by creating `updates.lock` (or the legacy
  * `resin-updates.lock`) there. The agent takes a lock by creating both files exclusively (O_EXCL).
  *
- * Root: default `/tmp/balena-supervisor` (env `BOSUN_LOCK_DIR` through config), the path
+ * Root: default `/tmp/balena-supervisor` (env `BOSUN_LOCK_ROOT`, read by main.ts), the path
  * balena-supervisor's containers already bind, so adopted containers keep working; being under /tmp it is
  * cleared by a reboot, so a lock left by a process that died with the device never outlives the boot.
  *
