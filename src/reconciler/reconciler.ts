@@ -487,6 +487,10 @@ export class Reconciler {
           },
         );
       }
+      this.log.debug('reconciler.plan', {
+        steps: plan.steps.map((step) => step.id),
+        blockers: plan.blockers.map((b) => b.kind),
+      });
       this.log.info('reconciler.round', {
         round: this.rounds,
         steps: plan.steps.length,
