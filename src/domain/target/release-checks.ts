@@ -48,6 +48,21 @@ export function checkRelease(release: ValidatedRelease, issues: IssueCollector):
     ) {
       at.issue(['network_mode'], `network "${mode}" is not declared in the release's networks`);
     }
+    if (mode?.startsWith('service:')) {
+      // The engine refuses these with a container:<id> network mode ("conflicting options").
+      for (const key of [
+        'hostname',
+        'dns',
+        'dns_search',
+        'dns_opt',
+        'extra_hosts',
+        'mac_address',
+        'ports',
+      ] as const) {
+        if (compose[key] !== undefined)
+          at.issue([key], `cannot be combined with network_mode "${mode}" (the engine refuses it)`);
+      }
+    }
     const sharesNamespace =
       mode === 'host' || mode === 'none' || mode?.startsWith('service:') === true;
     if (sharesNamespace && (compose.networks?.length ?? 0) > 0) {

@@ -9,6 +9,7 @@ import type { NetworkDefinition, VolumeDefinition } from '../compose/release-res
 import { normaliseImageName } from '../image-name.js';
 import { IssueCollector, reportPrototypeKeys } from '../issues.js';
 import { containerName } from '../names.js';
+import { SUPERVISOR_NETWORK } from '../context.js';
 import { setOwn } from '../records.js';
 import { addZodIssues } from '../zod-issues.js';
 import { checkRelease } from './release-checks.js';
@@ -111,6 +112,14 @@ function validateService(
   if (typeof image !== 'string') issues.issue(['image'], image.error);
   const compose = parseComposeService(doc.composition ?? {}, issues.at('composition'));
   if (compose === undefined || typeof image !== 'string') return undefined;
+  if (compose.networks?.some((n) => n.name === SUPERVISOR_NETWORK)) {
+    // Joining supervisor0 is what the supervisor-api feature label does; balena drops it otherwise too.
+    issues.warn(
+      ['composition', 'networks', SUPERVISOR_NETWORK],
+      'joined only through the io.balena.features.supervisor-api label, ignored',
+    );
+    compose.networks = compose.networks.filter((n) => n.name !== SUPERVISOR_NETWORK);
+  }
   // The cloud's `image` is the registry location to pull; `composition.image` is only what the developer
   // wrote (reference §3.6, fixtures/cloud/README.md). balena lets the composition win [quirk]; we do not.
   return {

@@ -334,6 +334,15 @@ describe('domain: target validation', () => {
         reason: /cycle: a → b → a/,
       },
       {
+        name: 'hostname with network_mode service:',
+        services: {
+          a: {},
+          b: { composition: { network_mode: 'service:a', hostname: 'b', ports: ['80'] } },
+        },
+        path: `${P}.b.composition.hostname`,
+        reason: /cannot be combined with network_mode "service:a"/,
+      },
+      {
         name: 'memory string',
         services: { a: { composition: { mem_limit: '1.5g' } } },
         path: `${P}.a.composition.mem_limit`,
@@ -536,6 +545,17 @@ describe('domain: target validation', () => {
       const { target, warnings } = parseTargetDevice(doc, context());
       assert.equal(target.apps[APP_UUID]!.release!.commit, COMMIT);
       assert.match(warnings[0]!, /2 releases given/);
+    });
+
+    it('ignores supervisor0 in compose networks (the feature label decides), with a warning', () => {
+      const { target, warnings } = parseTargetDevice(
+        device({ a: { composition: { networks: ['supervisor0', 'default'] } } }),
+        context(),
+      );
+      const a = target.apps[APP_UUID]!.release!.services['a']!;
+      assert.deepEqual(a.networks, ['default']);
+      assert.equal(a.createSpec.NetworkingConfig!.EndpointsConfig['supervisor0'], undefined);
+      assert.match(warnings[0]!, /supervisor0: joined only through/);
     });
 
     it('drops environment entries without a value (compose "from the host") with a warning', () => {
