@@ -35,6 +35,7 @@ import { LogRouter } from './logs/log-router.js';
 import { SinkSystemLogger } from './logs/system-logger.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
+import { leaveLocalMode } from './reconciler/local-mode-exit.js';
 import { Reconciler } from './reconciler/reconciler.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
@@ -296,6 +297,17 @@ async function main(): Promise<void> {
     port: typeof address === 'object' && address ? address.port : settings.api.port,
   });
 
+  if (!localMode) {
+    // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
+    // containers, networks and images before the cloud target is applied. A failure keeps the local
+    // target stored, so the next start tries again.
+    await leaveLocalMode({
+      engine,
+      targets: store.targets,
+      logger,
+      scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+    }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
+  }
   reconciler.start();
   void logCapture.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
