@@ -1,55 +1,30 @@
 /**
  * Latency of the status endpoints (GET /v2/applications/state, GET /v2/state/status) and agent memory.
- * Method: a child process runs the API over the real Agent facade, a real SQLite store and the real Docker
- * engine (test/integration/api-harness.ts), with a device of 10 services in its reconciler snapshot. The
- * parent sends 1,000 sequential requests, then 1,000 more in 50 concurrent streams, per endpoint, with the
- * global key (so every request also runs the SQLite key lookup), and records p50/p99 of each.
- * Then the same while an apply runs: the child replaces the reconciler snapshot every 20 ms (as an apply
- * does, invalidating the cached status view) while creating, starting and removing 10 real busybox
- * containers on the engine in a loop. RSS of the child is read before, between and after, after a GC.
- * The agent's CPU time per request is reported too: on a shared, overloaded machine it is the number
- * that does not move with the load; /ping is the floor for both.
+ * Method: a child process (bench/api-real-device.ts) runs the real API, Agent, Reconciler, SQLite store
+ * and Docker engine with 10 running busybox services. The parent sends 1,000 sequential requests, then
+ * 1,000 more in 50 concurrent streams, per endpoint, with the global key. Then the same while releases
+ * are being applied: the child flips the target between two image variants (all 10 containers
+ * recreated each time) for as long as the measurement lasts. /ping is the floor (HTTP with no agent
+ * work). Also reported: the agent's CPU µs per request (what does not move with machine load; during
+ * the apply phase it includes the apply's own CPU) and its RSS before, between and after, after a GC.
  * Usage: node --expose-gc --import tsx bench/api.ts   (writes bench/results/api.json)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  APP_A,
-  app,
-  containerFor,
-  emptyCurrent,
-  image,
-  release,
-  service,
-  target,
-} from '../test/support/planner-builders.js';
-import { startHarness, type Harness } from '../test/integration/api-harness.js';
-import { TEST_IMAGES } from '../test/support/images.js';
+import { startRealDevice } from './api-real-device.js';
 
-const TEST_IMAGE = TEST_IMAGES.busybox;
 type Msg =
   | { type: 'ready'; url: string; key: string }
   | { type: 'rss'; rss: number }
   | { type: 'cpu'; micros: number }
-  | { type: 'ok' };
+  | { type: 'ok' }
+  | { type: 'applied'; releases: number };
 
 // ───────────────────────────── child: the agent ─────────────────────────────
 
 async function serve(): Promise<void> {
-  const h: Harness = await startHarness();
-  const rel = { app: APP_A, commit: 'c0ffee', releaseId: 7 };
-  const services = Array.from({ length: 10 }, (_, i) =>
-    service(rel, `svc${i}`, { serviceId: i + 1 }),
-  );
-  const steady = target(app(APP_A, release(rel, { services })));
-  const running = {
-    ...emptyCurrent(),
-    containers: services.map((s) => containerFor(APP_A, s)),
-    images: services.map((s) => image(s.image)),
-  };
-  h.reconciler.set(steady, running);
-  let applying: { stop: () => Promise<void> } | undefined;
+  const device = await startRealDevice(10);
   const send = (m: Msg): void => void process.send!(m);
   process.on('message', (m: { type: string }) => {
     void (async () => {
@@ -60,70 +35,18 @@ async function serve(): Promise<void> {
         globalThis.gc?.();
         send({ type: 'rss', rss: process.memoryUsage().rss });
       } else if (m.type === 'apply-start') {
-        applying = startApply(h, steady, running);
+        device.startApplying();
         send({ type: 'ok' });
       } else if (m.type === 'apply-stop') {
-        await applying?.stop();
-        h.reconciler.applying = false;
-        h.reconciler.set(steady, running);
-        send({ type: 'ok' });
+        send({ type: 'applied', releases: await device.stopApplying() });
       } else if (m.type === 'exit') {
-        await h.close();
+        await device.close();
+        send({ type: 'ok' });
         process.exit(0);
       }
     })();
   });
-  send({ type: 'ready', url: h.url, key: h.globalKey });
-}
-
-function startApply(
-  h: Harness,
-  steady: ReturnType<typeof target>,
-  running: ReturnType<typeof emptyCurrent>,
-): { stop: () => Promise<void> } {
-  let stopped = false;
-  h.reconciler.applying = true;
-  let progress = 0;
-  const churn = setInterval(() => {
-    progress = (progress + 3) % 100;
-    h.reconciler.set(steady, {
-      ...running,
-      downloads: [{ image: 'registry.test/next:1', progress }],
-    });
-  }, 20);
-  const prefix = `bosun-test-apibench-${process.pid}`;
-  const engineWork = (async () => {
-    let round = 0;
-    while (!stopped) {
-      const ids = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          h.engine
-            .createContainer({
-              name: `${prefix}-${round}-${i}`,
-              Image: TEST_IMAGE,
-              Cmd: ['sleep', '30'],
-              Env: [],
-              Labels: { 'bosun-test': prefix },
-              Tty: false,
-              HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
-            })
-            .then(async ({ id }) => {
-              await h.engine.startContainer(id);
-              return id;
-            }),
-        ),
-      );
-      await Promise.all(ids.map((id) => h.engine.removeContainer(id, { force: true })));
-      round++;
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      clearInterval(churn);
-      await engineWork;
-    },
-  };
+  send({ type: 'ready', url: device.url, key: device.key });
 }
 
 // ───────────────────────────── parent: the load ─────────────────────────────
@@ -190,6 +113,7 @@ async function main(): Promise<void> {
   const rss: Record<string, number> = {};
   rss['before'] = ((await ask(child, 'rss')) as { rss: number }).rss;
   const results: Record<string, unknown> = {};
+  let releasesApplied = 0;
   for (const phase of ['idle', 'applying'] as const) {
     if (phase === 'applying') await ask(child, 'apply-start');
     for (const e of endpoints) {
@@ -210,19 +134,28 @@ async function main(): Promise<void> {
         agentCpuUs: Math.round((cpu2 - cpu1) / 1000),
       };
     }
-    if (phase === 'applying') await ask(child, 'apply-stop');
+    if (phase === 'applying') {
+      const m = await ask(child, 'apply-stop');
+      if (m.type === 'applied') releasesApplied = m.releases;
+    }
     rss[`after ${phase}`] = ((await ask(child, 'rss')) as { rss: number }).rss;
   }
-  child.send({ type: 'exit' });
+  await ask(child, 'exit');
   const mib = (b: number): number => Math.round((b / 1024 / 1024) * 10) / 10;
   const out = {
     unit: 'ms',
     results,
+    releasesAppliedDuringApplyPhase: releasesApplied,
     rssMiB: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, mib(v)])),
     node: process.version,
   };
   console.table(results);
-  console.log('RSS MiB', out.rssMiB);
+  console.log(
+    'RSS MiB',
+    out.rssMiB,
+    '| releases applied (10 containers recreated each) during the apply phase:',
+    releasesApplied,
+  );
   writeFileSync(
     new URL('./results/api.json', import.meta.url),
     JSON.stringify(out, null, 2) + '\n',
