@@ -118,6 +118,9 @@ export interface ReconcilerSnapshot {
   readonly current: CurrentState | undefined;
 }
 
+/** Refused starts after which a container is treated as dead (and so replaced). */
+const UNSTARTABLE_AFTER = 2;
+
 const WAKING_CONTAINER_ACTIONS = new Set([
   'start',
   'die',
@@ -156,6 +159,8 @@ export class Reconciler {
   /** `<appUuid>/<service>` → when the agent last started its container. */
   private readonly startedAt = new Map<string, number>();
   private readonly errors = new Map<string, string>();
+  /** Container id or name → start attempts the engine refused in a row. */
+  private readonly unstartable = new Map<string, number>();
   private readonly acting = new Map<string, 'Installing' | 'Starting' | 'Stopping'>();
   private lastCurrent: CurrentState | undefined;
   private lastPlan: Plan | undefined;
@@ -442,15 +447,7 @@ export class Reconciler {
       throwIfAborted(signal);
       const now = this.deps.clock.now();
       const staleness = this.staleLocks.update(current, now);
-      const visible: CurrentState =
-        staleness.stale.size === 0
-          ? current
-          : {
-              ...current,
-              locks: current.locks.filter(
-                (l) => !(l.heldBy === 'user' && staleness.stale.has(lockKey(l))),
-              ),
-            };
+      const visible = this.reconcilerView(current, staleness.stale);
       const ctx = await this.planContext(target, mode, now);
       const backoffs = this.backoff.snapshot();
       const plan = holdBack(this.deps.plan(target, visible, ctx), {
@@ -516,6 +513,35 @@ export class Reconciler {
       )
         await this.waitForEngine(signal);
     }
+  }
+
+  /**
+   * The observation as the planner should see it: stale user locks dropped, and containers the engine
+   * repeatedly refuses to start shown as dead. The latter happens after an engine restart interrupted a
+   * start (`task … already exists`): such a container never starts again, but a new one does, and the
+   * planner replaces dead containers.
+   */
+  private reconcilerView(current: CurrentState, stale: ReadonlySet<string>): CurrentState {
+    for (const ref of [...this.unstartable.keys()])
+      if (!current.containers.some((c) => c.id === ref || c.name === ref))
+        this.unstartable.delete(ref);
+    // A start step names a container by id or, when created in the same plan, by name: count both,
+    // then pin the verdict to the id so that a replacement with the same name starts afresh.
+    const broken = (id: string, name: string): boolean => {
+      const refused = (this.unstartable.get(id) ?? 0) + (this.unstartable.get(name) ?? 0);
+      if (refused < UNSTARTABLE_AFTER) return false;
+      this.unstartable.set(id, refused);
+      this.unstartable.delete(name);
+      return true;
+    };
+    if (stale.size === 0 && !current.containers.some((c) => broken(c.id, c.name))) return current;
+    return {
+      ...current,
+      containers: current.containers.map((c) =>
+        broken(c.id, c.name) ? { ...c, status: 'dead' } : c,
+      ),
+      locks: current.locks.filter((l) => !(l.heldBy === 'user' && stale.has(lockKey(l)))),
+    };
   }
 
   private async planContext(
@@ -602,6 +628,7 @@ export class Reconciler {
       this.backoff.succeed(step.id);
       this.failedPulls.delete(step.id);
       if (serviceKey !== undefined) this.errors.delete(serviceKey);
+      if (step.kind === 'startContainer') this.unstartable.delete(step.containerId);
       if (step.kind === 'startContainer' && serviceKey !== undefined)
         this.startedAt.set(serviceKey, this.deps.clock.now());
     } else if (status === 'failed' && error !== undefined) {
@@ -614,6 +641,8 @@ export class Reconciler {
         this.log.warn('reconciler.step-interrupted', fields);
       } else {
         const until = this.backoff.fail(step.id, error.message);
+        if (step.kind === 'startContainer')
+          this.unstartable.set(step.containerId, (this.unstartable.get(step.containerId) ?? 0) + 1);
         if (step.kind === 'pullImage') this.failedPulls.set(step.id, step.image);
         this.log.error('reconciler.step-failed', {
           ...fields,

@@ -303,4 +303,26 @@ describe('Reconciler on the FakeEngine', () => {
     const [again] = await containers(r.engine);
     assert.ok(again !== undefined && again.id !== first!.id && again.state === 'running');
   });
+
+  it('a container the engine keeps refusing to start is replaced by a new one', async () => {
+    r = await rig();
+    const t = releaseTarget('c1', [['api']]);
+    addImages(r.engine, t);
+    // As after an engine restart that interrupted a start: `task … already exists`, every time.
+    r.engine.failNext('startContainer', 'ENGINE_ERROR', 2);
+    r.reconciler.start(t);
+    let status = await r.reconciler.whenSettled();
+    assert.equal(status.phase, 'blocked');
+    assert.equal(status.apps[APP.uuid]?.services['api']?.waitingFor?.kind, 'backoff');
+    assert.match(status.apps[APP.uuid]?.services['api']?.error ?? '', /injected ENGINE_ERROR/);
+    const [refused] = await containers(r.engine);
+    await r.clock.advance(1000);
+    status = await r.reconciler.whenSettled({ afterRound: status.rounds });
+    await r.clock.advance(2000);
+    status = await r.reconciler.whenSettled({ afterRound: status.rounds });
+    assert.equal(status.phase, 'converged');
+    const [now] = await containers(r.engine);
+    assert.equal(now?.state, 'running');
+    assert.notEqual(now?.id, refused?.id, 'replaced, not retried forever');
+  });
 });
