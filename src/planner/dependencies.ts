@@ -55,6 +55,7 @@ export function checkDependencies(scope: AppScope, s: ServiceTarget): Dependency
     if (container === undefined || !conditionMet(container, condition)) {
       return { ready: false, dependency, condition };
     }
+    if (outcome?.renamedBy !== undefined) after.push(outcome.renamedBy);
   }
   return { ready: true, after };
 }

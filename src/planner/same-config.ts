@@ -49,11 +49,12 @@ export function keepContainer(
       });
       return settled;
     }
-    after = [...after, rename(scope, c, s.containerName, nameFree)];
+    settled.renamedBy = rename(scope, c, s.containerName, nameFree);
+    after = [...after, settled.renamedBy];
   }
   if (s.running && shouldStart(c)) {
     const started = startOrBlock(scope, s, c.id, after, timeOf(c.createdAt));
-    return { startStepId: started.startStepId, container: c };
+    return { ...settled, startStepId: started.startStepId };
   }
   if (!s.running && isActive(c))
     stop(scope, c, after, `the target has running: false for ${s.serviceName}`);

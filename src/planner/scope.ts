@@ -14,6 +14,8 @@ export interface ServiceOutcome {
   startStepId: string | undefined;
   /** The container that already serves the target as is, if any. */
   container: ContainerState | undefined;
+  /** The rename that gives that container its target name this round: dependents start after it. */
+  renamedBy?: string;
 }
 
 export class AppScope {

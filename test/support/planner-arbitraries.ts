@@ -189,7 +189,7 @@ export function arbCurrent(
           return {
             ...c,
             status,
-            startedAt: status === 'created' ? undefined : c.startedAt,
+            startedAt: status === 'created' ? undefined : (c.startedAt ?? c.createdAt),
             exitCode: status === 'exited' ? 0 : c.exitCode,
           };
         })
