@@ -180,7 +180,9 @@ export function comparableServiceConfig(spec: ContainerCreateSpec): Record<strin
   const hc = spec.HostConfig;
   const hostPort = (b: { HostIp?: string; HostPort?: string }): string =>
     `${b.HostIp ?? ''}|${b.HostPort ?? ''}`;
-  return {
+  // Nested values are built already in canonical (sorted-key) order, so only the top level needs
+  // sorting and the hash can use plain JSON.stringify (config-hash.spec checks it equals canonicalJson).
+  return sortTopLevel({
     Env: envRecord(spec.Env),
     Labels: sortedRecord(spec.Labels, (key) => key !== CONFIG_HASH_LABEL),
     Cmd: spec.Cmd ?? null,
@@ -197,11 +199,11 @@ export function comparableServiceConfig(spec: ContainerCreateSpec): Record<strin
       spec.Healthcheck === undefined
         ? null
         : {
-            Test: spec.Healthcheck.Test,
             Interval: spec.Healthcheck.Interval ?? 0,
-            Timeout: spec.Healthcheck.Timeout ?? 0,
             Retries: spec.Healthcheck.Retries ?? 0,
             StartPeriod: spec.Healthcheck.StartPeriod ?? 0,
+            Test: spec.Healthcheck.Test,
+            Timeout: spec.Healthcheck.Timeout ?? 0,
           },
     ExposedPorts: sorted(Object.keys(spec.ExposedPorts ?? {})),
     Volumes: sorted(Object.keys(spec.Volumes ?? {})),
@@ -210,8 +212,8 @@ export function comparableServiceConfig(spec: ContainerCreateSpec): Record<strin
     Binds: sorted(hc.Binds),
     Mounts: (hc.Mounts ?? []).map(comparableMount).sort(),
     RestartPolicy: {
-      Name: hc.RestartPolicy.Name === '' ? 'no' : hc.RestartPolicy.Name,
       MaximumRetryCount: hc.RestartPolicy.MaximumRetryCount ?? 0,
+      Name: hc.RestartPolicy.Name === '' ? 'no' : hc.RestartPolicy.Name,
     },
     PortBindings: Object.fromEntries(
       Object.keys(hc.PortBindings ?? {})
@@ -224,7 +226,9 @@ export function comparableServiceConfig(spec: ContainerCreateSpec): Record<strin
     Devices: (hc.Devices ?? [])
       .map((d) => `${d.PathOnHost}:${d.PathInContainer}:${d.CgroupPermissions}`)
       .sort(),
-    DeviceRequests: hc.DeviceRequests ?? [],
+    DeviceRequests: (hc.DeviceRequests ?? []).map(
+      (request) => JSON.parse(canonicalJson(request)) as unknown,
+    ),
     Dns: hc.Dns ?? [],
     DnsOptions: sorted(hc.DnsOptions),
     DnsSearch: hc.DnsSearch ?? [],
@@ -256,11 +260,17 @@ export function comparableServiceConfig(spec: ContainerCreateSpec): Record<strin
         .sort()
         .map((name) => [name, comparableEndpoint(endpoints[name]!)]),
     ),
-  };
+  });
+}
+
+function sortTopLevel(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
 }
 
 export function serviceConfigHash(spec: ContainerCreateSpec): string {
-  return sha256(`${HASH_VERSION}:service:${canonicalJson(comparableServiceConfig(spec))}`);
+  return sha256(`${HASH_VERSION}:service:${JSON.stringify(comparableServiceConfig(spec))}`);
 }
 
 export function comparableNetworkConfig(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { canonicalJson } from '../../../src/domain/canonical-json.js';
 import {
   CONFIG_HASH_LABEL,
   comparableServiceConfig,
@@ -279,6 +280,38 @@ describe('domain: config hash', () => {
         .services['s']!;
       assert.notEqual(a.configHash, b.configHash);
     });
+  });
+
+  it('builds the comparable config in canonical order (the hash skips re-sorting it)', () => {
+    const rich = releaseOf(
+      parseTargetDevice(
+        device(
+          {
+            s: {
+              labels: {
+                'io.balena.features.gpu': '1',
+                'io.balena.features.balena-socket': '1',
+                '10': 'a',
+                '9': 'b',
+              },
+              composition: {
+                healthcheck: { test: 'true', interval: '1s', retries: 1 },
+                ports: ['80', '53/udp'],
+                volumes: ['v:/v', { type: 'tmpfs', target: '/t' }],
+                networks: { n: { aliases: ['x'], ipv4_address: '10.0.0.2' }, default: null },
+                sysctls: { 'net.b': 1, 'net.a': 2 },
+                tmpfs: ['/b', '/a'],
+                ulimits: { nproc: 1, nofile: 2 },
+              },
+            },
+          },
+          { networks: { n: {} }, volumes: { v: {} } },
+        ),
+        context(),
+      ).target,
+    ).services['s']!;
+    const comparable = comparableServiceConfig(rich.createSpec);
+    assert.equal(JSON.stringify(comparable), canonicalJson(comparable));
   });
 
   it('refuses to hash a create-spec field it does not know (so new fields cannot be silently ignored)', () => {
