@@ -17,6 +17,36 @@ import {
 
 const JsonObject = z.record(z.string(), z.unknown());
 
+const REQUIREMENT_TYPES = [
+  'sw.supervisor',
+  'sw.l4t',
+  'sw.os',
+  'sw.kernel',
+  'hw.device-type',
+  'arch.sw',
+] as const;
+
+const Requirement = z.looseObject({
+  type: z.enum(REQUIREMENT_TYPES, {
+    error: `requirement type must be one of ${REQUIREMENT_TYPES.join(', ')}`,
+  }),
+  slug: z.string().optional(),
+  version: z.string().optional(),
+});
+
+/** Release requirements (reference §6.15): shape only; whether the device meets them is decided elsewhere. */
+export const ContractSchema = z.looseObject({
+  type: z.string().optional(),
+  slug: z.string().optional(),
+  requires: z
+    .array(
+      z.union([Requirement, z.object({ or: z.array(Requirement) })], {
+        error: 'must be a requirement {type, slug?, version?} or {or: [requirements]}',
+      }),
+    )
+    .optional(),
+});
+
 export const TargetServiceSchema = z.object({
   id: NumericIdentifier,
   image_id: NumericIdentifier,
@@ -24,7 +54,7 @@ export const TargetServiceSchema = z.object({
   environment: EnvRecord,
   labels: LabelRecord,
   running: z.boolean().optional(),
-  contract: JsonObject.optional(),
+  contract: ContractSchema.optional(),
   composition: JsonObject.optional(),
 });
 

@@ -43,6 +43,7 @@ export interface ServiceInput {
   environment?: Record<string, unknown>;
   labels?: Record<string, unknown>;
   composition?: Record<string, unknown>;
+  contract?: Record<string, unknown>;
   running?: boolean;
   id?: number;
   image_id?: number;
@@ -67,6 +68,7 @@ export function device(
           labels: s.labels ?? {},
           ...(s.running === undefined ? {} : { running: s.running }),
           ...(s.composition === undefined ? {} : { composition: s.composition }),
+          ...(s.contract === undefined ? {} : { contract: s.contract }),
         },
       ];
     }),

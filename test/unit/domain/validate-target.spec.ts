@@ -444,6 +444,21 @@ describe('domain: target validation', () => {
       });
     }
 
+    it('contract requirements of an unknown type (reference §6.15)', () => {
+      const contract = {
+        type: 'sw.container',
+        requires: [
+          { type: 'sw.supervisor', version: '>=16' },
+          { or: [{ type: 'hw.device-type', slug: 'raspberrypi4-64' }] },
+        ],
+      };
+      assert.ok(parseTargetDevice(device({ a: { contract } }), context()));
+      const bad = { requires: [{ type: 'sw.blob' }] };
+      const issues = issuesOf(() => parseTargetDevice(device({ a: { contract: bad } }), context()));
+      assert.equal(issues[0]!.path, `${SERVICE_PATH}.a.contract.requires.0.type`);
+      assert.match(issues[0]!.reason, /requirement type must be one of/);
+    });
+
     it('lists every problem, not just the first', () => {
       const issues = issuesOf(() =>
         parseTargetDevice(
