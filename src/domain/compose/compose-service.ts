@@ -249,8 +249,9 @@ export function parseComposeService(
         'label names must be printable ASCII without spaces or quotes',
       );
   }
+  // balena accepts storage_opt and then never passes it to the engine [quirk]: we say so instead.
   if (storage_opt !== undefined)
-    issues.warn([at('storage_opt')], 'not supported by the engine driver on devices, ignored');
+    issues.warn([at('storage_opt')], 'not supported (balena never applied it either), ignored');
 
   let policy: RestartPolicyName = 'always';
   if (restart !== undefined) {
