@@ -46,6 +46,7 @@ export interface DockerRig {
 export async function dockerRig(
   area: string,
   options: Partial<ReconcilerOptions> = {},
+  registries: Record<string, { username: string; password: string }> = {},
 ): Promise<DockerRig> {
   const prefix = uniquePrefix(area);
   const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
@@ -66,6 +67,7 @@ export async function dockerRig(
     logger,
     // Local mode keeps images: the test images are shared with other tests and must never be cleaned up.
     settings: () => ({ lockOverride: false, localMode: true }),
+    registryCredentials: () => ({ registries }),
     scopeLabels: [`${TEST_LABEL}=${prefix}`],
     options: { lockPollMs: 200, backoff: { baseMs: 200, capMs: 2000 }, ...options },
   });
