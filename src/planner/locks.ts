@@ -2,8 +2,11 @@
  * Update locks. Steps that stop, remove, rename or retire a running (or user-locked) service's
  * container need that service's lock: without force, work on a service a user has locked is withheld
  * (a `locked` blocker, and everything that depends on it waits too); otherwise one `takeLock` per app
- * takes the locks we do not hold yet, before any of those steps. Locks are per service: a user lock on
- * one service does not hold back work on the app's other services.
+ * takes the locks we do not hold yet, before any of those steps.
+ *
+ * A user lock holds back the whole app, as balena's does: an app that takes its lock is saying "do
+ * not disrupt me now", and stopping one of its services while another holds the lock disrupts it too.
+ * Work that needs no lock (pulls, creating containers for new services) goes on meanwhile.
  */
 import { stepIds } from './ids.js';
 import { withhold } from './prune.js';
@@ -13,17 +16,15 @@ export function applyLocks(scope: AppScope): void {
   const { drafts } = scope.out;
   const force = scope.ctx.force || scope.ctx.lockOverride;
   if (!force) {
-    const locked = new Set<string>();
-    const victims: string[] = [];
-    for (const draft of drafts.values()) {
-      if (draft.lockService !== undefined && scope.isUserLocked(draft.lockService)) {
-        victims.push(draft.step.id);
-        locked.add(draft.lockService);
-      }
+    const holders = scope.userLockedServices();
+    const victims = [...drafts.values()]
+      .filter((draft) => draft.lockService !== undefined)
+      .map((draft) => draft.step.id);
+    if (holders.length > 0 && victims.length > 0) {
+      withhold(drafts, victims);
+      for (const serviceName of holders)
+        scope.out.block({ kind: 'locked', appUuid: scope.uuid, serviceName });
     }
-    withhold(drafts, victims);
-    for (const serviceName of [...locked].sort())
-      scope.out.block({ kind: 'locked', appUuid: scope.uuid, serviceName });
   }
   const needing = [...drafts.values()].filter((d) => d.lockService !== undefined);
   const toTake = [...new Set(needing.map((d) => d.lockService as string))]

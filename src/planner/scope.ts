@@ -51,6 +51,16 @@ export class AppScope {
     );
   }
 
+  /** Services of this app whose update lock a user (not the agent) holds, sorted. */
+  userLockedServices(): string[] {
+    if (this.appId === undefined) return [];
+    const prefix = lockKey(this.appId, '');
+    const held: string[] = [];
+    for (const [key, holder] of this.world.locks)
+      if (holder === 'user' && key.startsWith(prefix)) held.push(key.slice(prefix.length));
+    return held.sort();
+  }
+
   isAgentLocked(serviceName: string): boolean {
     return (
       this.appId !== undefined && this.world.locks.get(lockKey(this.appId, serviceName)) === 'agent'

@@ -55,15 +55,20 @@ const userLock = (serviceName: string) => ({ appId: 1, serviceName, heldBy: 'use
 
 const scenarios: Scenario[] = [
   {
-    name: 'user-lock-blocks-the-locked-service',
+    // A user lock holds back the whole app (balena semantics): worker is not renamed either.
+    name: 'user-lock-blocks-the-locked-app',
     target: target(app(APP_A, relA2), app(APP_B, relB1)),
     current: { ...withImages('registry.test/api:c2'), locks: [userLock('api')] },
     expect: (p) => {
       assert.equal(stepsOf(p, 'stopContainer').length, 0);
       assert.ok(p.blockers.some((b) => b.kind === 'locked' && b.serviceName === 'api'));
       assert.ok(
-        ids(p).includes('renameContainer:aaaa:worker:id-worker_1061_1_c1'),
-        'worker is not locked and moves on',
+        !ids(p).includes('renameContainer:aaaa:worker:id-worker_1061_1_c1'),
+        'worker belongs to the locked app and waits too',
+      );
+      assert.ok(
+        p.steps.every((step) => step.appUuid !== APP_A || step.kind === 'pullImage'),
+        'only lock-free work (pulls) goes on in the locked app',
       );
     },
   },
