@@ -67,7 +67,7 @@ const scenarios: Scenario[] = [
         'worker belongs to the locked app and waits too',
       );
       assert.ok(
-        p.steps.every((step) => step.appUuid !== APP_A || step.kind === 'pullImage'),
+        p.steps.every((step) => step.appUuid !== APP_A.uuid || step.kind === 'pullImage'),
         'only lock-free work (pulls) goes on in the locked app',
       );
     },
