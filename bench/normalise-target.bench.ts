@@ -80,6 +80,8 @@ function measure(label: string, fn: () => unknown, iterations = 2000): void {
 }
 
 const validated = validateTargetDevice(doc).value;
+// A fixed reference workload, so numbers from a loaded, shared machine can be compared across runs.
+measure('baseline: JSON round trip of the document', () => JSON.parse(JSON.stringify(doc)));
 measure('validate + normalise (parseTargetDevice)', () => parseTargetDevice(doc, ctx));
 measure('validate only', () => validateTargetDevice(doc));
 measure('normalise only (normaliseTarget)', () => normaliseTarget(validated, ctx));

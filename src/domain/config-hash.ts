@@ -62,13 +62,18 @@ function sortedRecord<T>(
 }
 
 function envRecord(env: readonly string[]): Record<string, string> {
-  const byKey = new Map<string, string>();
+  const entries: Array<[string, string]> = [];
   for (const line of env) {
     const eq = line.indexOf('=');
     const key = eq < 0 ? line : line.slice(0, eq);
-    if (!isDeviceNameAtInit(key)) byKey.set(key, eq < 0 ? '' : line.slice(eq + 1));
+    if (!isDeviceNameAtInit(key)) entries.push([key, eq < 0 ? '' : line.slice(eq + 1)]);
   }
-  return Object.fromEntries([...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // Normalisation already gives sorted unique keys; only an inspected container may need sorting.
+  let ordered = true;
+  for (let i = 1; i < entries.length && ordered; i++) ordered = entries[i - 1]![0] < entries[i]![0];
+  if (!ordered) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // fromEntries: later duplicates win, as in the engine; keys are defined, never set through a prototype.
+  return Object.fromEntries(entries);
 }
 
 function comparableMount(m: MountSpec): string {
@@ -180,21 +185,32 @@ export function comparableServiceConfig(spec: ContainerCreateSpec): Record<strin
   const hc = spec.HostConfig;
   const hostPort = (b: { HostIp?: string; HostPort?: string }): string =>
     `${b.HostIp ?? ''}|${b.HostPort ?? ''}`;
-  // Nested values are built already in canonical (sorted-key) order, so only the top level needs
-  // sorting and the hash can use plain JSON.stringify (config-hash.spec checks it equals canonicalJson).
-  return sortTopLevel({
-    Env: envRecord(spec.Env),
-    Labels: sortedRecord(spec.Labels, (key) => key !== CONFIG_HASH_LABEL),
+  // Built in canonical order (keys sorted at every level, top level written sorted), so the hash can
+  // use plain JSON.stringify: config-hash.spec checks that it equals canonicalJson.
+  return {
+    Binds: sorted(hc.Binds),
+    CapAdd: sorted(hc.CapAdd),
+    CapDrop: sorted(hc.CapDrop),
+    CgroupParent: hc.CgroupParent ?? '',
     Cmd: spec.Cmd ?? null,
-    Entrypoint: spec.Entrypoint ?? null,
-    Hostname: spec.Hostname ?? '',
+    CpuQuota: hc.CpuQuota ?? 0,
+    CpuShares: hc.CpuShares ?? 0,
+    CpusetCpus: hc.CpusetCpus ?? '',
+    DeviceRequests: (hc.DeviceRequests ?? []).map(
+      (request) => JSON.parse(canonicalJson(request)) as unknown,
+    ),
+    Devices: (hc.Devices ?? [])
+      .map((d) => `${d.PathOnHost}:${d.PathInContainer}:${d.CgroupPermissions}`)
+      .sort(),
+    Dns: hc.Dns ?? [],
+    DnsOptions: sorted(hc.DnsOptions),
+    DnsSearch: hc.DnsSearch ?? [],
     Domainname: spec.Domainname ?? '',
-    User: spec.User ?? '',
-    WorkingDir: spec.WorkingDir ?? '',
-    Tty: spec.Tty,
-    OpenStdin: spec.OpenStdin ?? false,
-    StopSignal: spec.StopSignal ?? '',
-    StopTimeout: spec.StopTimeout ?? DEFAULT_STOP_TIMEOUT_SEC,
+    Entrypoint: spec.Entrypoint ?? null,
+    Env: envRecord(spec.Env),
+    ExposedPorts: sorted(Object.keys(spec.ExposedPorts ?? {})),
+    ExtraHosts: sorted(hc.ExtraHosts),
+    GroupAdd: sorted(hc.GroupAdd),
     Healthcheck:
       spec.Healthcheck === undefined
         ? null
@@ -205,68 +221,51 @@ export function comparableServiceConfig(spec: ContainerCreateSpec): Record<strin
             Test: spec.Healthcheck.Test,
             Timeout: spec.Healthcheck.Timeout ?? 0,
           },
-    ExposedPorts: sorted(Object.keys(spec.ExposedPorts ?? {})),
-    Volumes: sorted(Object.keys(spec.Volumes ?? {})),
+    Hostname: spec.Hostname ?? '',
+    Init: hc.Init ?? null,
+    IpcMode: hc.IpcMode ?? DEFAULT_IPC_MODE,
+    Labels: sortedRecord(spec.Labels, (key) => key !== CONFIG_HASH_LABEL),
     MacAddress: spec.MacAddress ?? '',
-    NetworkMode: hc.NetworkMode,
-    Binds: sorted(hc.Binds),
+    Memory: hc.Memory ?? 0,
+    MemoryReservation: hc.MemoryReservation ?? 0,
     Mounts: (hc.Mounts ?? []).map(comparableMount).sort(),
-    RestartPolicy: {
-      MaximumRetryCount: hc.RestartPolicy.MaximumRetryCount ?? 0,
-      Name: hc.RestartPolicy.Name === '' ? 'no' : hc.RestartPolicy.Name,
-    },
+    NanoCpus: hc.NanoCpus ?? 0,
+    NetworkMode: hc.NetworkMode,
+    Networks: Object.fromEntries(
+      Object.keys(endpoints)
+        .sort()
+        .map((name) => [name, comparableEndpoint(endpoints[name]!)]),
+    ),
+    OomKillDisable: hc.OomKillDisable ?? false,
+    OomScoreAdj: hc.OomScoreAdj ?? 0,
+    OpenStdin: spec.OpenStdin ?? false,
+    PidMode: hc.PidMode ?? '',
+    // 0 and -1 both mean "no limit" to the engine.
+    PidsLimit: Math.max(hc.PidsLimit ?? 0, 0),
     PortBindings: Object.fromEntries(
       Object.keys(hc.PortBindings ?? {})
         .sort()
         .map((port) => [port, (hc.PortBindings![port] ?? []).map(hostPort).sort()]),
     ),
     Privileged: hc.Privileged ?? false,
-    CapAdd: sorted(hc.CapAdd),
-    CapDrop: sorted(hc.CapDrop),
-    Devices: (hc.Devices ?? [])
-      .map((d) => `${d.PathOnHost}:${d.PathInContainer}:${d.CgroupPermissions}`)
-      .sort(),
-    DeviceRequests: (hc.DeviceRequests ?? []).map(
-      (request) => JSON.parse(canonicalJson(request)) as unknown,
-    ),
-    Dns: hc.Dns ?? [],
-    DnsOptions: sorted(hc.DnsOptions),
-    DnsSearch: hc.DnsSearch ?? [],
-    ExtraHosts: sorted(hc.ExtraHosts),
-    GroupAdd: sorted(hc.GroupAdd),
-    SecurityOpt: sorted(hc.SecurityOpt),
-    Tmpfs: sortedRecord(hc.Tmpfs),
-    Sysctls: sortedRecord(hc.Sysctls),
-    Ulimits: (hc.Ulimits ?? []).map((u) => `${u.Name}:${u.Soft}:${u.Hard}`).sort(),
-    Memory: hc.Memory ?? 0,
-    MemoryReservation: hc.MemoryReservation ?? 0,
-    ShmSize: hc.ShmSize ?? DEFAULT_SHM_SIZE,
-    CpuShares: hc.CpuShares ?? 0,
-    CpuQuota: hc.CpuQuota ?? 0,
-    NanoCpus: hc.NanoCpus ?? 0,
-    CpusetCpus: hc.CpusetCpus ?? '',
-    OomKillDisable: hc.OomKillDisable ?? false,
-    OomScoreAdj: hc.OomScoreAdj ?? 0,
-    PidMode: hc.PidMode ?? '',
-    // 0 and -1 both mean "no limit" to the engine.
-    PidsLimit: Math.max(hc.PidsLimit ?? 0, 0),
-    IpcMode: hc.IpcMode ?? DEFAULT_IPC_MODE,
-    UsernsMode: hc.UsernsMode ?? '',
-    CgroupParent: hc.CgroupParent ?? '',
     ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
-    Init: hc.Init ?? null,
-    Networks: Object.fromEntries(
-      Object.keys(endpoints)
-        .sort()
-        .map((name) => [name, comparableEndpoint(endpoints[name]!)]),
-    ),
-  });
-}
-
-function sortTopLevel(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
+    RestartPolicy: {
+      MaximumRetryCount: hc.RestartPolicy.MaximumRetryCount ?? 0,
+      Name: hc.RestartPolicy.Name === '' ? 'no' : hc.RestartPolicy.Name,
+    },
+    SecurityOpt: sorted(hc.SecurityOpt),
+    ShmSize: hc.ShmSize ?? DEFAULT_SHM_SIZE,
+    StopSignal: spec.StopSignal ?? '',
+    StopTimeout: spec.StopTimeout ?? DEFAULT_STOP_TIMEOUT_SEC,
+    Sysctls: sortedRecord(hc.Sysctls),
+    Tmpfs: sortedRecord(hc.Tmpfs),
+    Tty: spec.Tty,
+    Ulimits: (hc.Ulimits ?? []).map((u) => `${u.Name}:${u.Soft}:${u.Hard}`).sort(),
+    User: spec.User ?? '',
+    UsernsMode: hc.UsernsMode ?? '',
+    Volumes: sorted(Object.keys(spec.Volumes ?? {})),
+    WorkingDir: spec.WorkingDir ?? '',
+  };
 }
 
 export function serviceConfigHash(spec: ContainerCreateSpec): string {
