@@ -48,6 +48,8 @@ export class ContainerLogCapture {
   private readonly attached = new Map<string, Attachment>();
   /** Containers that died while we watched: their next start is a restart. */
   private readonly exited = new Set<string>();
+  /** Consecutive failed reads per container, so a stream that keeps failing backs off instead of spinning. */
+  private readonly failures = new Map<string, number>();
   private readonly stopping = new AbortController();
   private events: Subscription | undefined;
   private readonly logger: Logger;
@@ -161,7 +163,9 @@ export class ContainerLogCapture {
       reattach = !abort.signal.aborted;
     } catch (err) {
       if (isBosunError(err, 'NOT_FOUND')) return;
-      this.logger.warn('log_stream_failed', { containerId: id, err });
+      const failures = (this.failures.get(id) ?? 0) + 1;
+      this.failures.set(id, failures);
+      this.logger.warn('log_stream_failed', { containerId: id, failures, err });
       reattach = !abort.signal.aborted;
     } finally {
       this.attached.delete(id);
@@ -176,8 +180,11 @@ export class ContainerLogCapture {
    * container is picked up by its next `start` event instead.
    */
   private async reattachWhileRunning(id: string): Promise<void> {
-    let delay = this.options.retryDelayMs ?? 250;
     const maxDelay = this.options.maxRetryDelayMs ?? 30_000;
+    let delay = Math.min(
+      (this.options.retryDelayMs ?? 250) * 2 ** (this.failures.get(id) ?? 0),
+      maxDelay,
+    );
     for (;;) {
       if (this.stopping.signal.aborted || this.attached.has(id)) return;
       let running: boolean;
@@ -223,6 +230,7 @@ export class ContainerLogCapture {
     })) {
       // Detached (destroyed or stopping): its cursor is gone or final, so do not write it back.
       if (signal.aborted) return;
+      this.failures.delete(info.id);
       if (!cursor.admit(line.timestamp, line.stream)) continue;
       const isStdErr = line.stream === 'stderr';
       if (level === 'all' || isStdErr) {
@@ -241,6 +249,7 @@ export class ContainerLogCapture {
   private detach(id: string): void {
     this.attached.get(id)?.abort.abort();
     this.exited.delete(id);
+    this.failures.delete(id);
     this.options.cursors.delete(id);
   }
 

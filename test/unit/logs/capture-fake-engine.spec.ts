@@ -136,4 +136,44 @@ describe('ContainerLogCapture on the FakeEngine', () => {
     assert.deepEqual(messages('other'), []);
     assert.ok(!capture.attachedIds().includes(id));
   });
+
+  it("backs off, doubling to the cap, while a running container's stream keeps failing", async () => {
+    await capture.stop();
+    const delays: number[] = [];
+    let sleeps = 0;
+    let enough!: () => void;
+    const tenSleeps = new Promise<void>((resolve) => (enough = resolve));
+    const clock = {
+      now: () => Date.now(),
+      sleep: (ms: number) => {
+        delays.push(ms);
+        if (++sleeps === 10) enough();
+        return new Promise<void>((resolve) => setImmediate(resolve));
+      },
+    };
+    const broken = {
+      listContainers: engine.listContainers.bind(engine),
+      inspectContainer: engine.inspectContainer.bind(engine),
+      events: engine.events.bind(engine),
+      containerLogs: (): AsyncIterable<never> => ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => Promise.reject(new Error('logging driver cannot be read')),
+        }),
+      }),
+    };
+    const { id } = await engine.createContainer(spec('broken'));
+    await engine.startContainer(id);
+    capture = new ContainerLogCapture({
+      source: broken,
+      sink: { publish: () => undefined },
+      cursors: new MemoryLogCursorStore(),
+      clock,
+      logger: silentLogger(),
+      retryDelayMs: 10,
+      maxRetryDelayMs: 160,
+    });
+    await capture.start();
+    await tenSleeps;
+    assert.deepEqual(delays.slice(0, 7), [20, 40, 80, 160, 160, 160, 160]);
+  });
 });
