@@ -11,11 +11,6 @@ export function setOwn<T>(record: Record<string, T>, key: string, value: T): voi
   });
 }
 
-/** Own entries of a record, sorted by key (a stable order independent of how the input was written). */
-export function sortedEntries<T>(record: Readonly<Record<string, T>>): Array<[string, T]> {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 /** Own-key lookup that never reaches the prototype (`record['constructor']` would otherwise be a function). */
 export function getOwn<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
