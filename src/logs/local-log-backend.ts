@@ -17,7 +17,6 @@ const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024;
 
 export class LocalLogBackend implements LogSink {
   private readonly readers = new Set<LogSubscription>();
-  private readonly listeners = new Set<(message: LogMessage) => void>();
   private readonly maxQueuedBytes: number;
   private readonly now: () => number;
 
@@ -27,26 +26,10 @@ export class LocalLogBackend implements LogSink {
   }
 
   publish(message: LogMessage): void {
-    if (this.readers.size === 0 && this.listeners.size === 0) return;
+    if (this.readers.size === 0) return;
     // appUuid is for backends that split by app; the local wire carries only the fields of §8.3.
     const { appUuid: _appUuid, ...wire } = message;
     for (const reader of this.readers) reader.offer(wire);
-    for (const listener of this.listeners) {
-      try {
-        listener(wire);
-      } catch {
-        // A broken reader must not stop the others (publish never throws); it loses this line only.
-      }
-    }
-  }
-
-  /**
-   * A plain callback reader, for an API facade that writes to the response itself (its own
-   * bounding applies). Returns the unsubscribe function.
-   */
-  listen(listener: (message: LogMessage) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** A new reader; close it when the client goes away (that removes it here). */
@@ -61,6 +44,6 @@ export class LocalLogBackend implements LogSink {
   }
 
   get readerCount(): number {
-    return this.readers.size + this.listeners.size;
+    return this.readers.size;
   }
 }
