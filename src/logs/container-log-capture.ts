@@ -15,10 +15,14 @@ import { LogCursor, type LogCursorLimits } from './log-cursor.js';
 import type { LogCursorStore } from './log-cursor-store.js';
 import { serviceLogLevel, type ServiceLogLevel } from './log-level.js';
 import type { LogSink } from './log-sink.js';
-import type { LogSource, LogSourceContainer, LogSourceEvent } from './log-source.js';
+import type { LogSource, LogSourceContainer, LogSourceEvent, LogSourceLine } from './log-source.js';
 import type { SystemLogger } from './system-logger.js';
 
 export const SUPERVISED_LABEL = 'io.balena.supervised';
+/** How often a live stream's cursor is handed to the store (which writes it out debounced). */
+const CURSOR_SAVE_INTERVAL_MS = 200;
+/** Abort reason of a detach because the container was destroyed. */
+const DESTROYED = 'destroyed';
 
 export interface ContainerLogCaptureOptions {
   source: LogSource;
@@ -223,31 +227,48 @@ export class ContainerLogCapture {
     const cursor = new LogCursor(cursors.get(info.id), this.options.cursorLimits);
     const context = messageContext(info);
     this.logger.debug('log_stream_attached', { containerId: info.id, since: cursor.since });
-    for await (const line of this.options.source.containerLogs(info.id, {
-      since: cursor.since,
-      follow,
-      signal,
-    })) {
-      // Detached (destroyed or stopping): its cursor is gone or final, so do not write it back.
-      if (signal.aborted) return;
-      this.failures.delete(info.id);
-      if (!cursor.admit(line.timestamp, line.stream)) continue;
-      const isStdErr = line.stream === 'stderr';
-      if (level === 'all' || isStdErr) {
-        this.options.sink.publish({
-          message: line.line,
-          timestamp: nanosToMillis(parseEngineTimestamp(line.timestamp)),
-          isStdErr,
-          ...context,
-        });
-      }
+    // The cursor only ever covers lines already published, so saving it less often than every line
+    // can repeat lines after a crash, never lose them; a clean end saves the exact state.
+    let savedAt = Number.NEGATIVE_INFINITY; // the first line saves at once
+    const save = (): void => {
       const state = cursor.toState();
       if (state) cursors.set(info.id, state);
+    };
+    try {
+      for await (const line of this.options.source.containerLogs(info.id, {
+        since: cursor.since,
+        follow,
+        signal,
+      })) {
+        if (signal.aborted) return;
+        this.failures.delete(info.id);
+        if (!cursor.admit(line.timestamp, line.stream)) continue;
+        this.publishLine(line, level, context);
+        const now = this.options.clock.now();
+        if (now - savedAt >= CURSOR_SAVE_INTERVAL_MS) {
+          save();
+          savedAt = now;
+        }
+      }
+    } finally {
+      // A destroyed container's cursor was deleted on purpose: do not bring it back.
+      if (signal.reason !== DESTROYED) save();
     }
   }
 
+  private publishLine(line: LogSourceLine, level: ServiceLogLevel, context: MessageContext): void {
+    const isStdErr = line.stream === 'stderr';
+    if (level !== 'all' && !isStdErr) return;
+    this.options.sink.publish({
+      message: line.line,
+      timestamp: nanosToMillis(parseEngineTimestamp(line.timestamp)),
+      isStdErr,
+      ...context,
+    });
+  }
+
   private detach(id: string): void {
-    this.attached.get(id)?.abort.abort();
+    this.attached.get(id)?.abort.abort(DESTROYED);
     this.exited.delete(id);
     this.failures.delete(id);
     this.options.cursors.delete(id);
@@ -269,11 +290,9 @@ export class ContainerLogCapture {
   }
 }
 
-function messageContext(info: LogSourceContainer): {
-  serviceId?: number;
-  serviceName?: string;
-  appUuid?: string;
-} {
+type MessageContext = { serviceId?: number; serviceName?: string; appUuid?: string };
+
+function messageContext(info: LogSourceContainer): MessageContext {
   const serviceId = Number(info.labels['io.balena.service-id']);
   const serviceName = info.labels['io.balena.service-name'];
   const appUuid = info.labels['io.balena.app-uuid'];
