@@ -3,4 +3,4 @@
 # bosun directly (it closes the API, engine streams and store within 2 s and exits 0).
 set -eu
 mkdir -p "${BOSUN_DATA_DIR:-/data}"
-exec node /usr/src/bosun/dist/src/main.js "$@"
+exec /usr/src/bosun/bin/bosun "$@"

@@ -56,7 +56,7 @@ async function measure(
   mkdirSync(dataDir, { recursive: true });
   const cmd =
     kind === 'agent'
-      ? ['dist/src/main.js']
+      ? ['--max-semi-space-size=1', 'dist/src/main.js']
       : ['-e', `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`];
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, cmd, {

@@ -10,4 +10,4 @@ fi
 bash scripts/ensure-engine.sh
 npm run build --silent
 export BOSUN_LOCAL_MODE="${BOSUN_LOCAL_MODE:-true}"
-exec node dist/src/main.js
+exec bin/bosun

@@ -1,37 +1,46 @@
 /**
- * EngineAdapter.containerLogs for dockerode: inspects the container to learn whether its output is
+ * EngineAdapter.containerLogs over the engine's HTTP API: inspects the container to learn whether its output is
  * multiplexed (no TTY), then reads `logs?timestamps=1` from `since` and parses it into lines.
  * Kept apart from DockerEngine so the stream handling can be read and tested on its own.
  */
 import type Dockerode from 'dockerode';
+import type { EngineHttp } from './engine-http.js';
 import { BosunError, errorMessage } from '../shared/errors.js';
 import { parseEngineTimestamp, toEngineSince } from '../shared/engine-timestamp.js';
 import { parseDockerLogStream } from './docker-log-stream.js';
 import type { ContainerLogLine, ContainerLogsOptions } from './port.js';
 
 export async function* dockerContainerLogs(
-  docker: Dockerode,
+  http: EngineHttp,
   id: string,
   options: ContainerLogsOptions = {},
 ): AsyncGenerator<ContainerLogLine> {
-  const container = docker.getContainer(id);
+  const path = `/containers/${encodeURIComponent(id)}`;
   let body: NodeJS.ReadableStream | Buffer;
   let tty: boolean;
   try {
-    const info = await container.inspect();
+    const info = await http.json<Dockerode.ContainerInspectInfo>({
+      method: 'GET',
+      path: `${path}/json`,
+      ok: [200],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     tty = info.Config.Tty;
-    const query = {
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      ...(options.since === undefined
-        ? {}
-        : { since: toEngineSince(parseEngineTimestamp(options.since)) }),
-      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
-    };
-    body = options.follow
-      ? await container.logs({ ...query, follow: true })
-      : await container.logs({ ...query, follow: false });
+    body = await http.stream({
+      method: 'GET',
+      path: `${path}/logs`,
+      query: {
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        follow: options.follow === true,
+        ...(options.since === undefined
+          ? {}
+          : { since: toEngineSince(parseEngineTimestamp(options.since)) }),
+      },
+      ok: [200],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
   } catch (err) {
     if (options.signal?.aborted) return;
     throw translate(err, id);

@@ -4,7 +4,7 @@
  * (docker-errors.ts). Nothing here polls: reads happen when asked, events arrive on one long-lived
  * connection (resilient-events.ts), and pull progress is pushed by the engine on the pull's stream.
  */
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import type { Observable } from 'rxjs';
 import type {
   ContainerCreateSpec,
@@ -54,8 +54,6 @@ type RestartPolicyName = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 
 export class DockerEngine implements EngineAdapter {
   private readonly http: EngineHttp;
-  /** Only for containerLogs, which speaks dockerode; it shares the counting modem. */
-  private readonly dockerode: Dockerode;
   private readonly logger: Logger;
   private readonly closed = new AbortController();
   private readonly eventStream: Observable<EngineEvent>;
@@ -63,10 +61,6 @@ export class DockerEngine implements EngineAdapter {
 
   constructor(options: DockerEngineOptions) {
     this.http = new EngineHttp(options);
-    const dockerodeOptions: Dockerode.DockerOptions & { modem: EngineHttp['modem'] } = {
-      modem: this.http.modem,
-    };
-    this.dockerode = new Dockerode(dockerodeOptions);
     this.logger = options.logger.child({ component: 'engine' });
     this.inspectConcurrency = options.inspectConcurrency ?? 8;
     this.eventStream = resilientEventStream({
@@ -253,7 +247,7 @@ export class DockerEngine implements EngineAdapter {
   }
 
   containerLogs(id: string, options?: ContainerLogsOptions): AsyncIterable<ContainerLogLine> {
-    return dockerContainerLogs(this.dockerode, id, options);
+    return dockerContainerLogs(this.http, id, options);
   }
 
   // ───────────────────────────── images ─────────────────────────────
@@ -455,6 +449,7 @@ export class DockerEngine implements EngineAdapter {
 
   close(): Promise<void> {
     this.closed.abort();
+    this.http.close();
     return Promise.resolve();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Where dockerode/docker-modem errors become BosunErrors. Nothing else in bosun sees an HTTP status or
+ * Where engine HTTP errors become BosunErrors. Nothing else in bosun sees an HTTP status or
  * an errno from the engine: callers branch on codes (NOT_FOUND, CONFLICT, ENGINE_UNREACHABLE, …).
  */
 import { BosunError, errorMessage, type ErrorCode } from '../shared/errors.js';
@@ -34,7 +34,7 @@ export function engineMessage(err: unknown): string {
   ) {
     return (json as { message: string }).message;
   }
-  // docker-modem prefixes streamed errors with "(HTTP code 404) unexpected - "; the engine's text follows.
+  // Errors carry "(HTTP code 404) …" before the engine's text; strip it when there is no JSON message.
   return errorMessage(err)
     .replace(/^\(HTTP code \d+\) [^-]*- /, '')
     .trim();

@@ -1,10 +1,13 @@
 /**
  * The one door to the engine's HTTP API: every DockerEngine request goes through `dial` here, which is
  * what makes `requests` an exact count of engine API calls (reported by the reconciler benchmark as
- * "engine API requests per operation"). Typed wrappers replace dockerode's `Promise<any>` methods.
+ * "engine API requests per operation").
+ *
+ * Plain node:http over the unix socket (or TCP), not docker-modem: docker-modem eagerly loads ssh2 for
+ * `ssh://` engines, which costs ~15 MB of resident memory (a WebAssembly heap) on a device that never
+ * uses ssh — close to a third of bosun's idle budget. The Docker API needs nothing more than this.
  */
-import type { IncomingMessage } from 'node:http';
-import Modem from 'docker-modem';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 
 export interface EngineConnection {
   /** Unix socket of the engine (default /var/run/docker.sock). */
@@ -20,65 +23,141 @@ export interface EngineRequest {
   path: string;
   query?: Record<string, unknown>;
   body?: unknown;
-  /** HTTP statuses that mean success; any other becomes an error carrying `statusCode` and `json`. */
+  /** HTTP statuses that mean success; any other becomes an EngineHttpError. */
   ok: number[];
   signal?: AbortSignal;
   /** Sent as X-Registry-Auth. */
   auth?: Record<string, string>;
 }
 
-/** Counts every dial: one dial is one HTTP request to the engine. */
-class CountingModem extends Modem {
-  dialed = 0;
-  override dial(options: Modem.DialOptions, callback?: Modem.RequestCallback): void {
-    this.dialed++;
-    super.dial(options, callback);
+/** An answer outside `ok`: the engine's status and its JSON body (`{message}`) when it sent one. */
+export class EngineHttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly json: unknown,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineHttpError';
+  }
+}
+
+function scalar(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Docker's query conventions: objects (filters, labels) as JSON, arrays as repeated keys. */
+export function encodeQuery(query: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value))
+      for (const item of value as unknown[]) params.append(key, scalar(item));
+    else if (typeof value === 'object' && value !== null) params.append(key, JSON.stringify(value));
+    else params.append(key, scalar(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+function readBody(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
 export class EngineHttp {
-  readonly modem: CountingModem;
+  private dialed = 0;
+  /** Keep-alive: the observer's list + inspects reuse sockets instead of reconnecting per request. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly target: { socketPath: string } | { host: string; port: number };
 
   constructor(connection: EngineConnection) {
-    this.modem = new CountingModem(
-      connection.host === undefined
-        ? { socketPath: connection.socketPath ?? '/var/run/docker.sock' }
-        : { host: connection.host, port: connection.port },
-    );
+    if (connection.host === undefined) {
+      this.target = { socketPath: connection.socketPath ?? '/var/run/docker.sock' };
+    } else {
+      const url = new URL(
+        connection.host.includes('://') ? connection.host : `http://${connection.host}`,
+      );
+      this.target = { host: url.hostname, port: connection.port ?? (Number(url.port) || 2375) };
+    }
   }
 
   get requests(): number {
-    return this.modem.dialed;
+    return this.dialed;
   }
 
   /** A request whose answer is JSON (or empty: then `undefined`). */
   async json<T>(request: EngineRequest): Promise<T> {
-    const result = await this.dial(request, false);
-    return (Buffer.isBuffer(result) ? undefined : result) as T;
+    const res = await this.dial(request);
+    return parseJson(await readBody(res)) as T;
   }
 
-  /** A request whose answer is streamed (pull progress, events): the caller reads and destroys it. */
-  async stream(request: EngineRequest): Promise<IncomingMessage> {
-    return (await this.dial(request, true)) as IncomingMessage;
+  /** A request whose answer is streamed (pull progress, events, logs): the caller reads and destroys it. */
+  stream(request: EngineRequest): Promise<IncomingMessage> {
+    return this.dial(request);
   }
 
-  private dial(request: EngineRequest, isStream: boolean): Promise<unknown> {
-    const statusCodes: Modem.StatusCodes = {};
-    for (const code of request.ok) statusCodes[code] = true;
-    return new Promise((resolve, reject) => {
-      this.modem.dial(
+  /** Closes idle keep-alive sockets (open streams end when their callers destroy them). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private dial(request: EngineRequest): Promise<IncomingMessage> {
+    this.dialed++;
+    const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
+    const headers: Record<string, string | number> = {};
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = body.length;
+    }
+    if (request.auth !== undefined)
+      // URL-safe alphabet *with* padding: the engine decodes with Go's base64.URLEncoding, which
+      // rejects unpadded input (and then silently pulls without credentials).
+      headers['X-Registry-Auth'] = Buffer.from(JSON.stringify(request.auth))
+        .toString('base64')
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_');
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(
         {
-          path: `${request.path}?`,
+          ...this.target,
+          agent: this.agent,
           method: request.method,
-          // `_query`/`_body` keep the query and the body apart (by default the modem sends both everywhere).
-          options: { _query: request.query ?? {}, _body: request.body ?? {} },
-          statusCodes,
-          isStream,
-          ...(request.signal === undefined ? {} : { abortSignal: request.signal }),
-          ...(request.auth === undefined ? {} : { authconfig: request.auth }),
+          path: `${request.path}${encodeQuery(request.query ?? {})}`,
+          headers,
+          ...(request.signal === undefined ? {} : { signal: request.signal }),
         },
-        (err, result) => (err ? reject(err) : resolve(result)),
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (request.ok.includes(status)) {
+            resolve(res);
+            return;
+          }
+          readBody(res).then((raw) => {
+            const json = parseJson(raw);
+            const text =
+              typeof json === 'object' && json !== null && 'message' in json
+                ? String(json.message)
+                : raw.toString('utf8').trim();
+            reject(new EngineHttpError(status, json, `(HTTP code ${status}) ${text}`));
+          }, reject);
+        },
       );
+      req.on('error', reject);
+      req.end(body);
     });
   }
 }
