@@ -54,7 +54,7 @@ export class FileLogCursorStore extends MemoryLogCursorStore {
     super();
   }
 
-  /** Loads `path` if it exists. A corrupt file is an error naming it: guessing would repeat or lose lines. */
+  /** Loads `path` if it exists; a corrupt file is moved aside (logged) and capture starts afresh. */
   static async open(
     path: string,
     options: { debounceMs?: number; logger: Logger },
@@ -73,8 +73,18 @@ export class FileLogCursorStore extends MemoryLogCursorStore {
       }
     }
     if (text !== undefined) {
-      for (const [id, cursor] of Object.entries(parseCursorFile(text, path)))
-        store.cursors.set(id, cursor);
+      let parsed: Record<string, LogCursorState>;
+      try {
+        parsed = parseCursorFile(text, path);
+      } catch (err) {
+        // Refusing to start over a log bookmark would cost more than it saves: keep the bad file for
+        // a look, and start without cursors (running containers are re-read: repeats, never gaps).
+        const aside = `${path}.corrupt-${Date.now()}`;
+        await rename(path, aside);
+        options.logger.error('log_cursors_corrupt', { path, movedTo: aside, err });
+        parsed = {};
+      }
+      for (const [id, cursor] of Object.entries(parsed)) store.cursors.set(id, cursor);
     }
     return store;
   }
