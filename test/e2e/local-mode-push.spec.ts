@@ -193,10 +193,15 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     const deviceInfo = (await cliCall(agent.url, 'GET', '/v2/local/device-info')) as {
       info: { arch: string; deviceType: string };
     };
-    assert.equal(
-      deviceInfo.info.arch,
-      (await engineVersion()).Arch === 'amd64' ? 'amd64' : deviceInfo.info.arch,
-    );
+    // The CLI picks base images by this arch: it must be the balena name of the engine's own arch.
+    const engineArch = (await engineVersion()).Arch;
+    const balenaName: Record<string, string> = {
+      amd64: 'amd64',
+      arm64: 'aarch64',
+      arm: 'armv7hf',
+      '386': 'i386',
+    };
+    assert.equal(deviceInfo.info.arch, balenaName[engineArch] ?? engineArch);
     assert.match(deviceInfo.info.deviceType, /^[a-z0-9-]+$/);
 
     // 4–7: the builds, on the device's engine, concurrently, as the CLI does them.
