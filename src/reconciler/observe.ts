@@ -54,6 +54,7 @@ export class Observer {
    * not asked again (saves an engine request per round) until the engine reconnects.
    */
   private legacyPossible = true;
+  private legacyNetworksPossible = true;
 
   private readonly scope: readonly string[];
 
@@ -76,6 +77,26 @@ export class Observer {
   /** The engine restarted or was replaced: look for legacy containers again. */
   engineReconnected(): void {
     this.legacyPossible = true;
+    this.legacyNetworksPossible = true;
+  }
+
+  /**
+   * Filtered at the engine too: the engine adapter inspects every network a list returns (the list
+   * leaves out attached containers), so the unfiltered list would inspect bridge, host, none and every
+   * network not ours, each round.
+   */
+  private async supervisedNetworks(): Promise<NetworkInfo[]> {
+    const { engine } = this.deps;
+    const [current, legacy] = await Promise.all([
+      engine.listNetworks({ labels: ['io.balena.supervised', ...this.scope] }),
+      this.legacyNetworksPossible
+        ? engine.listNetworks({ labels: ['io.resin.supervised', ...this.scope] })
+        : Promise.resolve([]),
+    ]);
+    if (legacy.length === 0) this.legacyNetworksPossible = false;
+    const byId = new Map(current.map((n) => [n.id, n]));
+    for (const n of legacy) if (!byId.has(n.id)) byId.set(n.id, n);
+    return [...byId.values()];
   }
 
   private async supervisedContainers(): Promise<ContainerInfo[]> {
@@ -99,7 +120,7 @@ export class Observer {
       await Promise.all([
         this.supervisedContainers(),
         engine.listImages(),
-        engine.listNetworks(),
+        this.supervisedNetworks(),
         engine.listVolumes(),
         locks.list(),
         locks.handoverComplete(),

@@ -118,6 +118,9 @@ export interface ReconcilerSnapshot {
   readonly current: CurrentState | undefined;
 }
 
+/** How long a step's echo events are expected. */
+const ECHO_WINDOW_MS = 5_000;
+
 /** Refused starts after which a container is treated as dead (and so replaced). */
 const UNSTARTABLE_AFTER = 2;
 
@@ -159,6 +162,8 @@ export class Reconciler {
   /** `<appUuid>/<service>` → when the agent last started its container. */
   private readonly startedAt = new Map<string, number>();
   private readonly errors = new Map<string, string>();
+  /** Container id or name → engine events our own successful steps will cause (see expectEchoes). */
+  private readonly echoes = new Map<string, { actions: Set<string>; until: number }>();
   /** Container id or name → start attempts the engine refused in a row. */
   private readonly unstartable = new Map<string, number>();
   private readonly acting = new Map<string, 'Installing' | 'Starting' | 'Stopping'>();
@@ -625,6 +630,7 @@ export class Reconciler {
         : undefined;
     if (serviceKey !== undefined) this.acting.delete(serviceKey);
     if (status === 'ok') {
+      this.expectEchoes(step);
       this.backoff.succeed(step.id);
       this.failedPulls.delete(step.id);
       if (serviceKey !== undefined) this.errors.delete(serviceKey);
@@ -739,6 +745,7 @@ export class Reconciler {
         return;
       if (!(this.deps.observer.covers?.(event.labels) ?? true)) return;
       if (action === 'die') this.noteDeath(event.labels, event.exitCode);
+      if (this.isEcho(event.id, event.name, action)) return;
     } else if (event.action !== 'destroy' || !this.wasObserved(event.type, event.id)) {
       // Only the loss of a network or volume we saw matters (these events carry no labels).
       return;
@@ -752,6 +759,34 @@ export class Reconciler {
       // own steps): waking for them would only cost a round of engine requests.
       if (this.eventsSeen > this.eventsObserved) this.trigger('engine-event');
     });
+  }
+
+  /**
+   * The engine reports our own steps back as events, usually just after the next observation began;
+   * waking for them would cost a round of engine requests for nothing. Each step that succeeded expects
+   * exactly its own echoes (a start expects `start`, not the `die` of a container that then exits), each
+   * consumed once, and only for a short while.
+   */
+  private expectEchoes(step: Step): void {
+    let actions: string[];
+    if (step.kind === 'startContainer') actions = ['start'];
+    else if (step.kind === 'stopContainer') actions = ['kill', 'die', 'stop'];
+    else if (step.kind === 'removeContainer') actions = ['destroy'];
+    else return;
+    const now = this.deps.clock.now();
+    for (const [ref, echo] of this.echoes) if (echo.until < now) this.echoes.delete(ref);
+    this.echoes.set(step.containerId, { actions: new Set(actions), until: now + ECHO_WINDOW_MS });
+  }
+
+  private isEcho(id: string, name: string | undefined, action: string): boolean {
+    for (const ref of [id, name]) {
+      const echo = ref === undefined ? undefined : this.echoes.get(ref);
+      if (echo === undefined || echo.until < this.deps.clock.now() || !echo.actions.has(action))
+        continue;
+      echo.actions.delete(action);
+      return true;
+    }
+    return false;
   }
 
   private wasObserved(type: 'image' | 'network' | 'volume', id: string): boolean {
