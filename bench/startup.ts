@@ -1,6 +1,6 @@
 /**
  * Start-to-ready and idle memory of the agent process.
- * Method: build first (`npm run build`). For each of N runs, spawn `node dist/src/main.js` with a fresh
+ * Method: build first (`npm run build`). For each of N runs, spawn `node --max-semi-space-size=1 dist/bosun.mjs` (what bin/bosun runs) with a fresh
  * data dir and port, poll GET /ping every 2 ms, and record the time from spawn to the first 200. The
  * floor is the same measurement for a bare Node HTTP server answering /ping (what Node itself needs).
  * All agents are kept running; 60 s after the last one became ready, VmRSS of each is read from
@@ -56,7 +56,7 @@ async function measure(
   mkdirSync(dataDir, { recursive: true });
   const cmd =
     kind === 'agent'
-      ? ['--max-semi-space-size=1', 'dist/src/main.js']
+      ? ['--max-semi-space-size=1', 'dist/bosun.mjs']
       : ['-e', `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`];
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, cmd, {

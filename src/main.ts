@@ -46,7 +46,9 @@ import type { Store, TargetOrigin } from './store/ports.js';
 const SHUTDOWN_BUDGET_MS = 1_800;
 
 async function readVersion(): Promise<string> {
-  // dist/src/main.js when built, src/main.ts when run through tsx (tests): package.json is 2 or 1 up.
+  // The bundle (scripts/build.mjs) carries its version; from source (tsx), read package.json.
+  const built = process.env.BOSUN_BUILD_VERSION;
+  if (built !== undefined) return built;
   let text: string;
   try {
     text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
