@@ -198,6 +198,7 @@ async function main(): Promise<void> {
     auth: new RegistryAuthResolver(() => ({
       deviceUuid: configJson.value.uuid,
       deviceApiKey: configJson.value.deviceApiKey,
+      cloudRegistry: configJson.value.registryEndpoint,
     })),
     downloads,
     logger,

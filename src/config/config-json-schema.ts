@@ -35,6 +35,8 @@ export const configJsonSchema = z.looseObject({
   developmentMode: z.boolean().optional(),
   deviceType: z.string().optional(),
   logsEndpoint: z.string().optional(),
+  /** The cloud's registry host (e.g. registry2.balena-cloud.com): pulls from it use d_<uuid> / device key. */
+  registryEndpoint: z.string().optional(),
   os: z.looseObject({}).optional(),
 });
 

@@ -5,6 +5,7 @@
  * Everything carries this run's owner label (the agent runs with BOSUN_SCOPE_LABELS), service names
  * are unique per run, and the images are built from the offline busybox test image.
  */
+import { agentCommand } from '../support/agent-command.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -61,7 +62,8 @@ class Agent {
   }
 
   async start(localMode: boolean): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const agent = agentCommand();
+    const child = spawn(agent.command, agent.args, {
       env: {
         ...process.env,
         BOSUN_DATA_DIR: join(this.dir, 'data'),

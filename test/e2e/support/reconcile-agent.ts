@@ -1,8 +1,9 @@
 /**
- * The bosun agent as a child process (src/main.ts through tsx) for reconcile end-to-end tests: local
+ * The bosun agent as a child process (the built bundle, see test/support/agent-command.ts) for reconcile end-to-end tests: local
  * mode on a free loopback port, its own data dir, lock root and owner label (BOSUN_SCOPE_LABELS), so it
  * only sees what its test made on the shared engine. Driven only through its local API.
  */
+import { agentCommand } from '../../support/agent-command.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -48,7 +49,8 @@ export class AgentProcess {
 
   /** Starts the agent and resolves once its API answers /ping. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const agent = agentCommand();
+    const child = spawn(agent.command, agent.args, {
       env: {
         ...process.env,
         BOSUN_DATA_DIR: join(this.dir, 'data'),
