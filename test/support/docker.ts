@@ -39,7 +39,7 @@ export async function cleanupByLabel(
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(
     containers.map((c) =>
-      ignoreMissing(docker.getContainer(c.Id).remove({ force: true, v: true })),
+      retryBusy(() => ignoreMissing(docker.getContainer(c.Id).remove({ force: true, v: true }))),
     ),
   );
   const networks = await docker.listNetworks({ filters });
@@ -60,6 +60,22 @@ export async function removeImagesByPrefix(
     .flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])])
     .filter((t) => t.startsWith(repositoryPrefix));
   for (const tag of tags) await ignoreMissing(docker.getImage(tag).remove({ force: true }));
+}
+
+/**
+ * Right after a dockerd restart, overlay2 can briefly report "device or resource busy" while it
+ * unmounts a container's root filesystem; the removal succeeds a moment later.
+ */
+async function retryBusy(remove: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await remove();
+    } catch (err) {
+      const busy = /device or resource busy/i.test(String((err as Error).message));
+      if (!busy || attempt >= 10) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
+  }
 }
 
 async function ignoreMissing(p: Promise<unknown>): Promise<void> {
