@@ -11,6 +11,7 @@ import type {
   NetworkCreateSpec,
   VolumeCreateSpec,
 } from '../domain/container-spec.js';
+import type { ImageConfigInspect } from '../domain/adoption.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -332,6 +333,16 @@ export class DockerEngine implements EngineAdapter {
       ok: [200],
     });
     return imageInfoFromInspect(image);
+  }
+
+  async inspectImageConfig(reference: string): Promise<ImageConfigInspect> {
+    const image = await this.call<Dockerode.ImageInspectInfo>(`inspect image ${reference}`, {
+      method: 'GET',
+      path: `/images/${reference}/json`,
+      ok: [200],
+    });
+    // Same nullability caveat as a container's inspect (docker-mapping.ts).
+    return (image.Config ?? {}) as unknown as ImageConfigInspect;
   }
 
   async tagImage(reference: string, repo: string, tag: string): Promise<void> {

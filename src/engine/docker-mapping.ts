@@ -3,6 +3,7 @@
  * (labels, env, mounts) despite what the typings say, so every collection is defaulted here, once.
  */
 import type Dockerode from 'dockerode';
+import type { ContainerInspect } from '../domain/adoption.js';
 import type { ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo } from './port.js';
 
 /** The engine's "never happened" timestamp. */
@@ -66,6 +67,9 @@ export function toContainerInfo(inspect: Dockerode.ContainerInspectInfo): Contai
       source: m.Source,
       destination: m.Destination,
     })),
+    // The engine's document is a superset of ContainerInspect; dockerode's typings differ only in
+    // nullability, which the adoption code treats as "unset" anyway.
+    raw: inspect as unknown as ContainerInspect,
   };
 }
 

@@ -3,6 +3,7 @@
  * (networks with aliases and an address while running, volume/bind/tmpfs mounts, exit code once exited).
  */
 import { createHash } from 'node:crypto';
+import type { ContainerInspect } from '../domain/adoption.js';
 import type { ContainerCreateSpec } from '../domain/container-spec.js';
 import type { FakeContainer } from './fake-engine-state.js';
 import type { ContainerInfo } from './port.js';
@@ -62,6 +63,41 @@ export function fakeContainerInfo(
           destination: m.Target,
         })),
     ],
+    raw: fakeRawInspect(c),
+  };
+}
+
+/**
+ * The engine's inspect as the create spec makes it. Fake images carry no config to merge in, so Config is
+ * the spec's own; the hostname defaults to the short id and the restart policy is the current one, as in
+ * Docker.
+ */
+function fakeRawInspect(c: FakeContainer): ContainerInspect {
+  const {
+    name: _name,
+    HostConfig,
+    NetworkingConfig: _networking,
+    ...config
+  } = structuredClone(c.spec);
+  const networks: NonNullable<NonNullable<ContainerInspect['NetworkSettings']>['Networks']> = {};
+  for (const [name, endpoint] of c.networks) {
+    networks[name] = {
+      Aliases: [...endpoint.aliases],
+      IPAMConfig: endpoint.ipv4Address === undefined ? null : { IPv4Address: endpoint.ipv4Address },
+    };
+  }
+  return {
+    Id: c.id,
+    Name: `/${c.name}`,
+    Config: { ...config, Hostname: config.Hostname ?? c.id.slice(0, 12) },
+    HostConfig: {
+      ...HostConfig,
+      RestartPolicy: {
+        Name: c.restartPolicy,
+        MaximumRetryCount: HostConfig.RestartPolicy.MaximumRetryCount ?? 0,
+      },
+    },
+    NetworkSettings: { Networks: networks },
   };
 }
 

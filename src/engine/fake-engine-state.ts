@@ -28,7 +28,7 @@ export interface FakeContainer {
   createdAt: string;
   startedAt: string | undefined;
   finishedAt: string | undefined;
-  restartPolicy: string;
+  restartPolicy: ContainerCreateSpec['HostConfig']['RestartPolicy']['Name'];
   /** Configured networks (the engine keeps them while stopped; endpoints are live only while running). */
   networks: Map<string, { aliases: string[]; ipv4Address: string | undefined }>;
   /** Engine volume names mounted. */

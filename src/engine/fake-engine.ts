@@ -14,6 +14,7 @@ import type {
   NetworkCreateSpec,
   VolumeCreateSpec,
 } from '../domain/container-spec.js';
+import type { ImageConfigInspect } from '../domain/adoption.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { BosunError, type ErrorCode } from '../shared/errors.js';
 import { formatEngineTimestamp, parseEngineTimestamp } from '../shared/engine-timestamp.js';
@@ -469,6 +470,13 @@ export class FakeEngine implements EngineAdapter {
 
   inspectImage(reference: string): Promise<ImageInfo> {
     return this.op('inspectImage', () => this.images.inspect(reference));
+  }
+
+  inspectImageConfig(reference: string): Promise<ImageConfigInspect> {
+    // Fake images have labels only: that is all a fake container can inherit.
+    return this.op('inspectImageConfig', () => ({
+      Labels: { ...this.images.inspect(reference).labels },
+    }));
   }
 
   tagImage(reference: string, repo: string, tag: string): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   NetworkCreateSpec,
   VolumeCreateSpec,
 } from '../domain/container-spec.js';
+import type { ContainerInspect, ImageConfigInspect } from '../domain/adoption.js';
 
 export interface ContainerInfo {
   id: string;
@@ -33,6 +34,11 @@ export interface ContainerInfo {
   /** Engine network name → endpoint (aliases as the engine reports them). */
   networks: Record<string, { networkId: string; aliases: string[]; ipAddress: string | undefined }>;
   mounts: Array<{ type: string; name: string | undefined; source: string; destination: string }>;
+  /**
+   * The engine's own inspect (Config, HostConfig, NetworkSettings), kept so that containers made without
+   * bosun's config-hash label (by balena-supervisor) can be adopted without another request.
+   */
+  raw?: ContainerInspect;
 }
 
 export interface ImageInfo {
@@ -161,6 +167,8 @@ export interface EngineAdapter {
   pullImage(reference: string, options?: PullOptions): Promise<ImageInfo>;
   listImages(): Promise<ImageInfo[]>;
   inspectImage(reference: string): Promise<ImageInfo>;
+  /** The image's `Config`: what its containers inherit (env, labels, cmd…), for adoption. */
+  inspectImageConfig(reference: string): Promise<ImageConfigInspect>;
   tagImage(reference: string, repo: string, tag: string): Promise<void>;
   /** CONFLICT when a container uses it and `force` is not set. */
   removeImage(reference: string, options?: { force?: boolean }): Promise<void>;

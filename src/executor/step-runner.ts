@@ -3,6 +3,7 @@
  * the planner's; this file only knows how. Idempotence where the engine allows it (creating something
  * that already exists, removing something already gone) so that re-running a step after a crash is safe.
  */
+import { CONFIG_HASH_LABEL } from '../domain/config-hash.js';
 import type { ContainerCreateSpec, EndpointSpec } from '../domain/container-spec.js';
 import type { ServiceTarget } from '../domain/model.js';
 import type { EngineAdapter, ImageInfo } from '../engine/port.js';
@@ -11,9 +12,6 @@ import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { DownloadTracker } from './downloads.js';
 import type { CommitStore, LockPort, PulledImageStore, RegistryAuthProvider } from './ports.js';
-
-/** Label carrying the normalised config hash; drift is a different hash (see domain config-hash). */
-export const CONFIG_HASH_LABEL = 'io.bosun.config-hash';
 
 export interface StepRunnerDeps {
   engine: EngineAdapter;

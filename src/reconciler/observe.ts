@@ -20,8 +20,10 @@ import type {
   NetworkInfo,
   VolumeInfo,
 } from '../engine/port.js';
+import { configHashFromInspect, type ImageConfigInspect } from '../domain/adoption.js';
+import { CONFIG_HASH_LABEL } from '../domain/config-hash.js';
 import type { Logger } from '../shared/logger.js';
-import { CONFIG_HASH_LABEL } from '../executor/step-runner.js';
+import { errorMessage, isBosunError } from '../shared/errors.js';
 
 const SUPERVISED = ['io.balena.supervised', 'io.resin.supervised'];
 /** `<service>_<imageId>_<releaseId>_<commit>` (reference §6.1). */
@@ -57,6 +59,13 @@ export class Observer {
   private legacyNetworksPossible = true;
 
   private readonly scope: readonly string[];
+  /**
+   * Config hashes of adopted containers (made without our hash label, e.g. by balena-supervisor), keyed by
+   * what can change one in place: computed once, not every round. Pruned to the containers listed.
+   */
+  private readonly adoptedHashes = new Map<string, string>();
+  /** Image configs (by engine image id) the adopted hashes are computed against. */
+  private readonly imageConfigs = new Map<string, ImageConfigInspect>();
 
   constructor(private readonly deps: ObserverDeps) {
     this.scope = deps.scopeLabels ?? [];
@@ -126,8 +135,9 @@ export class Observer {
         locks.handoverComplete(),
         commits.getCommits(),
       ]);
+    const adopted = await this.adoptedConfigHashes(containers);
     return deepFreeze({
-      containers: this.containers(containers),
+      containers: this.containers(containers, adopted),
       images: images.map(toImageState),
       networks: networks.filter((n) => this.inScope(n.labels)).flatMap(toNetworkState),
       volumes: volumes.filter((v) => this.inScope(v.labels)).flatMap(toVolumeState),
@@ -138,12 +148,76 @@ export class Observer {
     });
   }
 
-  private containers(infos: readonly ContainerInfo[]): ContainerState[] {
+  /**
+   * Container id → config hash for supervised containers without our hash label, rebuilt from the engine's
+   * inspect (already in the listing) and the image's config (one request per image, cached), so the
+   * planner adopts them when their config matches the target instead of recreating them.
+   */
+  private async adoptedConfigHashes(
+    infos: readonly ContainerInfo[],
+  ): Promise<ReadonlyMap<string, string>> {
+    const out = new Map<string, string>();
+    const keys = new Set<string>();
+    const serviceById = new Map(
+      infos.map((c) => [c.id, balenaLabels(c.labels)['io.balena.service-name']]),
+    );
+    const serviceOf = (id: string): string | undefined =>
+      serviceById.get(id) ??
+      [...serviceById].find(([full]) => full.startsWith(id) && id.length >= 12)?.[1];
+    for (const info of infos) {
+      if (info.labels[CONFIG_HASH_LABEL] !== undefined || info.raw === undefined) continue;
+      // Restart policy and networks are config the executor may change without recreating.
+      const key = [
+        info.id,
+        info.imageId,
+        info.restartPolicy,
+        ...Object.keys(info.networks).sort(),
+      ].join('|');
+      keys.add(key);
+      let hash = this.adoptedHashes.get(key);
+      if (hash === undefined) {
+        const image = await this.imageConfig(info.imageId);
+        if (image === undefined) continue;
+        hash = configHashFromInspect(info.raw, image, serviceOf);
+        this.adoptedHashes.set(key, hash);
+        this.deps.logger.info('observe.container-adopted', { id: info.id, name: info.name, hash });
+      }
+      out.set(info.id, hash);
+    }
+    for (const key of this.adoptedHashes.keys()) if (!keys.has(key)) this.adoptedHashes.delete(key);
+    const images = new Set(infos.map((c) => c.imageId));
+    for (const id of this.imageConfigs.keys()) if (!images.has(id)) this.imageConfigs.delete(id);
+    return out;
+  }
+
+  private async imageConfig(imageId: string): Promise<ImageConfigInspect | undefined> {
+    const cached = this.imageConfigs.get(imageId);
+    if (cached !== undefined) return cached;
+    try {
+      const config = await this.deps.engine.inspectImageConfig(imageId);
+      this.imageConfigs.set(imageId, config);
+      return config;
+    } catch (err) {
+      // Any other failure fails the round: an unhashed container would be recreated for a passing glitch.
+      if (!isBosunError(err, 'NOT_FOUND')) throw err;
+      // The image is gone: the container cannot be compared, so it is left unhashed (recreated).
+      this.deps.logger.warn('observe.image-config-unavailable', {
+        imageId,
+        error: errorMessage(err),
+      });
+      return undefined;
+    }
+  }
+
+  private containers(
+    infos: readonly ContainerInfo[],
+    adopted: ReadonlyMap<string, string>,
+  ): ContainerState[] {
     const out: ContainerState[] = [];
     for (const info of infos) {
       const labels = balenaLabels(info.labels);
       if (!SUPERVISED.some((l) => info.labels[l] !== undefined)) continue;
-      const parsed = toContainerState(info, labels);
+      const parsed = toContainerState(info, labels, adopted.get(info.id));
       if (parsed === undefined) {
         // A supervised container we cannot identify is left alone rather than guessed at.
         this.deps.logger.warn('observe.container-unparseable', { id: info.id, name: info.name });
@@ -165,9 +239,11 @@ export function balenaLabels(labels: Record<string, string>): Record<string, str
   return out;
 }
 
+/** `adoptedHash`: the hash rebuilt from the inspect when the container lacks our hash label. */
 export function toContainerState(
   info: ContainerInfo,
   labels: Record<string, string>,
+  adoptedHash?: string,
 ): ContainerState | undefined {
   const appId = toInt(labels['io.balena.app-id']);
   const serviceId = toInt(labels['io.balena.service-id']);
@@ -186,7 +262,7 @@ export function toContainerState(
     releaseId: Number(match[3]),
     commit: match[4] ?? '',
     engineImageId: info.imageId,
-    configHash: labels[CONFIG_HASH_LABEL],
+    configHash: labels[CONFIG_HASH_LABEL] ?? adoptedHash,
     status: info.state,
     health: info.health,
     exitCode: info.exitCode,

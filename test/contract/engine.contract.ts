@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { filter, firstValueFrom, Observable, take, toArray, timeout } from 'rxjs';
+import { configHashFromInspect } from '../../src/domain/adoption.js';
+import { serviceConfigHash } from '../../src/domain/config-hash.js';
 import type { ContainerCreateSpec } from '../../src/domain/container-spec.js';
 import type {
   EngineAdapter,
@@ -208,6 +210,45 @@ export function engineContract(kind: string, setup: () => Promise<EngineHarness>
           all.some((c) => c.id === a.id) && all.some((c) => c.id === b.id),
           'no filter lists all (stopped too)',
         );
+      });
+
+      it('inspects raw enough to rebuild the config hash of a container made without our label (adoption)', async function () {
+        const spec = containerSpec(unique('adopt'), {
+          Env: ['GREETING=hello', 'B=2'],
+          Labels: owned({ 'io.balena.service-name': 'adopt' }),
+          StopTimeout: 5,
+          // Normalisation always names the IPC mode: the engine's default is daemon configuration.
+          HostConfig: {
+            NetworkMode: 'bridge',
+            RestartPolicy: { Name: 'unless-stopped' },
+            IpcMode: 'shareable',
+          },
+        });
+        const { id } = await engine.createContainer(spec);
+        const info = await engine.inspectContainer(id);
+        assert.ok(info.raw !== undefined, 'inspect carries the raw document');
+        assert.equal(info.raw.Id, id);
+        const listed = (
+          await engine.listContainers({ labels: [`${h.ownerLabel}=${h.prefix}`] })
+        ).find((c) => c.id === id);
+        assert.ok(listed?.raw !== undefined, 'the listing carries it too (no extra request)');
+        const image = await engine.inspectImageConfig(info.imageId);
+        assert.equal(configHashFromInspect(info.raw, image), serviceConfigHash(spec));
+        assert.notEqual(
+          configHashFromInspect(info.raw, image),
+          serviceConfigHash({ ...spec, Env: ['GREETING=changed', 'B=2'] }),
+        );
+        await engine.updateRestartPolicy(id, 'always');
+        const updated = await engine.inspectContainer(id);
+        assert.equal(
+          configHashFromInspect(updated.raw ?? info.raw, image),
+          serviceConfigHash({
+            ...spec,
+            HostConfig: { ...spec.HostConfig, RestartPolicy: { Name: 'always' } },
+          }),
+          'an in-place restart policy change shows',
+        );
+        await rejectsWith(engine.inspectImageConfig('bosun-test/no-such-image:1'), 'NOT_FOUND');
       });
 
       it('refuses a taken name on create and rename (CONFLICT), renames otherwise', async function () {

@@ -11,11 +11,8 @@ import { HostUpdateLocks } from '../../src/device/locks.js';
 import { FakeEngine } from '../../src/engine/fake-engine.js';
 import { DownloadTracker } from '../../src/executor/downloads.js';
 import { RegistryAuthResolver } from '../../src/executor/registry-auth.js';
-import {
-  CONFIG_HASH_LABEL,
-  StepRunner,
-  type StepRunContext,
-} from '../../src/executor/step-runner.js';
+import { CONFIG_HASH_LABEL } from '../../src/domain/config-hash.js';
+import { StepRunner, type StepRunContext } from '../../src/executor/step-runner.js';
 import type { Step } from '../../src/planner/steps.js';
 import { commitStore, pulledImageStore } from '../../src/reconciler/wiring.js';
 import { silentLogger } from '../../src/shared/logger.js';
