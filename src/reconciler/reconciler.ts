@@ -530,6 +530,13 @@ export class Reconciler {
     for (const ref of [...this.unstartable.keys()])
       if (!current.containers.some((c) => c.id === ref || c.name === ref))
         this.unstartable.delete(ref);
+    // A container the engine runs after all (its restart policy started it once the engine was back)
+    // is not broken: showing it as dead would plan a removal the engine refuses while it runs.
+    for (const c of current.containers)
+      if (c.status === 'running' || c.status === 'restarting') {
+        this.unstartable.delete(c.id);
+        this.unstartable.delete(c.name);
+      }
     // A start step names a container by id or, when created in the same plan, by name: count both,
     // then pin the verdict to the id so that a replacement with the same name starts afresh.
     const broken = (id: string, name: string): boolean => {
