@@ -107,3 +107,14 @@ export function startOrBlock(
   });
   return { startStepId, container: undefined };
 }
+
+/**
+ * Download-then-kill and hand-over replace a running container only once the service's image and every
+ * other target image of its app are on the engine; until then they wait (pulling what is missing).
+ */
+export function imagesReadyToReplace(scope: AppScope, s: ServiceTarget): boolean {
+  if (!ensureImage(scope, s, [])) return false;
+  if (scope.appImagesReady()) return true;
+  scope.out.block({ kind: 'waitingForAllImages', appUuid: scope.uuid, serviceName: s.serviceName });
+  return false;
+}

@@ -5,7 +5,7 @@
  */
 import type { ContainerState, ServiceTarget } from '../../domain/model.js';
 import { dispose } from '../containers.js';
-import { createAndStart, ensureImage } from '../create.js';
+import { createAndStart, imagesReadyToReplace } from '../create.js';
 import type { AppScope, ServiceOutcome } from '../scope.js';
 
 export function downloadThenKill(
@@ -16,15 +16,7 @@ export function downloadThenKill(
   extrasGone: string[],
 ): ServiceOutcome {
   const waiting: ServiceOutcome = { startStepId: undefined, container: undefined };
-  if (!ensureImage(scope, s, [])) return waiting;
-  if (!scope.appImagesReady()) {
-    scope.out.block({
-      kind: 'waitingForAllImages',
-      appUuid: scope.uuid,
-      serviceName: s.serviceName,
-    });
-    return waiting;
-  }
+  if (!imagesReadyToReplace(scope, s)) return waiting;
   const removed = dispose(scope, old, why);
   return createAndStart(scope, s, [removed, ...extrasGone], `replaces ${old.name} (${why})`);
 }

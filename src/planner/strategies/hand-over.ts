@@ -8,7 +8,7 @@
 import type { ContainerState, ServiceTarget } from '../../domain/model.js';
 import { timeOf } from '../app-view.js';
 import { dispose, retire } from '../containers.js';
-import { createAndStart, ensureImage } from '../create.js';
+import { createAndStart, imagesReadyToReplace } from '../create.js';
 import type { AppScope, ServiceOutcome } from '../scope.js';
 
 export function handOver(
@@ -19,15 +19,7 @@ export function handOver(
   extrasGone: string[],
 ): ServiceOutcome {
   const waiting: ServiceOutcome = { startStepId: undefined, container: undefined };
-  if (!ensureImage(scope, s, [])) return waiting;
-  if (!scope.appImagesReady()) {
-    scope.out.block({
-      kind: 'waitingForAllImages',
-      appUuid: scope.uuid,
-      serviceName: s.serviceName,
-    });
-    return waiting;
-  }
+  if (!imagesReadyToReplace(scope, s)) return waiting;
   // A stale outgoing container of an earlier hand-over may still hold the `old_…` name: it goes first.
   const stale = scope.world.containersByName.get(`old_${old.name}`);
   if (
