@@ -16,6 +16,7 @@ import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
 import { DeviceIdentity } from './device/identity.js';
+import { LogindHostActions } from './device/logind-host-actions.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
@@ -231,22 +232,9 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const hostActions: HostActions = {
-    // Reboot and power-off go to logind over D-Bus on a real device; that binding comes with the
-    // device-integration work. Until then bosun refuses instead of pretending.
-    reboot: () =>
-      Promise.reject(
-        new BosunError('NOT_READY', 'reboot is not wired to the host yet (logind binding pending)'),
-      ),
-    shutdown: () =>
-      Promise.reject(
-        new BosunError(
-          'NOT_READY',
-          'shutdown is not wired to the host yet (logind binding pending)',
-        ),
-      ),
-    blink: () => Promise.resolve(),
-  };
+  // Reboot and power-off through systemd-logind over D-Bus (as balenaOS does); where there is no
+  // logind the request fails with the bus error in the log and the API's error answer.
+  const hostActions: HostActions = new LogindHostActions();
   const deviceFacts: DeviceFacts = {
     ipAddresses: () => Promise.resolve(identity.ipAddresses()),
     macAddresses: () => identity.macAddresses(),
