@@ -11,7 +11,7 @@ import type { AgentApi, KeyScope } from './agent-api.js';
 /**
  * `public`: never authenticated (/ping, /v1/healthy).
  * `local-mode`: open while the device is in local mode (what balena-cli calls), else a key is needed.
- * `key`: any valid key; app-specific routes then check the scope against the app.
+ * `key`: every valid key is accepted; app-specific routes then check the scope against the app.
  */
 export type AuthPolicy = 'public' | 'local-mode' | 'key';
 

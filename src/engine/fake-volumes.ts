@@ -49,7 +49,7 @@ export class FakeVolumeStore {
     return structuredClone(volume);
   }
 
-  /** `users` are the containers mounting it: any of them pins it. */
+  /** `users` are the containers mounting it; each of them pins it. */
   remove(name: string, users: string[]): void {
     const volume = this.get(name);
     if (users.length > 0) {

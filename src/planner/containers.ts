@@ -1,6 +1,6 @@
 /**
  * Steps that act on existing containers: stop, remove, rename, retire. Each remembers the step that
- * frees the container's name and removes it, and marks the update lock it needs: any step touching a
+ * frees the container's name and removes it, and marks the update lock it needs; every step touching a
  * running container (or one whose service a user has locked) must run under the service's lock.
  */
 import type { ContainerState } from '../domain/model.js';
