@@ -155,8 +155,12 @@ async function main(): Promise<void> {
     const stored = await store.targets.load(origin);
     if (stored === undefined) return undefined;
     deviceName = stored.name;
+    const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
     storedConfig = stored.config;
     configVars = resolveConfigVars(stored.config);
+    // An invalid value falls back to the default; say so once per target, naming var and value.
+    if (configChanged)
+      for (const warning of configVars.warnings) log.warn('config-var.invalid', { ...warning });
     const parsed = parseTargetDevice(
       { name: stored.name, config: stored.config, apps: stored.apps },
       await normaliseContext(stored.apps),
