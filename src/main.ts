@@ -42,7 +42,7 @@ import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { openStore } from './store/open-store.js';
-import type { Store, TargetOrigin } from './store/ports.js';
+import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
 
@@ -58,27 +58,6 @@ async function readVersion(): Promise<string> {
   }
   const pkg = JSON.parse(text) as { version: string };
   return pkg.version;
-}
-
-/** Services with the supervisor-api feature get an app-scoped key; normalisation looks them up synchronously. */
-async function prefetchScopedKeys(
-  store: Store,
-  apps: Readonly<Record<string, unknown>>,
-): Promise<Map<string, string>> {
-  const keys = new Map<string, string>();
-  for (const app of Object.values(apps)) {
-    if (typeof app !== 'object' || app === null) continue;
-    const appId = Number((app as { id?: unknown }).id);
-    const releases = (app as { releases?: unknown }).releases;
-    if (!Number.isInteger(appId) || typeof releases !== 'object' || releases === null) continue;
-    for (const release of Object.values(releases as Record<string, unknown>)) {
-      const services = (release as { services?: unknown } | null)?.services;
-      if (typeof services !== 'object' || services === null) continue;
-      for (const name of Object.keys(services))
-        keys.set(`${appId}/${name}`, await store.apiKeys.appKey(appId, name));
-    }
-  }
-  return keys;
 }
 
 async function main(): Promise<void> {
@@ -118,9 +97,8 @@ async function main(): Promise<void> {
   let deviceName = 'local';
 
   const normaliseContext = async (
-    apps: Readonly<Record<string, unknown>>,
+    appApiKey: NormaliseContext['appApiKey'],
   ): Promise<NormaliseContext> => {
-    const keys = await prefetchScopedKeys(store, apps);
     const value = configJson.value;
     return {
       deviceUuid: value.uuid ?? '',
@@ -134,15 +112,7 @@ async function main(): Promise<void> {
       deviceApiKey: value.deviceApiKey ?? '',
       supervisorNetworkGateway: '10.114.104.1',
       listenPort: settings.api.port,
-      appApiKey: (appId, serviceName) => {
-        const key = keys.get(`${appId}/${serviceName}`);
-        if (key === undefined)
-          throw new BosunError(
-            'INTERNAL',
-            `no API key prepared for app ${appId} service ${serviceName}`,
-          );
-        return key;
-      },
+      appApiKey,
       source: localMode ? 'local' : 'cloud',
       lockRoot,
       engineSocketPath: settings.engineSocket,
@@ -161,9 +131,37 @@ async function main(): Promise<void> {
     // An invalid value falls back to the default; say so once per target, naming var and value.
     if (configChanged)
       for (const warning of configVars.warnings) log.warn('config-var.invalid', { ...warning });
+    const doc = { name: stored.name, config: stored.config, apps: stored.apps };
+    // Normalisation looks app-scoped API keys up synchronously, and only for services with the
+    // supervisor-api feature. A first pass records which ones it asks for (its own feature rules
+    // decide), the store creates or reads just those keys, and the second pass uses them.
+    const wanted = new Set<string>();
+    parseTargetDevice(
+      doc,
+      await normaliseContext((appId, serviceName) => {
+        wanted.add(`${appId}/${serviceName}`);
+        return '';
+      }),
+    );
+    const keys = new Map<string, string>();
+    for (const entry of wanted) {
+      const [appId, serviceName] = [
+        Number(entry.slice(0, entry.indexOf('/'))),
+        entry.slice(entry.indexOf('/') + 1),
+      ];
+      keys.set(entry, await store.apiKeys.appKey(appId, serviceName));
+    }
     const parsed = parseTargetDevice(
-      { name: stored.name, config: stored.config, apps: stored.apps },
-      await normaliseContext(stored.apps),
+      doc,
+      await normaliseContext((appId, serviceName) => {
+        const key = keys.get(`${appId}/${serviceName}`);
+        if (key === undefined)
+          throw new BosunError(
+            'INTERNAL',
+            `no API key prepared for app ${appId} service ${serviceName}`,
+          );
+        return key;
+      }),
     );
     for (const warning of parsed.warnings) log.warn('target.warning', { warning });
     return parsed.target;
