@@ -6,6 +6,14 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// The dashboard's page, script and style travel inside the bundle (src/api/dashboard-assets.ts).
+const dashboardFile = (name) =>
+  readFileSync(new URL(`../src/api/dashboard/${name}`, import.meta.url), 'utf8');
+const dashboardAssets = {
+  html: dashboardFile('index.html'),
+  js: dashboardFile('dashboard.js'),
+  css: dashboardFile('dashboard.css'),
+};
 
 // Native addons and packages with optional runtime requires stay in node_modules.
 const external = [
@@ -42,6 +50,9 @@ await build({
     js: "import { createRequire as __bosunCreateRequire } from 'node:module'; const require = __bosunCreateRequire(import.meta.url);",
   },
   // The version is part of the artifact, not looked up next to it at run time.
-  define: { 'process.env.BOSUN_BUILD_VERSION': JSON.stringify(version) },
+  define: {
+    'process.env.BOSUN_BUILD_VERSION': JSON.stringify(version),
+    'process.env.BOSUN_DASHBOARD_ASSETS': JSON.stringify(JSON.stringify(dashboardAssets)),
+  },
   logLevel: 'warning',
 });

@@ -33,6 +33,7 @@ import { LocalLogBackend } from './logs/local-log-backend.js';
 import { createLocalLogsHandler } from './logs/local-logs-handler.js';
 import { FileLogCursorStore } from './logs/log-cursor-store.js';
 import { LogRouter } from './logs/log-router.js';
+import { wireObservability } from './observability/wiring.js';
 import { SinkSystemLogger } from './logs/system-logger.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
@@ -83,18 +84,43 @@ async function main(): Promise<void> {
     configDeviceType: configJson.value.deviceType,
     configHostname: configJson.value.hostname,
   });
-  const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
+  const localMode = settings.localMode;
+  let deviceName = 'local';
+  // Metrics and the dashboard read the reconciler's snapshot, late-bound (it is built below).
+  const observability = wireObservability({
+    version,
+    localMode,
+    clock,
+    snapshot: () => reconciler.snapshot(),
+    device: async () => ({
+      name: deviceName,
+      uuid: configJson.value.uuid ?? '',
+      deviceType: identity.deviceType,
+      os: (await identity.osVersion()) ?? 'unknown',
+      version,
+      mode: localMode ? 'local' : 'cloud',
+      connectivity: localMode
+        ? 'local mode: managed from this network with balena-cli'
+        : 'cloud: not connected (this build has no cloud binding yet)',
+      ipAddresses: identity.ipAddresses(),
+    }),
+  });
+  const { metrics } = observability;
+  const engine = new DockerEngine({
+    socketPath: settings.engineSocket,
+    logger,
+    clock,
+    onRequest: (method, outcome) => metrics.engineRequest(method, outcome),
+  });
   const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
   const downloads = new DownloadTracker();
 
-  const localMode = settings.localMode;
   const origin: TargetOrigin = localMode
     ? { kind: 'local' }
     : { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
   let configVars = resolveConfigVars({});
   let storedConfig: Readonly<Record<string, string>> = {};
-  let deviceName = 'local';
 
   const normaliseContext = async (
     appApiKey: NormaliseContext['appApiKey'],
@@ -205,6 +231,7 @@ async function main(): Promise<void> {
     })),
     downloads,
     logger,
+    onImagePulled: (bytes) => metrics.imagePulled(bytes),
   });
   const reconciler = new Reconciler({
     engine,
@@ -218,10 +245,11 @@ async function main(): Promise<void> {
     clock,
     logger,
     settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+    roundObserver: observability.roundObserver,
   });
 
   const localLogs = new LocalLogBackend();
-  const logRouter = new LogRouter({ local: localLogs, localMode });
+  const logRouter = observability.logSink(new LogRouter({ local: localLogs, localMode }));
   // The reconciler's step runner takes this too once it reports steps (reference §12.3 texts).
   const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
   const logCapture = new ContainerLogCapture({
@@ -279,7 +307,11 @@ async function main(): Promise<void> {
     device: deviceFacts,
     journal: new Journalctl(),
   });
-  const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
+  const app = createApi(agent, {
+    logger,
+    localLogs: createLocalLogsHandler(localLogs),
+    ...(await observability.apiOptions()),
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);

@@ -11,8 +11,10 @@ import { authenticate, scopeOf } from './auth.js';
 import { errorMiddleware, notFoundHandler, setErrorShape } from './http-errors.js';
 import { buildOpenApi } from './openapi.js';
 import { defineRoute, sendJson, type RouteDef } from './route.js';
+import { dashboardRoutes, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { localRoutes, type LocalLogsHandler } from './routes/local.js';
+import { metricsRoutes, type MetricsEndpoint } from './routes/metrics.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { validate } from './validate.js';
@@ -23,6 +25,20 @@ export interface ApiOptions {
   logger: Logger;
   /** Mounted at GET /v2/local/logs; without it that route answers 503. */
   localLogs?: LocalLogsHandler | undefined;
+  /** GET /metrics; without it that route answers 503. */
+  metrics?: MetricsEndpoint | undefined;
+  /** Told every finished request by route template (never the raw URL), for metrics. */
+  observeRequest?: ((request: ObservedRequest) => void) | undefined;
+  /** The local dashboard at /dashboard; without it those routes answer 503. */
+  dashboard?: DashboardOptions | undefined;
+}
+
+export interface ObservedRequest {
+  /** Express route template (`/v2/applications/:appId/restart`), or `unmatched`. */
+  route: string;
+  method: string;
+  status: number;
+  seconds: number;
 }
 
 function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
@@ -39,17 +55,34 @@ function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
   });
 }
 
-export function apiRoutes(localLogs?: LocalLogsHandler): RouteDef[] {
-  const routes: RouteDef[] = [...healthRoutes, ...v1Routes, ...v2Routes, ...localRoutes(localLogs)];
+export function apiRoutes(
+  options: Pick<ApiOptions, 'localLogs' | 'metrics' | 'dashboard'> = {},
+): RouteDef[] {
+  const routes: RouteDef[] = [
+    ...healthRoutes,
+    ...v1Routes,
+    ...v2Routes,
+    ...localRoutes(options.localLogs),
+    ...metricsRoutes(options.metrics),
+    ...dashboardRoutes(options.dashboard),
+  ];
   routes.push(openApiRoute(() => routes));
   return routes;
 }
 
-function requestLog(logger: Logger): RequestHandler {
+function requestLog(logger: Logger, observe: ApiOptions['observeRequest']): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // The route template, never the path: ids in paths would make label values unbounded.
+      const template: unknown = (req.route as { path?: unknown } | undefined)?.path;
+      observe?.({
+        route: typeof template === 'string' ? template : 'unmatched',
+        method: req.method,
+        status: res.statusCode,
+        seconds: ms / 1000,
+      });
       // req.path, never the URL: the query may carry ?apikey=.
       logger.debug('api.request', {
         method: req.method,
@@ -95,8 +128,8 @@ export function createApi(agent: AgentApi, options: ApiOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requestLog(logger));
-  for (const route of apiRoutes(options.localLogs)) mount(app, agent, route);
+  app.use(requestLog(logger, options.observeRequest));
+  for (const route of apiRoutes(options)) mount(app, agent, route);
   app.use(notFoundHandler());
   app.use(errorMiddleware(logger));
   return app;

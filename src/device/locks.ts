@@ -144,12 +144,20 @@ export class HostUpdateLocks {
     const locks: LockState[] = [];
     for (const { appId, serviceName, dir } of await this.serviceDirs()) {
       const holders: LockHolder[] = [];
+      let since: number | undefined;
       for (const file of LOCK_FILES) {
-        const holder = await this.holderOf(join(dir, file));
-        if (holder !== undefined) holders.push(holder);
+        const held = await this.heldSince(join(dir, file));
+        if (held === undefined) continue;
+        holders.push(held.holder);
+        since = Math.min(since ?? held.since, held.since);
       }
       if (holders.length > 0)
-        locks.push({ appId, serviceName, heldBy: holders.includes('user') ? 'user' : 'agent' });
+        locks.push({
+          appId,
+          serviceName,
+          heldBy: holders.includes('user') ? 'user' : 'agent',
+          ...(since === undefined ? {} : { since }),
+        });
     }
     return locks;
   }
@@ -209,11 +217,20 @@ export class HostUpdateLocks {
   }
 
   private async holderOf(path: string): Promise<LockHolder | undefined> {
+    return (await this.heldSince(path))?.holder;
+  }
+
+  /** Who holds the lock file and since when (its modification time), or undefined when there is none. */
+  private async heldSince(
+    path: string,
+  ): Promise<{ holder: LockHolder; since: number } | undefined> {
     try {
       const info = await stat(path);
-      if (info.uid === AGENT_LOCK_UID) return 'agent'; // ours, or balena-supervisor's leftover
+      const since = Math.round(info.mtimeMs);
+      // Ours, or balena-supervisor's leftover.
+      if (info.uid === AGENT_LOCK_UID) return { holder: 'agent', since };
       const head = (await readFile(path, 'utf8')).slice(0, AGENT_MARKER.length);
-      return head === AGENT_MARKER ? 'agent' : 'user';
+      return { holder: head === AGENT_MARKER ? 'agent' : 'user', since };
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;

@@ -127,6 +127,8 @@ export interface ContainerState {
   handoverOld: boolean;
   /** Restart policy name (a hand-over sets it to `no` on the outgoing container). */
   restartPolicy: string;
+  /** Times the engine restarted this container (its restart policy); shown on the dashboard. */
+  restartCount?: number;
 }
 
 export interface ImageState {
@@ -161,6 +163,8 @@ export interface LockState {
   appId: number;
   serviceName: string;
   heldBy: LockHolder;
+  /** When the lock file was written (epoch ms), for "held since 10:42". */
+  since?: number;
 }
 
 export interface DownloadState {

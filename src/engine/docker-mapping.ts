@@ -60,6 +60,7 @@ export function toContainerInfo(inspect: Dockerode.ContainerInspectInfo): Contai
     startedAt: time(inspect.State.StartedAt),
     finishedAt: time(inspect.State.FinishedAt),
     restartPolicy: inspect.HostConfig.RestartPolicy?.Name || 'no',
+    restartCount: typeof inspect.RestartCount === 'number' ? inspect.RestartCount : 0,
     networks,
     mounts: (inspect.Mounts ?? []).map((m) => ({
       type: m.Type,

@@ -15,6 +15,8 @@ export interface EngineConnection {
   /** Or a TCP endpoint, e.g. `http://127.0.0.1:2375`. */
   host?: string;
   port?: number;
+  /** Told each request's method and whether the engine answered as expected (metrics). */
+  onRequest?: (method: EngineRequest['method'], outcome: 'ok' | 'error') => void;
 }
 
 export interface EngineRequest {
@@ -83,8 +85,10 @@ export class EngineHttp {
   /** Keep-alive: the observer's list + inspects reuse sockets instead of reconnecting per request. */
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
   private readonly target: { socketPath: string } | { host: string; port: number };
+  private readonly onRequest: EngineConnection['onRequest'];
 
   constructor(connection: EngineConnection) {
+    this.onRequest = connection.onRequest;
     if (connection.host === undefined) {
       this.target = { socketPath: connection.socketPath ?? '/var/run/docker.sock' };
     } else {
@@ -117,6 +121,17 @@ export class EngineHttp {
 
   private dial(request: EngineRequest): Promise<IncomingMessage> {
     this.dialed++;
+    const answer = this.send(request);
+    const observe = this.onRequest;
+    if (observe !== undefined)
+      answer.then(
+        () => observe(request.method, 'ok'),
+        () => observe(request.method, 'error'),
+      );
+    return answer;
+  }
+
+  private send(request: EngineRequest): Promise<IncomingMessage> {
     const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
     const headers: Record<string, string | number> = {};
     if (body !== undefined) {

@@ -31,6 +31,8 @@ export interface ContainerInfo {
   startedAt: string | undefined;
   finishedAt: string | undefined;
   restartPolicy: string;
+  /** Times the engine restarted the container under its restart policy. */
+  restartCount?: number;
   /** Engine network name → endpoint (aliases as the engine reports them). */
   networks: Record<string, { networkId: string; aliases: string[]; ipAddress: string | undefined }>;
   mounts: Array<{ type: string; name: string | undefined; source: string; destination: string }>;

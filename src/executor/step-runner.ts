@@ -21,6 +21,8 @@ export interface StepRunnerDeps {
   auth: RegistryAuthProvider;
   downloads: DownloadTracker;
   logger: Logger;
+  /** Told the downloaded bytes of each successful pull (metrics). */
+  onImagePulled?: (bytes: number) => void;
 }
 
 /** Facts of this apply the runner needs, decided by the reconciler. */
@@ -116,13 +118,19 @@ export class StepRunner {
   private async pull(image: string, signal: AbortSignal): Promise<ImageInfo> {
     const { engine, downloads, auth } = this.deps;
     downloads.start(image);
+    let bytes = 0;
     try {
       const credentials = auth.authFor(image);
-      return await engine.pullImage(image, {
+      const pulled = await engine.pullImage(image, {
         ...(credentials === undefined ? {} : { auth: credentials }),
         signal,
-        onProgress: (p) => downloads.progress(image, p.percent),
+        onProgress: (p) => {
+          bytes = p.downloadedBytes;
+          downloads.progress(image, p.percent);
+        },
       });
+      this.deps.onImagePulled?.(bytes);
+      return pulled;
     } finally {
       downloads.finish(image);
     }

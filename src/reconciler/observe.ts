@@ -274,6 +274,7 @@ export function toContainerState(
       .map((m) => m.name as string),
     handoverOld: info.name.startsWith('old_'),
     restartPolicy: info.restartPolicy,
+    ...(info.restartCount === undefined ? {} : { restartCount: info.restartCount }),
   };
 }
 

@@ -23,6 +23,7 @@ import { BosunError, errorMessage, isBosunError, toBosunError } from '../shared/
 import type { Logger } from '../shared/logger.js';
 import { holdBack, serviceOf } from './hold-back.js';
 import type { LockReader } from './observe.js';
+import { noRoundObserver, type RoundObserver } from './round-observer.js';
 import { lockKey, StaleLockTracker, userLockSignature } from './stale-locks.js';
 import { computeStatus, type Phase, type ReconcileStatus } from './status.js';
 
@@ -50,6 +51,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Read every round, so config var changes apply without a restart. */
   settings: () => { lockOverride: boolean; localMode: boolean };
+  /** Told each round's plan, duration and step outcomes (metrics, the dashboard's current plan). */
+  roundObserver?: RoundObserver;
 }
 
 export interface ReconcilerOptions {
@@ -437,8 +440,10 @@ export class Reconciler {
   ): Promise<Outcome> {
     let lastSignature = '';
     let repeats = 0;
+    const rounds = this.deps.roundObserver ?? noRoundObserver;
     for (;;) {
       throwIfAborted(signal);
+      const roundStarted = this.deps.clock.now();
       this.triggered = false; // whatever happened before this observation is in it
       this.eventsObserved = this.eventsSeen;
       let current: CurrentState;
@@ -464,15 +469,18 @@ export class Reconciler {
       this.lastCurrent = current;
       this.lastPlan = plan;
       this.publishStatus();
+      rounds.planned(plan);
       const locked = plan.blockers.find((b) => b.kind === 'locked');
       if (mode.intermediate && locked !== undefined) {
         // A user action is refused as a whole (423), not half done around the locked service.
         throw new BosunError('UPDATES_LOCKED', `Updates are locked: ${describeBlocker(locked)}`);
       }
-      if (plan.steps.length === 0)
+      if (plan.steps.length === 0) {
+        rounds.roundEnded(this.deps.clock.now() - roundStarted);
         return plan.blockers.length === 0
           ? { kind: 'converged' }
           : { kind: 'blocked', plan, staleDeadline: staleness.nextDeadline };
+      }
 
       const signature = plan.steps
         .map((s) => s.id)
@@ -509,6 +517,7 @@ export class Reconciler {
           onStepEnd: (outcome) => this.onStepEnd(outcome, visible),
         },
       );
+      rounds.roundEnded(this.deps.clock.now() - roundStarted);
       throwIfAborted(signal);
       if (!result.ok) repeats = 0;
       if (
@@ -630,6 +639,7 @@ export class Reconciler {
 
   private onStepEnd(outcome: StepOutcome, current: CurrentState): void {
     const { step, status, error } = outcome;
+    this.deps.roundObserver?.stepEnded(step.kind, status);
     const service = serviceOf(step);
     const serviceKey =
       step.appUuid !== undefined && service !== undefined

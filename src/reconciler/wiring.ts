@@ -15,6 +15,7 @@ import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
 import { Observer, type LockReader } from './observe.js';
 import { Reconciler, type PlanFn, type ReconcilerOptions } from './reconciler.js';
+import type { RoundObserver } from './round-observer.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -30,6 +31,9 @@ export interface ReconcilerWiring {
   options?: Partial<ReconcilerOptions>;
   /** See ObserverDeps.scopeLabels (tests on a shared engine). */
   scopeLabels?: readonly string[];
+  roundObserver?: RoundObserver;
+  /** Told the bytes of each successful pull (metrics). */
+  onImagePulled?: (bytes: number) => void;
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -47,6 +51,7 @@ export function createReconciler(w: ReconcilerWiring): {
     auth: new RegistryAuthResolver(w.registryCredentials ?? (() => ({}))),
     downloads,
     logger: w.logger.child({ component: 'executor' }),
+    ...(w.onImagePulled === undefined ? {} : { onImagePulled: w.onImagePulled }),
   });
   const observer = new Observer({
     engine: w.engine,
@@ -69,6 +74,7 @@ export function createReconciler(w: ReconcilerWiring): {
       logger: w.logger,
       settings: w.settings ?? (() => ({ lockOverride: false, localMode: false })),
       ...(w.loadTarget === undefined ? {} : { loadTarget: w.loadTarget }),
+      ...(w.roundObserver === undefined ? {} : { roundObserver: w.roundObserver }),
     },
     w.options,
   );
