@@ -9,3 +9,12 @@ fi
 bash scripts/ensure-engine.sh
 bash scripts/ensure-registry.sh
 bash scripts/make-test-images.sh
+# A real Prometheus (metrics e2e) and a real Chromium (dashboard browser test), from Debian's archive.
+# (On a machine with systemd, Debian starts a prometheus service on :9090; the tests use their own.)
+missing=()
+command -v prometheus >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
