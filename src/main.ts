@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
+import { statusCommand } from './cli/status.js';
 import { Agent } from './agent/agent.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
@@ -63,9 +64,13 @@ async function readVersion(): Promise<string> {
 
 async function main(): Promise<void> {
   const env = process.env;
-  let logger: Logger = createLogger({ level: 'info' });
+  // A person at a terminal gets readable lines; a pipe, journald or a log collector gets JSON.
+  const consoleFormat = process.stdout.isTTY
+    ? ({ format: 'people', colour: process.stdout.hasColors() } as const)
+    : ({ format: 'json' } as const);
+  let logger: Logger = createLogger({ level: 'info', ...consoleFormat });
   try {
-    logger = createLogger({ level: resolveLogLevel(env) });
+    logger = createLogger({ level: resolveLogLevel(env), ...consoleFormat });
   } catch (err) {
     logger.error('agent.start-failed', { err, code: isBosunError(err) ? err.code : undefined });
     process.exitCode = 1;
@@ -382,7 +387,26 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
+/** `bosun <command>` for a person on the device; no command runs the agent. */
+async function run(command: string | undefined): Promise<void> {
+  if (command === 'status') {
+    process.exitCode = await statusCommand({
+      env: process.env,
+      cwd: process.cwd(),
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
+    return;
+  }
+  if (command !== undefined) {
+    process.stderr.write(`bosun: unknown command '${command}' (known: status)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  await main();
+}
+
+run(process.argv[2]).catch((err: unknown) => {
   // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
   const logger = createLogger({ level: 'info' });
   logger.error('agent.start-failed', {

@@ -4,6 +4,7 @@
  * repeated errors are throttled so a crash-looping service cannot flood the log.
  */
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import { peopleDestination } from './pretty-log.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type LogFields = Record<string, unknown>;
@@ -35,6 +36,12 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Where lines go; stdout by default. Tests pass a stream to read them back. */
   destination?: DestinationStream;
+  /**
+   * `json` (default): one JSON object per line, for machines. `people`: time, level, component, event
+   * and key fields as text (main.ts picks it when stdout is a terminal), coloured when `colour`.
+   */
+  format?: 'json' | 'people';
+  colour?: boolean;
   /** Repeats of the same (event, error message) within this window are counted, not printed. */
   throttleMs?: number;
   now?: () => number;
@@ -104,7 +111,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: REDACT, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.format === 'people'
+      ? peopleDestination(options.destination ?? process.stdout, options.colour ?? false)
+      : (options.destination ?? pino.destination({ dest: 1, sync: false })),
   );
   return new PinoBackedLogger(
     base,
