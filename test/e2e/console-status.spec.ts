@@ -16,7 +16,8 @@ import { deviceKey, twoServiceBody, waitRunning } from './support/observe-agent.
 import { AgentProcess, freePort } from './support/reconcile-agent.js';
 
 const run = promisify(execFile);
-const ANSI = /\u001b\[[0-9;]*m/g;
+const ESC = String.fromCharCode(27);
+const ANSI = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
 
 /** Starts the agent (no target), returns its first lines once it says it listens, and stops it. */
 async function firstLines(prefix: string, onTerminal: boolean): Promise<string[]> {
@@ -49,7 +50,7 @@ async function firstLines(prefix: string, onTerminal: boolean): Promise<string[]
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no api.listening line: ${out}`)), 60_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('api.listening')) {
           clearTimeout(timer);
@@ -93,7 +94,7 @@ describe('console and `bosun status`', function () {
     const listening = lines.find((l) => l.includes('api.listening'));
     assert.match(
       listening ?? '',
-      /^\d\d:\d\d:\d\d\.\d{3} INFO  main {7}api\.listening {2}host=127\.0\.0\.1 port=\d+$/,
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}main {7}api\.listening {2}host=127\.0\.0\.1 port=\d+$/,
       lines.join('\n'),
     );
     assert.ok(!lines.some((l) => l.startsWith('{')), 'no JSON at a terminal');

@@ -7,6 +7,7 @@
  */
 import type { Response } from 'express';
 import { BosunError } from '../../shared/errors.js';
+import type { KeyScope } from '../agent-api.js';
 import type { DashboardAssets } from '../dashboard-assets.js';
 import type { DashboardPort } from '../dashboard-types.js';
 import { defineRoute, sendJson, type RouteDef } from '../route.js';
@@ -61,6 +62,12 @@ function asset(
   });
 }
 
+/** The dashboard shows every app: an app-scoped key (a container's) must not read other apps through it. */
+export function requireDeviceWide(scope: KeyScope): void {
+  if (scope.kind !== 'global')
+    throw new BosunError('FORBIDDEN', 'This needs the device API key, not an app-scoped key');
+}
+
 export function dashboardRoutes(options: DashboardOptions | undefined): RouteDef[] {
   return [
     defineRoute({
@@ -83,9 +90,10 @@ export function dashboardRoutes(options: DashboardOptions | undefined): RouteDef
         'The device, its apps and services, what they wait for and the current plan, in plain words.',
       auth: 'local-mode',
       responses: { 200: { description: 'Dashboard view' } },
-      handler: async ({ res }) => {
+      handler: async ({ res, scope }) => {
         if (options === undefined)
           throw new BosunError('NOT_READY', 'the dashboard is not enabled');
+        requireDeviceWide(scope);
         res.set('Cache-Control', 'no-store');
         sendJson(res, 200, await options.port.view());
       },
@@ -97,9 +105,10 @@ export function dashboardRoutes(options: DashboardOptions | undefined): RouteDef
       summary: 'Live NDJSON stream of every log line (services and system lines), in every mode.',
       auth: 'local-mode',
       responses: { 200: { description: 'NDJSON log lines', ndjson: true } },
-      handler: ({ req, res }) => {
+      handler: ({ req, res, scope }) => {
         if (options === undefined)
           throw new BosunError('NOT_READY', 'the dashboard is not enabled');
+        requireDeviceWide(scope);
         options.port.logs(req, res);
       },
     }),

@@ -4,6 +4,7 @@
  */
 import { BosunError } from '../../shared/errors.js';
 import { defineRoute, type RouteDef } from '../route.js';
+import { requireDeviceWide } from './dashboard.js';
 
 /** Renders every metric (prom-client's registry, behind AgentMetrics.render). */
 export type MetricsEndpoint = () => Promise<{ contentType: string; body: string }>;
@@ -17,7 +18,8 @@ export function metricsRoutes(render: MetricsEndpoint | undefined): RouteDef[] {
       summary: 'Metrics in the Prometheus text exposition format (process metrics included).',
       auth: 'key',
       responses: { 200: { description: 'Prometheus text format', text: true } },
-      handler: async ({ res }) => {
+      handler: async ({ res, scope }) => {
+        requireDeviceWide(scope);
         if (render === undefined) throw new BosunError('NOT_READY', 'metrics are not enabled');
         const { contentType, body } = await render();
         res.status(200).set('Content-Type', contentType).send(body);
