@@ -17,7 +17,7 @@ import type {
   ReconcilerSnapshot,
 } from '../../src/agent/ports.js';
 import type { ProxyConfig } from '../../src/api/agent-api.js';
-import { createApi } from '../../src/api/app.js';
+import { createApi, type ApiOptions } from '../../src/api/app.js';
 import type { CurrentState, TargetState } from '../../src/domain/model.js';
 import { Journalctl } from '../../src/device/journalctl.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
@@ -149,7 +149,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(overrides: Partial<AgentDeps> = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: Partial<AgentDeps> = {},
+  /** More of the API (metrics, dashboard); late-bound to the harness when a function. */
+  apiOptions: (h: Pick<Harness, 'reconciler'>) => Partial<ApiOptions> = () => ({}),
+): Promise<Harness> {
   const dir: TempDir = makeTempDir('bosun-test-api-');
   const logger = silentLogger();
   const store = await openStore({ path: dir.file('bosun.sqlite'), logger });
@@ -183,7 +187,7 @@ export async function startHarness(overrides: Partial<AgentDeps> = {}): Promise<
     journal: new Journalctl(),
     ...overrides,
   });
-  const app = createApi(agent, { logger });
+  const app = createApi(agent, { logger, ...apiOptions({ reconciler }) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
