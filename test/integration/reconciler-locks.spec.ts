@@ -4,12 +4,22 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostUpdateLocks } from '../../src/device/locks.js';
+import type { LockState } from '../../src/domain/model.js';
 import { isBosunError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/logger.js';
 
 describe('HostUpdateLocks (real files)', () => {
   let root: string;
   let locks: HostUpdateLocks;
+  /** The locks without their times, after checking each carries the file's modification time. */
+  const listed = async (): Promise<Array<Omit<LockState, 'since'>>> => {
+    const all = await locks.list();
+    for (const lock of all) {
+      assert.equal(typeof lock.since, 'number');
+      assert.ok(Math.abs(Date.now() - lock.since!) < 3_600_000, 'since is the file time');
+    }
+    return all.map(({ since: _since, ...rest }) => rest);
+  };
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'bosun-test-locks-'));
@@ -36,14 +46,14 @@ describe('HostUpdateLocks (real files)', () => {
       'resin-updates.lock',
       'updates.lock',
     ]);
-    assert.deepEqual(await locks.list(), [
+    assert.deepEqual(await listed(), [
       { appId: 1, serviceName: 'api', heldBy: 'agent' },
       { appId: 1, serviceName: 'db', heldBy: 'agent' },
     ]);
     await locks.take(1, ['api'], { force: false }); // re-entrant: already ours
     await userLock(1, 'cache');
     await locks.release(1);
-    assert.deepEqual(await locks.list(), [{ appId: 1, serviceName: 'cache', heldBy: 'user' }]);
+    assert.deepEqual(await listed(), [{ appId: 1, serviceName: 'cache', heldBy: 'user' }]);
   });
 
   it('the lock directory is writable by any container user (sticky 1777)', async () => {
@@ -59,7 +69,7 @@ describe('HostUpdateLocks (real files)', () => {
         isBosunError(err, 'UPDATES_LOCKED') && /appId: 3, service: db/.test(err.message),
     );
     assert.deepEqual(
-      await locks.list(),
+      await listed(),
       [{ appId: 3, serviceName: 'db', heldBy: 'user' }],
       'api was rolled back',
     );
@@ -68,7 +78,7 @@ describe('HostUpdateLocks (real files)', () => {
   it('force (or a stale override for that service) removes the user lock and takes it', async () => {
     await userLock(4, 'api');
     await locks.take(4, ['api'], { force: true });
-    assert.deepEqual(await locks.list(), [{ appId: 4, serviceName: 'api', heldBy: 'agent' }]);
+    assert.deepEqual(await listed(), [{ appId: 4, serviceName: 'api', heldBy: 'agent' }]);
     await locks.release(4);
     await userLock(4, 'api');
     await userLock(4, 'db');
@@ -77,7 +87,7 @@ describe('HostUpdateLocks (real files)', () => {
       /service: db/,
     );
     await locks.take(4, ['api'], { force: false, overrideServices: ['api'] });
-    assert.deepEqual(await locks.list(), [
+    assert.deepEqual(await listed(), [
       { appId: 4, serviceName: 'api', heldBy: 'agent' },
       { appId: 4, serviceName: 'db', heldBy: 'user' },
     ]);

@@ -26,6 +26,9 @@ describe('StepRunner on the FakeEngine', () => {
   let engine: FakeEngine;
   let store: Store;
   let locks: HostUpdateLocks;
+  /** Who holds which lock, without the file times. */
+  const heldLocks = async (): Promise<unknown[]> =>
+    (await locks.list()).map(({ appId, serviceName, heldBy }) => ({ appId, serviceName, heldBy }));
   let downloads: DownloadTracker;
   let runner: StepRunner;
   const signal = new AbortController().signal;
@@ -153,7 +156,7 @@ describe('StepRunner on the FakeEngine', () => {
       services: ['api'],
       force: false,
     });
-    assert.deepEqual(await locks.list(), [
+    assert.deepEqual(await heldLocks(), [
       { appId: APP.appId, serviceName: 'api', heldBy: 'agent' },
     ]);
     await run({ ...base, id: 'release', kind: 'releaseLock', appId: APP.appId });
@@ -180,7 +183,7 @@ describe('StepRunner on the FakeEngine', () => {
       },
     );
     assert.deepEqual(
-      await locks.list(),
+      await heldLocks(),
       [{ appId: APP.appId, serviceName: 'api', heldBy: 'agent' }],
       'a stale user lock is overridden',
     );
