@@ -154,7 +154,8 @@ describe('dashboard in a real browser', function () {
     const evilPort = await freePort();
     const target = `${agent!.url}/v2/applications/${appId}/restart-service`;
     const evil: Server = createServer((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
+      // No keep-alive: the browser's later requests (a favicon) must not keep the server open.
+      res.writeHead(200, { 'Content-Type': 'text/html', Connection: 'close' });
       res.end(`<!doctype html><body>
         <form id="f" method="POST" action="${target}" enctype="text/plain">
           <input name='{"serviceName":"main","x":"' value='"}'>
@@ -177,12 +178,14 @@ describe('dashboard in a real browser', function () {
       );
       await attacker.goto(`http://127.0.0.1:${evilPort}/`);
       await formAnswer;
-      await attacker.close();
+      // Not awaited: after this page was sent a cross-origin JSON document, closing it sometimes
+      // never resolves in this Playwright/Chromium pair (the browser context closes it at the end).
+      void attacker.close().catch(() => undefined);
       assert.ok(answers.length >= 1, 'the attack was sent');
       for (const status of answers) assert.ok(status >= 400, `answered ${status}`);
     } finally {
-      evil.closeAllConnections(); // the browser keeps its sockets alive
-      await new Promise((resolve) => evil.close(resolve));
+      evil.close();
+      evil.closeAllConnections();
     }
     const now = (await waitRunning(prefix, 'aaaa001', ['main', 'worker'])).find(
       (c) => c.service === 'main',
