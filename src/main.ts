@@ -45,6 +45,7 @@ import { openStore } from './store/open-store.js';
 import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
+const DEFAULT_API_SOCKET_TIMEOUT_MS = 900_000;
 
 async function readVersion(): Promise<string> {
   // The bundle (scripts/build.mjs) carries its version; from source (tsx), read package.json.
@@ -83,7 +84,12 @@ async function main(): Promise<void> {
     configDeviceType: configJson.value.deviceType,
     configHostname: configJson.value.hostname,
   });
-  const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
+  const engine = new DockerEngine({
+    socketPath: settings.engineSocket,
+    logger,
+    clock,
+    requestTimeoutMs: settings.engineRequestTimeoutMs,
+  });
   const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
   const downloads = new DownloadTracker();
@@ -284,6 +290,8 @@ async function main(): Promise<void> {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);
   });
+  // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
+  server.setTimeout(configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS);
   const address = server.address();
   log.info('api.listening', {
     host: settings.api.host,

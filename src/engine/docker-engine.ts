@@ -172,6 +172,8 @@ export class DockerEngine implements EngineAdapter {
       path: `/containers/${segment(id)}/stop`,
       query: options.timeoutSec === undefined ? {} : { t: options.timeoutSec },
       ok: [204, 304], // 304: already stopped
+      // The engine answers only after the grace period (default 10 s) and the kill that follows it.
+      extraTimeMs: (options.timeoutSec ?? 10) * 1000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }

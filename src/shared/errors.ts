@@ -86,6 +86,12 @@ export const ERROR_REGISTRY = {
     retryable: true,
     description: 'An image could not be downloaded; retried with backoff.',
   },
+  ENGINE_TIMEOUT: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      'A short engine request (create, start, inspect, …) got no answer within BOSUN_ENGINE_REQUEST_TIMEOUT_MS; the step fails and is retried with backoff.',
+  },
   CANCELLED: {
     httpStatus: 503,
     retryable: true,
