@@ -10,6 +10,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
+import { deviceHostnames } from './api/request-guard.js';
+import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
@@ -279,16 +281,19 @@ async function main(): Promise<void> {
     device: deviceFacts,
     journal: new Journalctl(),
   });
-  const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
+  const app = createApi(agent, {
+    logger,
+    localLogs: createLocalLogsHandler(localLogs),
+    deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address();
-  log.info('api.listening', {
-    host: settings.api.host,
-    port: typeof address === 'object' && address ? address.port : settings.api.port,
-  });
+  const port = typeof address === 'object' && address ? address.port : settings.api.port;
+  log.info('api.listening', { host: settings.api.host, port });
+  logApiExposure(log, { localMode: agent.isLocalMode(), host: settings.api.host, port });
 
   if (!localMode) {
     // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
