@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
+import { runKeyCommand } from './cli/key-command.js';
 import { deviceHostnames } from './api/request-guard.js';
 import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
@@ -355,14 +356,26 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
-  const logger = createLogger({ level: 'info' });
-  logger.error('agent.start-failed', {
-    err,
-    code: isBosunError(err) ? err.code : undefined,
-    message: errorMessage(err),
+// `bosun key` prints the device-wide API key and exits; anything else starts the agent.
+if (process.argv[2] === 'key') {
+  process.exitCode = runKeyCommand({
+    env: process.env,
+    cwd: process.cwd(),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
   });
-  setTimeout(() => process.exit(1), 50).unref();
-  process.exitCode = 1;
-});
+} else startAgent();
+
+function startAgent(): void {
+  main().catch((err: unknown) => {
+    // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
+    const logger = createLogger({ level: 'info' });
+    logger.error('agent.start-failed', {
+      err,
+      code: isBosunError(err) ? err.code : undefined,
+      message: errorMessage(err),
+    });
+    setTimeout(() => process.exit(1), 50).unref();
+    process.exitCode = 1;
+  });
+}

@@ -38,9 +38,9 @@ function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
     path: '/v2/openapi.json',
     tag: 'meta',
     summary: 'This description (OpenAPI 3.1), generated from the schemas that validate requests.',
-    // Same policy as the routes balena-cli uses: open in local mode, else any valid key. It reveals no
-    // secrets, but it does reveal the agent version, which we do not hand to anonymous callers on a managed device.
-    auth: 'local-mode',
+    // It reveals no secrets, but it does reveal the agent version, which we do not hand to anonymous
+    // callers on a managed device.
+    auth: 'key',
     responses: { 200: { description: 'OpenAPI 3.1 document' } },
     handler: ({ res, agent }) => sendJson(res, 200, buildOpenApi(routes(), agent.version())),
   });
