@@ -14,6 +14,7 @@ import { runKeyCommand } from './cli/key-command.js';
 import { deviceHostnames } from './api/request-guard.js';
 import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
+import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
@@ -126,7 +127,10 @@ async function main(): Promise<void> {
 
   const loadTarget = async (): Promise<TargetState | undefined> => {
     const stored = await store.targets.load(origin);
-    if (stored === undefined) return undefined;
+    if (stored === undefined) {
+      await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
+      return undefined;
+    }
     deviceName = stored.name;
     const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
     storedConfig = stored.config;
@@ -167,6 +171,9 @@ async function main(): Promise<void> {
       }),
     );
     for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    // Keys of apps that left the target die with them; a returning app then gets a fresh key.
+    const appIds = new Set(Object.values(parsed.target.apps).map((a) => a.appId));
+    await revokeKeysOfRemovedApps(store.apiKeys, appIds, log);
     return parsed.target;
   };
 

@@ -37,8 +37,7 @@ import {
   withoutService,
   withServiceRunning,
 } from './intermediate-targets.js';
-import { KeyCache } from './key-cache.js';
-import { keysEqual } from './key-match.js';
+import { ApiKeyResolver } from './api-keys.js';
 import { journalctlArgs } from './journal-args.js';
 import { summariseLocalApps, toJsonObjects } from './local-target-view.js';
 import type {
@@ -78,13 +77,11 @@ export interface AgentDeps {
 const BLINK_MS = 15_000;
 /** Safety net: a reconciler that never plans again must not keep status at `applying` for ever. */
 const PENDING_APPLY_MAX_MS = 30_000;
-/** Keys are 32 hex chars; anything outside \w is not a key we ever issued, so it is not looked up. */
-const KEY_SHAPE = /^\w{1,128}$/;
 const SUPERVISED_LABELS = ['io.balena.supervised', 'io.resin.supervised'];
 
 export class Agent implements AgentApi {
   private readonly statusCache = new StatusViewCache();
-  private readonly keyCache: KeyCache;
+  private readonly keys: ApiKeyResolver;
   private readonly logger: Logger;
   /**
    * After a local target is stored, status must not say `applied` before the reconciler has planned with
@@ -96,7 +93,10 @@ export class Agent implements AgentApi {
 
   constructor(private readonly deps: AgentDeps) {
     this.logger = deps.logger.child({ component: 'agent' });
-    this.keyCache = new KeyCache(deps.clock);
+    this.keys = new ApiKeyResolver(deps.store.apiKeys, deps.clock, () => {
+      const apps = Object.values(deps.reconciler.snapshot().target?.apps ?? {});
+      return new Set(apps.map((a) => a.appId));
+    });
   }
 
   // ── health and identity
@@ -151,26 +151,12 @@ export class Agent implements AgentApi {
 
   // ── keys
 
-  async resolveApiKey(key: string): Promise<KeyScope | undefined> {
-    if (!KEY_SHAPE.test(key)) return undefined;
-    const cached = this.keyCache.get(key);
-    if (cached !== undefined) return cached;
-    const found = await this.deps.store.apiKeys.find(key);
-    // The store finds by equality; the constant-time check also guards against a lookup that matched loosely.
-    if (found === undefined || !keysEqual(key, found.key)) return undefined;
-    const app = found.scopes.find((s) => s.type === 'app');
-    const scope: KeyScope | undefined = found.scopes.some((s) => s.type === 'global')
-      ? { kind: 'global' }
-      : app?.type === 'app'
-        ? { kind: 'app', appId: app.appId }
-        : undefined;
-    if (scope !== undefined) this.keyCache.set(key, scope);
-    return scope;
+  resolveApiKey(key: string): Promise<KeyScope | undefined> {
+    return this.keys.resolve(key);
   }
 
   async regenerateApiKey(key: string): Promise<string> {
-    const fresh = await this.deps.store.apiKeys.regenerate(key);
-    this.keyCache.clear();
+    const fresh = await this.keys.regenerate(key);
     if (fresh === undefined) throw new BosunError('UNAUTHORIZED', 'Unauthorized: unknown API key');
     this.logger.info('api_key_regenerated');
     // Containers holding the old scoped key get the new one when the next apply recreates them.

@@ -108,6 +108,8 @@ export interface ApiKeyRepository {
   regenerate(key: string): Promise<string | undefined>;
   /** Deletes the app-scoped keys of an app that is gone. */
   removeAppKeys(appId: number): Promise<void>;
+  /** Ids of the apps that hold app-scoped keys (the device-wide key's 0 excluded). */
+  appIdsWithKeys(): Promise<number[]>;
 }
 
 // ───────────────────────────── DB-sourced settings ─────────────────────────────

@@ -678,6 +678,8 @@ describe('local API over HTTP', function () {
       // could remove another run's supervised volumes.
       const appId = 900_000 + Math.floor(Math.random() * 90_000);
       const scoped = await h.store.apiKeys.appKey(appId, 'main');
+      // A scoped key works only while its app is in the target.
+      h.reconciler.set(target(app({ uuid: `cleanup${appId}`, appId }, undefined)));
       const prefix = uniquePrefix('api');
       const names = {
         orphan: `${appId}_${prefix}-orphan`,
