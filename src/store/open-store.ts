@@ -15,6 +15,7 @@ import { SqliteEngineSnapshotRepository } from './engine-snapshot-repository.js'
 import { SqliteImageRepository } from './image-repository.js';
 import type { Migration } from './migration.js';
 import { migrateToLatest } from './migrate.js';
+import { makeDatabaseFilesPrivate } from './private-files.js';
 import type { Store } from './ports.js';
 import { SqliteTargetStateRepository } from './target-state-repository.js';
 
@@ -31,10 +32,21 @@ export interface OpenStoreOptions {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const logger = options.logger.child({ component: 'store' });
   const clock = options.clock ?? systemClock;
+  try {
+    await makeDatabaseFilesPrivate(options.path);
+  } catch (err) {
+    throw new BosunError(
+      'STORE_ERROR',
+      `cannot open database ${options.path}: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
   const knex = createKnex(options.path, logger);
   try {
     // Opening is lazy in knex: this first query creates the connection and applies the pragmas.
     await knex.raw('select 1');
+    // The -wal and -shm it just made inherit the database's mode; say it explicitly all the same.
+    await makeDatabaseFilesPrivate(options.path);
   } catch (err) {
     await knex.destroy();
     throw new BosunError(
