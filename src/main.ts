@@ -15,6 +15,7 @@ import { deviceHostnames } from './api/request-guard.js';
 import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
 import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
+import { agentHealthChecks } from './agent/health-checks.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
@@ -288,6 +289,7 @@ async function main(): Promise<void> {
     host: hostActions,
     device: deviceFacts,
     journal: new Journalctl(),
+    healthChecks: agentHealthChecks({ reconciler, store, now: () => clock.now() }),
   });
   const app = createApi(agent, {
     logger,

@@ -28,7 +28,7 @@ import { localTargetToV3 } from '../domain/target/local-target.js';
 import { validateTargetDevice } from '../domain/target/validate-target.js';
 import type { EngineAdapter } from '../engine/port.js';
 import type { Clock } from '../shared/clock.js';
-import { BosunError, errorMessage } from '../shared/errors.js';
+import { BosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApiKeyRepository, TargetStateRepository } from '../store/ports.js';
 import {
@@ -38,13 +38,13 @@ import {
   withServiceRunning,
 } from './intermediate-targets.js';
 import { ApiKeyResolver } from './api-keys.js';
+import { reconcilerRunning, runHealthChecks, type NamedHealthCheck } from './health-checks.js';
 import { journalctlArgs } from './journal-args.js';
 import { summariseLocalApps, toJsonObjects } from './local-target-view.js';
 import type {
   AgentSettings,
   CloudPort,
   DeviceFacts,
-  HealthCheck,
   HostActions,
   JournalReader,
   ReconcilerPort,
@@ -69,7 +69,7 @@ export interface AgentDeps {
   cloud?: CloudPort | undefined;
   /** Absent where the host has no journal. */
   journal?: JournalReader | undefined;
-  healthChecks?: readonly HealthCheck[];
+  healthChecks?: readonly NamedHealthCheck[];
   /** Time between answering a reboot/shutdown request and acting, so the answer gets out (reference: 1 s). */
   hostActionDelayMs?: number;
 }
@@ -101,19 +101,12 @@ export class Agent implements AgentApi {
 
   // ── health and identity
 
-  async health(): Promise<HealthReport> {
-    const reasons: string[] = [];
-    const phase = this.deps.reconciler.snapshot().status.phase;
-    if (phase === 'stopped') reasons.push('the reconciler is stopped');
-    for (const check of this.deps.healthChecks ?? []) {
-      try {
-        const result = await check();
-        if (!result.healthy) reasons.push(result.reason ?? 'a health check failed');
-      } catch (err) {
-        reasons.push(`a health check threw: ${errorMessage(err)}`);
-      }
-    }
-    return { healthy: reasons.length === 0, reasons };
+  /** The reconciler's own check always runs; the rest come from main.ts (see health-checks.ts). */
+  health(): Promise<HealthReport> {
+    return runHealthChecks([
+      reconcilerRunning(this.deps.reconciler),
+      ...(this.deps.healthChecks ?? []),
+    ]);
   }
 
   version(): string {

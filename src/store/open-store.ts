@@ -17,6 +17,7 @@ import type { Migration } from './migration.js';
 import { migrateToLatest } from './migrate.js';
 import { makeDatabaseFilesPrivate } from './private-files.js';
 import type { Store } from './ports.js';
+import { databaseFileProblem, fileIdentity, probeWrite, type FileIdentity } from './store-health.js';
 import { SqliteTargetStateRepository } from './target-state-repository.js';
 
 export interface OpenStoreOptions {
@@ -62,10 +63,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await knex.destroy();
     throw err;
   }
-  return buildStore(knex, clock);
+  return buildStore(knex, clock, options.path, await fileIdentity(options.path));
 }
 
-function buildStore(knex: Knex, clock: Clock): Store {
+function buildStore(knex: Knex, clock: Clock, path: string, opened: FileIdentity): Store {
   let closing: Promise<void> | undefined;
   return {
     targets: new SqliteTargetStateRepository(knex, clock),
@@ -74,6 +75,8 @@ function buildStore(knex: Knex, clock: Clock): Store {
     apiKeys: new SqliteApiKeyRepository(knex),
     config: new SqliteDbConfigRepository(knex),
     engineSnapshots: new SqliteEngineSnapshotRepository(knex),
+    probeWrite: () => probeWrite(knex),
+    fileProblem: () => databaseFileProblem(path, opened),
     // Idempotent: main.ts and tests may both close on shutdown.
     close: () => (closing ??= knex.destroy()),
   };

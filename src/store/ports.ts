@@ -160,6 +160,10 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly config: DbConfigRepository;
   readonly engineSnapshots: EngineSnapshotRepository;
+  /** Throws when a durable write fails (read-only or full file system, I/O error). */
+  probeWrite(): Promise<void>;
+  /** Undefined while the database path still names the open file; else says it was deleted or replaced. */
+  fileProblem(): Promise<string | undefined>;
   /** Closes the database (checkpointing the WAL); the store must not be used afterwards. */
   close(): Promise<void>;
 }

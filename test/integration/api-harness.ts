@@ -178,7 +178,7 @@ export async function startHarness(overrides: Partial<AgentDeps> = {}): Promise<
     engine,
     host,
     device,
-    healthChecks: [() => health],
+    healthChecks: [{ name: 'test', run: () => health }],
     hostActionDelayMs: 0,
     journal: new Journalctl(),
     ...overrides,

@@ -143,7 +143,7 @@ describe('local API over HTTP', function () {
       const r = await call(h, 'GET', '/v1/healthy');
       assert.equal(r.status, 500);
       assert.equal(r.json.status, 'failed');
-      assert.deepEqual(r.json.reasons, ['no target fetched for 31 minutes']);
+      assert.deepEqual(r.json.reasons, ['test: no target fetched for 31 minutes']);
     });
   });
 
