@@ -17,7 +17,12 @@ import type { Migration } from './migration.js';
 import { migrateToLatest } from './migrate.js';
 import { makeDatabaseFilesPrivate } from './private-files.js';
 import type { Store } from './ports.js';
-import { databaseFileProblem, fileIdentity, probeWrite, type FileIdentity } from './store-health.js';
+import {
+  databaseFileProblem,
+  fileIdentity,
+  probeWrite,
+  type FileIdentity,
+} from './store-health.js';
 import { SqliteTargetStateRepository } from './target-state-repository.js';
 
 export interface OpenStoreOptions {

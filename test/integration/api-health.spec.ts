@@ -42,7 +42,10 @@ describe('/v1/healthy sees a stuck round and a lost database', function () {
   let skew = 0;
   let gate: { promise: Promise<void>; release: () => void } | undefined;
 
-  const clock: Clock = { now: () => Date.now() + skew, sleep: systemClock.sleep };
+  const clock: Clock = {
+    now: () => Date.now() + skew,
+    sleep: (ms, signal) => systemClock.sleep(ms, signal),
+  };
 
   beforeEach(async () => {
     skew = 0;
