@@ -10,7 +10,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
+import { runKeyCommand } from './cli/key-command.js';
+import { deviceHostnames } from './api/request-guard.js';
+import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
+import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
+import { agentHealthChecks } from './agent/health-checks.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
@@ -129,7 +134,10 @@ async function main(): Promise<void> {
 
   const loadTarget = async (): Promise<TargetState | undefined> => {
     const stored = await store.targets.load(origin);
-    if (stored === undefined) return undefined;
+    if (stored === undefined) {
+      await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
+      return undefined;
+    }
     deviceName = stored.name;
     const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
     storedConfig = stored.config;
@@ -170,6 +178,9 @@ async function main(): Promise<void> {
       }),
     );
     for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    // Keys of apps that left the target die with them; a returning app then gets a fresh key.
+    const appIds = new Set(Object.values(parsed.target.apps).map((a) => a.appId));
+    await revokeKeysOfRemovedApps(store.apiKeys, appIds, log);
     return parsed.target;
   };
 
@@ -284,8 +295,13 @@ async function main(): Promise<void> {
     host: hostActions,
     device: deviceFacts,
     journal: new Journalctl(),
+    healthChecks: agentHealthChecks({ reconciler, store, now: () => clock.now() }),
   });
-  const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
+  const app = createApi(agent, {
+    logger,
+    localLogs: createLocalLogsHandler(localLogs),
+    deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);
@@ -293,10 +309,9 @@ async function main(): Promise<void> {
   // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
   server.setTimeout(configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS);
   const address = server.address();
-  log.info('api.listening', {
-    host: settings.api.host,
-    port: typeof address === 'object' && address ? address.port : settings.api.port,
-  });
+  const port = typeof address === 'object' && address ? address.port : settings.api.port;
+  log.info('api.listening', { host: settings.api.host, port });
+  logApiExposure(log, { localMode: agent.isLocalMode(), host: settings.api.host, port });
 
   if (!localMode) {
     // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
@@ -358,14 +373,26 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
-  const logger = createLogger({ level: 'info' });
-  logger.error('agent.start-failed', {
-    err,
-    code: isBosunError(err) ? err.code : undefined,
-    message: errorMessage(err),
+// `bosun key` prints the device-wide API key and exits; anything else starts the agent.
+if (process.argv[2] === 'key') {
+  process.exitCode = runKeyCommand({
+    env: process.env,
+    cwd: process.cwd(),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
   });
-  setTimeout(() => process.exit(1), 50).unref();
-  process.exitCode = 1;
-});
+} else startAgent();
+
+function startAgent(): void {
+  main().catch((err: unknown) => {
+    // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
+    const logger = createLogger({ level: 'info' });
+    logger.error('agent.start-failed', {
+      err,
+      code: isBosunError(err) ? err.code : undefined,
+      message: errorMessage(err),
+    });
+    setTimeout(() => process.exit(1), 50).unref();
+    process.exitCode = 1;
+  });
+}

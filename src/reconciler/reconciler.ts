@@ -173,6 +173,7 @@ export class Reconciler {
   private applying = false;
   private rounds = 0;
   private lastAppliedAt: number | undefined;
+  private lastProgressAt: number | undefined;
   private lastError: string | undefined;
   private statusCache: ReconcileStatus | undefined;
   private snapshotCache: ReconcilerSnapshot | undefined;
@@ -899,6 +900,7 @@ export class Reconciler {
   }
 
   private publishStatus(): void {
+    this.lastProgressAt = this.deps.clock.now(); // every publication is progress (health: stuck rounds)
     this.statusCache = undefined;
     this.snapshotCache = undefined;
     if (this.statusListeners.size === 0) return;
@@ -925,6 +927,7 @@ export class Reconciler {
       rounds: this.rounds,
       lastAppliedAt: this.lastAppliedAt,
       lastError: this.lastError,
+      lastProgressAt: this.lastProgressAt,
     });
   }
 }

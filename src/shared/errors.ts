@@ -130,6 +130,31 @@ export const ERROR_REGISTRY = {
     retryable: false,
     description: 'A bug: an invariant bosun relies on did not hold.',
   },
+  // Local API hardening (cross-site requests, DNS rebinding, reader bounds)
+  UNSUPPORTED_MEDIA_TYPE: {
+    httpStatus: 415,
+    retryable: false,
+    description:
+      'A request body was sent with a Content-Type other than application/json; the API reads JSON only (this also keeps web-page forms out).',
+  },
+  CROSS_ORIGIN_REFUSED: {
+    httpStatus: 403,
+    retryable: false,
+    description:
+      'A browser request from another web origin (Origin or Sec-Fetch-Site says so); the local API serves no web pages, so a web page has no business calling it.',
+  },
+  HOST_NOT_ALLOWED: {
+    httpStatus: 403,
+    retryable: false,
+    description:
+      'The Host header names neither an IP address, localhost, a `.local` name nor one of the device hostnames (a DNS-rebinding guard); call the device by its address or hostname.',
+  },
+  TOO_MANY_LOG_READERS: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      'The number of open log streams reached its bound (BOSUN_MAX_LOG_READERS); close one or try again later.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
