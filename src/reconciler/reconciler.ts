@@ -50,6 +50,13 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Read every round, so config var changes apply without a restart. */
   settings: () => { lockOverride: boolean; localMode: boolean };
+  /** Told each step's start and end (with the observation it was planned from), e.g. for system lines. */
+  stepListener?: StepListener;
+}
+
+export interface StepListener {
+  stepStarted(step: Step, current: CurrentState): void;
+  stepEnded(outcome: StepOutcome, current: CurrentState): void;
 }
 
 export interface ReconcilerOptions {
@@ -505,8 +512,14 @@ export class Reconciler {
         {
           concurrency: this.options.concurrency,
           signal,
-          onStepStart: (step) => this.onStepStart(step),
-          onStepEnd: (outcome) => this.onStepEnd(outcome, visible),
+          onStepStart: (step) => {
+            this.onStepStart(step);
+            this.deps.stepListener?.stepStarted(step, visible);
+          },
+          onStepEnd: (outcome) => {
+            this.onStepEnd(outcome, visible);
+            this.deps.stepListener?.stepEnded(outcome, visible);
+          },
         },
       );
       throwIfAborted(signal);
