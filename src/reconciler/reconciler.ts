@@ -22,6 +22,7 @@ import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage, isBosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { holdBack, serviceOf } from './hold-back.js';
+import { NoEffectTracker } from './no-effect.js';
 import type { LockReader } from './observe.js';
 import { lockKey, StaleLockTracker, userLockSignature } from './stale-locks.js';
 import { computeStatus, type Phase, type ReconcileStatus } from './status.js';
@@ -146,6 +147,7 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly backoff: KeyedBackoff;
   private readonly staleLocks: StaleLockTracker;
+  private readonly noEffect: NoEffectTracker;
   private target: TargetState | undefined;
   private force = false;
   private stopped = false;
@@ -198,6 +200,7 @@ export class Reconciler {
     this.log = deps.logger.child({ component: 'reconciler' });
     this.backoff = new KeyedBackoff(deps.clock, this.options.backoff, this.options.random);
     this.staleLocks = new StaleLockTracker(this.options.staleLockAfterMs);
+    this.noEffect = new NoEffectTracker(this.options.noProgressRounds);
   }
 
   /**
@@ -481,6 +484,15 @@ export class Reconciler {
           ? { kind: 'converged' }
           : { kind: 'blocked', plan, staleDeadline: staleness.nextDeadline };
 
+      // A step planned again right after it "succeeded" N rounds running had no effect: fail it.
+      const noEffect = this.noEffect.planned(plan.steps);
+      if (noEffect.length > 0) {
+        for (const outcome of noEffect) {
+          this.onStepEnd(outcome, visible);
+          this.deps.stepListener?.stepEnded(outcome, visible);
+        }
+        continue;
+      }
       const signature = plan.steps
         .map((s) => s.id)
         .sort()
@@ -522,6 +534,7 @@ export class Reconciler {
           },
         },
       );
+      this.noEffect.ran(result.outcomes);
       throwIfAborted(signal);
       if (!result.ok) repeats = 0;
       if (
