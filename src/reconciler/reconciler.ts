@@ -22,6 +22,7 @@ import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage, isBosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { holdBack, serviceOf } from './hold-back.js';
+import { ExternalStopGrace } from './external-stops.js';
 import { NoEffectTracker } from './no-effect.js';
 import type { LockReader } from './observe.js';
 import { lockKey, StaleLockTracker, userLockSignature } from './stale-locks.js';
@@ -73,6 +74,8 @@ export interface ReconcilerOptions {
   staleLockAfterMs: number;
   /** A container that dies this soon after the agent started it counts as a failure of its service. */
   crashWindowMs: number;
+  /** A container stopped by someone else is left to them this long before the agent starts it. */
+  externalStopGraceMs: number;
   /** The same successful steps planned this many rounds running means the plan does not converge. */
   noProgressRounds: number;
   /** An intermediate target (restart, purge) that has not converged by then fails. */
@@ -92,6 +95,7 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   blockedRecheckMs: 60_000,
   staleLockAfterMs: 300_000,
   crashWindowMs: 10_000,
+  externalStopGraceMs: 10_000,
   noProgressRounds: 3,
   intermediateTimeoutMs: 300_000,
   backoff: {},
@@ -148,6 +152,7 @@ export class Reconciler {
   private readonly backoff: KeyedBackoff;
   private readonly staleLocks: StaleLockTracker;
   private readonly noEffect: NoEffectTracker;
+  private readonly externalStops: ExternalStopGrace;
   private target: TargetState | undefined;
   private force = false;
   private stopped = false;
@@ -201,6 +206,7 @@ export class Reconciler {
     this.backoff = new KeyedBackoff(deps.clock, this.options.backoff, this.options.random);
     this.staleLocks = new StaleLockTracker(this.options.staleLockAfterMs);
     this.noEffect = new NoEffectTracker(this.options.noProgressRounds);
+    this.externalStops = new ExternalStopGrace(this.options.externalStopGraceMs);
   }
 
   /**
@@ -466,7 +472,7 @@ export class Reconciler {
       const ctx = await this.planContext(target, mode, now);
       const backoffs = this.backoff.snapshot();
       const plan = holdBack(this.deps.plan(target, visible, ctx), {
-        backoffs,
+        backoffs: this.externalStops.withGrace(backoffs, now),
         lockWaits: mode.force || ctx.lockOverride ? new Map() : this.lockWaits,
         lockSignature: (appId) => userLockSignature(visible.locks, appId),
       });
@@ -777,7 +783,11 @@ export class Reconciler {
       if (!supervised || !(WAKING_CONTAINER_ACTIONS.has(action) || action === 'health_status'))
         return;
       if (!(this.deps.observer.covers?.(event.labels) ?? true)) return;
-      if (action === 'die') this.noteDeath(event.labels, event.exitCode);
+      if (action === 'die') {
+        this.noteDeath(event.labels, event.exitCode);
+        if (!this.isAgentStop(event.id, event.name, event.labels))
+          this.externalStops.died(event.labels, event.name, this.deps.clock.now());
+      }
       if (this.isEcho(event.id, event.name, action)) return;
     } else if (event.action !== 'destroy' || !this.wasObserved(event.type, event.id)) {
       // Only the loss of a network or volume we saw matters (these events carry no labels).
@@ -820,6 +830,21 @@ export class Reconciler {
       return true;
     }
     return false;
+  }
+
+  /** A `die` the agent caused: its stop step is running, or succeeded and awaits its echo. */
+  private isAgentStop(
+    id: string,
+    name: string | undefined,
+    labels: Record<string, string>,
+  ): boolean {
+    const key = `${labels['io.balena.app-uuid'] ?? ''}/${labels['io.balena.service-name'] ?? ''}`;
+    if (this.acting.get(key) === 'Stopping') return true;
+    const now = this.deps.clock.now();
+    return [id, name].some((ref) => {
+      const echo = ref === undefined ? undefined : this.echoes.get(ref);
+      return echo !== undefined && echo.until >= now && echo.actions.has('die');
+    });
   }
 
   private wasObserved(type: 'image' | 'network' | 'volume', id: string): boolean {
