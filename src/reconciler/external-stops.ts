@@ -24,11 +24,8 @@ export class ExternalStopGrace {
 
   /** A container of ours died and the agent did not stop it. */
   died(labels: Readonly<Record<string, string>>, name: string | undefined, now: number): void {
-    const appUuid = labels['io.balena.app-uuid'];
-    const service = labels['io.balena.service-name'];
-    if (this.graceMs <= 0 || appUuid === undefined || service === undefined || name === undefined)
-      return;
-    const id = stepIds.startContainer(appUuid, service, name.replace(/^\//, ''));
+    const id = this.stepId(labels, name);
+    if (this.graceMs <= 0 || id === undefined) return;
     this.held.delete(id);
     if (this.held.size >= MAX_ENTRIES) this.prune(now);
     if (this.held.size >= MAX_ENTRIES) return;
@@ -38,6 +35,12 @@ export class ExternalStopGrace {
       until: now + this.graceMs,
       lastError: `stopped by someone else: the agent waits ${this.graceMs} ms for them to start it again`,
     });
+  }
+
+  /** A container was removed: a new one for the service is not someone else's to start. */
+  destroyed(labels: Readonly<Record<string, string>>, name: string | undefined): void {
+    const id = this.stepId(labels, name);
+    if (id !== undefined) this.held.delete(id);
   }
 
   /** The reconciler's backoffs plus the start steps still in their grace period. */
@@ -50,6 +53,16 @@ export class ExternalStopGrace {
     const merged = new Map(backoffs);
     for (const [id, entry] of this.held) if (!merged.has(id)) merged.set(id, entry);
     return merged;
+  }
+
+  private stepId(
+    labels: Readonly<Record<string, string>>,
+    name: string | undefined,
+  ): string | undefined {
+    const appUuid = labels['io.balena.app-uuid'];
+    const service = labels['io.balena.service-name'];
+    if (appUuid === undefined || service === undefined || name === undefined) return undefined;
+    return stepIds.startContainer(appUuid, service, name.replace(/^\//, ''));
   }
 
   private prune(now: number): void {

@@ -13,6 +13,7 @@ import type { StepOutcome } from '../executor/execute-plan.js';
 import type { Step } from '../planner/steps.js';
 import { BosunError } from '../shared/errors.js';
 
+const MAX_CAUGHT = 1_000;
 const RECURRING_KINDS = new Set<Step['kind']>(['takeLock', 'releaseLock']);
 
 export class NoEffectTracker {
@@ -31,8 +32,13 @@ export class NoEffectTracker {
    */
   planned(steps: readonly Step[]): StepOutcome[] {
     const plannedIds = new Set(steps.map((s) => s.id));
-    for (const id of [...this.streaks.keys()]) if (!plannedIds.has(id)) this.streaks.delete(id);
-    for (const id of [...this.caught]) if (!plannedIds.has(id)) this.caught.delete(id);
+    // Succeeded last round and not planned again: it took effect. (A step merely held back by its
+    // backoff is not planned either, but it did not run last round, so it is not forgotten.)
+    for (const id of this.lastSucceeded)
+      if (!plannedIds.has(id)) {
+        this.streaks.delete(id);
+        this.caught.delete(id);
+      }
     const failing: StepOutcome[] = [];
     for (const step of steps) {
       if (!this.lastSucceeded.has(step.id)) {
@@ -42,6 +48,7 @@ export class NoEffectTracker {
       const streak = (this.streaks.get(step.id) ?? 0) + 1;
       this.streaks.set(step.id, streak);
       if (streak < this.limit && !this.caught.has(step.id)) continue;
+      if (this.caught.size >= MAX_CAUGHT) this.caught.clear(); // bounded; worst case N more rounds
       this.caught.add(step.id);
       this.streaks.delete(step.id);
       failing.push({

@@ -788,6 +788,7 @@ export class Reconciler {
         if (!this.isAgentStop(event.id, event.name, event.labels))
           this.externalStops.died(event.labels, event.name, this.deps.clock.now());
       }
+      if (action === 'destroy') this.externalStops.destroyed(event.labels, event.name);
       if (this.isEcho(event.id, event.name, action)) return;
     } else if (event.action !== 'destroy' || !this.wasObserved(event.type, event.id)) {
       // Only the loss of a network or volume we saw matters (these events carry no labels).
