@@ -42,7 +42,9 @@ import { SinkSystemLogger } from './logs/system-logger.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
-import { Reconciler } from './reconciler/reconciler.js';
+import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './reconciler/reconciler.js';
+import { StepSystemLog } from './reconciler/step-system-log.js';
+import { TargetRefusals } from './reconciler/target-refusals.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -193,6 +195,16 @@ async function main(): Promise<void> {
     // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
     scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
   });
+  const localLogs = new LocalLogBackend();
+  const logRouter = new LogRouter({ local: localLogs, localMode });
+  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
+  // Every step's start, end and failure as a system line (reference §12.3).
+  const refusals = new TargetRefusals(systemLogger, logger);
+  const stepLog = new StepSystemLog({
+    systemLogger,
+    logger,
+    lockRetryMs: DEFAULT_RECONCILER_OPTIONS.lockPollMs,
+  });
   const images = {
     record: (image: {
       name: string;
@@ -200,7 +212,10 @@ async function main(): Promise<void> {
       appUuid: string;
       serviceName: string;
       commit: string;
-    }) => store.images.record(image),
+    }) => {
+      stepLog.imagePulled(image.name, image.engineId);
+      return store.images.record(image);
+    },
     forget: async (name: string, engineId: string) => {
       for (const image of await store.images.list())
         if (image.name === name || image.engineId === engineId) await store.images.remove(image);
@@ -226,7 +241,7 @@ async function main(): Promise<void> {
   const reconciler = new Reconciler({
     engine,
     observer,
-    loadTarget,
+    loadTarget: refusals.watch(loadTarget),
     plan,
     runner,
     locks,
@@ -235,12 +250,9 @@ async function main(): Promise<void> {
     clock,
     logger,
     settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+    stepListener: stepLog,
   });
 
-  const localLogs = new LocalLogBackend();
-  const logRouter = new LogRouter({ local: localLogs, localMode });
-  // The reconciler's step runner takes this too once it reports steps (reference §12.3 texts).
-  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
   const logCapture = new ContainerLogCapture({
     source: engine,
     sink: logRouter,
@@ -296,6 +308,7 @@ async function main(): Promise<void> {
     device: deviceFacts,
     journal: new Journalctl(),
     healthChecks: agentHealthChecks({ reconciler, store, now: () => clock.now() }),
+    onTargetRefused: (error) => refusals.refused(error, 'pushed'),
   });
   const app = createApi(agent, {
     logger,

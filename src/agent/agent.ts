@@ -28,7 +28,7 @@ import { localTargetToV3 } from '../domain/target/local-target.js';
 import { validateTargetDevice } from '../domain/target/validate-target.js';
 import type { EngineAdapter } from '../engine/port.js';
 import type { Clock } from '../shared/clock.js';
-import { BosunError } from '../shared/errors.js';
+import { BosunError, errorMessage, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApiKeyRepository, TargetStateRepository } from '../store/ports.js';
 import {
@@ -70,6 +70,8 @@ export interface AgentDeps {
   /** Absent where the host has no journal. */
   journal?: JournalReader | undefined;
   healthChecks?: readonly NamedHealthCheck[];
+  /** A pushed target was refused (validation failed): main.ts logs it and says so as a system line. */
+  onTargetRefused?: (error: BosunError) => void;
   /** Time between answering a reboot/shutdown request and acting, so the answer gets out (reference: 1 s). */
   hostActionDelayMs?: number;
 }
@@ -208,9 +210,16 @@ export class Agent implements AgentApi {
         'NOT_IN_LOCAL_MODE',
         'Target state can only set when device is in local mode',
       );
-    const converted = localTargetToV3(body, this.deviceName());
-    // Validate as a whole before storing anything: a rejected target changes nothing.
-    const validated = validateTargetDevice(converted.device);
+    let converted: ReturnType<typeof localTargetToV3>;
+    let validated: ReturnType<typeof validateTargetDevice>;
+    try {
+      converted = localTargetToV3(body, this.deviceName());
+      // Validate as a whole before storing anything: a rejected target changes nothing.
+      validated = validateTargetDevice(converted.device);
+    } catch (err) {
+      if (isBosunError(err, 'VALIDATION_FAILED')) this.targetRefused(err);
+      throw err;
+    }
     for (const warning of validated.warnings) this.logger.warn('local_target_warning', { warning });
     await this.deps.store.targets.save(
       { kind: 'local' },
@@ -223,6 +232,10 @@ export class Agent implements AgentApi {
     this.logger.info('local_target_set', { apps: Object.keys(validated.value.apps) });
     this.expectApply();
     this.deps.reconciler.triggerApply({ force: options.force || converted.force });
+  }
+
+  targetRefused(error: BosunError): void {
+    this.deps.onTargetRefused?.(error);
   }
 
   triggerUpdate(options: { force: boolean; cancel: boolean }): Promise<{ triggered: boolean }> {

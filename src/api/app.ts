@@ -10,6 +10,7 @@ import type { Logger } from '../shared/logger.js';
 import type { AgentApi } from './agent-api.js';
 import { authenticate, scopeOf } from './auth.js';
 import { errorMiddleware, notFoundHandler, setErrorShape } from './http-errors.js';
+import { isBosunError } from '../shared/errors.js';
 import { buildOpenApi } from './openapi.js';
 import { refuseForeignRequests, requireJsonBody } from './request-guard.js';
 import { defineRoute, sendJson, type RouteDef } from './route.js';
@@ -86,8 +87,14 @@ function mount(app: Express, agent: AgentApi, route: RouteDef): void {
   steps.push(async (req, res) => {
     route.precondition?.(agent);
     const rawBody: unknown = req.body;
-    const body: unknown =
-      route.body === undefined ? undefined : validate(route.body, rawBody ?? {}, 'body');
+    let body: unknown;
+    try {
+      body = route.body === undefined ? undefined : validate(route.body, rawBody ?? {}, 'body');
+    } catch (err) {
+      if (route.targetBody === true && isBosunError(err, 'VALIDATION_FAILED'))
+        agent.targetRefused(err);
+      throw err;
+    }
     const query: unknown =
       route.query === undefined ? undefined : validate(route.query, req.query, 'query');
     await route.handler({ req, res, agent, scope: scopeOf(res), body, query });

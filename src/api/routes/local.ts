@@ -99,6 +99,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       summary: 'Set the local target (v2 local body); only in local mode.',
       auth: 'key',
       body: LocalTargetBody,
+      targetBody: true,
       precondition: (agent) => {
         if (!agent.isLocalMode()) {
           throw new BosunError(
