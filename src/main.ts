@@ -15,7 +15,7 @@ import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from '
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
-import { DeviceIdentity } from './device/identity.js';
+import { loadDeviceIdentity } from './device/load-identity.js';
 import { LogindHostActions } from './device/logind-host-actions.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
@@ -79,9 +79,13 @@ async function main(): Promise<void> {
   const store = await openStore({ path: settings.dbPath, logger });
   await store.apiKeys.globalKey(); // created at first start; reported to the cloud as api_secret later
 
-  const identity = new DeviceIdentity({
+  const identity = await loadDeviceIdentity({
+    env,
+    configPath: settings.configPath,
     configDeviceType: configJson.value.deviceType,
     configHostname: configJson.value.hostname,
+    developmentMode: configJson.value.developmentMode,
+    logger,
   });
   const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
   const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
