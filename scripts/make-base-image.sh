@@ -62,7 +62,7 @@ fi
 runtime_tag="bosun-base-runtime:$arch$tag_suffix"
 build_tag="bosun-base-build:$arch$tag_suffix"
 BASE_FORMAT=1
-HOST_BASE_FORMAT=2
+HOST_BASE_FORMAT=3
 key="$(
   {
     echo "format $BASE_FORMAT"
@@ -190,7 +190,9 @@ import_rootfs() {
 }
 
 # The installed packages (with their dependency closure) that provide what a base needs.
-RUNTIME_PACKAGES=(base-files base-passwd dash bash coreutils libc6 libstdc++6 libgcc-s1 ca-certificates)
+# The tools of debootstrap's minbase that scripts use (entry.sh, node-gyp's makefiles), plus Node's libraries.
+RUNTIME_PACKAGES=(base-files base-passwd dash bash coreutils sed grep findutils diffutils mawk tar gzip
+  libc6 libstdc++6 libgcc-s1 ca-certificates)
 BUILD_PACKAGES=(python3 make g++)
 
 # A rootfs from this machine's installed packages: each package's files (dpkg -L) under their
@@ -230,6 +232,7 @@ host_rootfs() {
   mkdir -p "$root/etc/ssl/certs"
   cat /usr/share/ca-certificates/mozilla/*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
   ln -sfn dash "$root/usr/bin/sh"
+  [ -e "$root/usr/bin/mawk" ] && ln -sfn mawk "$root/usr/bin/awk"
   # update-alternatives links that gcc's maintainer scripts make (not in any package's file list).
   [ -e "$root/usr/bin/gcc" ] && ln -sfn gcc "$root/usr/bin/cc"
   [ -e "$root/usr/bin/g++" ] && ln -sfn g++ "$root/usr/bin/c++"
