@@ -10,6 +10,11 @@ fi
 bash scripts/ensure-engine.sh
 bash scripts/ensure-registry.sh
 bash scripts/make-test-images.sh
+# dbus-daemon for the host-action tests (test/integration/host-actions-dbus.spec.ts start their own bus).
+if ! command -v dbus-daemon >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q dbus-daemon >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q dbus-daemon; }
+fi
 # The amd64 bases for bosun's own image (test/e2e/container-image.spec.ts), made from this machine's
 # installed Debian packages in under a minute; a no-op when they are up to date.
 bash scripts/make-base-image.sh --from-host amd64

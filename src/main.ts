@@ -16,7 +16,8 @@ import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
-import { LogindHostActions } from './device/logind-host-actions.js';
+import { appsWithServices, createHostActions } from './device/host-actions.js';
+import { GuardedPower } from './device/guarded-power.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
@@ -238,9 +239,16 @@ async function main(): Promise<void> {
     logger,
   });
 
-  // Reboot and power-off through systemd-logind over D-Bus (as balenaOS does); where there is no
-  // logind the request fails with the bus error in the log and the API's error answer.
-  const hostActions: HostActions = new LogindHostActions();
+  // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
+  // reboot and power-off first wait for update locks unless forced (or lockOverride).
+  const hostActions: HostActions = createHostActions(env, logger);
+  const power = new GuardedPower({
+    host: hostActions,
+    locks,
+    apps: () => appsWithServices(reconciler.snapshot().target),
+    clock,
+    logger,
+  });
   const deviceFacts: DeviceFacts = {
     ipAddresses: () => Promise.resolve(identity.ipAddresses()),
     macAddresses: () => identity.macAddresses(),
@@ -280,6 +288,9 @@ async function main(): Promise<void> {
     store,
     engine,
     host: hostActions,
+    power: {
+      request: (action, force) => power.request(action, force || configVars.config.lockOverride),
+    },
     device: deviceFacts,
     journal: new Journalctl(),
   });

@@ -55,7 +55,7 @@ export interface OsFacts {
 }
 
 export async function readOsRelease(path: string): Promise<FactsRead<OsFacts>> {
-  const read = await readSmallFile(path, MAX_BYTES);
+  const read = await readSmallFile(path, MAX_BYTES, { followRelativeLink: true });
   if (read.kind === 'missing') return read;
   if (read.kind === 'unreadable') return { kind: 'invalid', reason: read.reason };
   if (read.text.includes('\0')) return { kind: 'invalid', reason: 'it contains NUL bytes' };

@@ -124,6 +124,13 @@ export const ERROR_REGISTRY = {
     retryable: false,
     description: 'A bug: an invariant bosun relies on did not hold.',
   },
+  // Host
+  HOST_ACTION_FAILED: {
+    httpStatus: 502,
+    retryable: true,
+    description:
+      'The host refused or did not answer a host action (reboot, power-off, unit restart, hostname) over D-Bus.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

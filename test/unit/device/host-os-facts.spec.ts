@@ -142,8 +142,20 @@ describe('host OS facts: device-type.json and os-release', () => {
       assert.equal((await readOsRelease(await file('empty', ''))).kind, 'invalid');
       const binary = await readOsRelease(await file('bin', 'PRETTY_NAME=x\0y\n'));
       assert.deepEqual(binary, { kind: 'invalid', reason: 'it contains NUL bytes' });
-      await symlink('/etc/os-release', join(dir, 'link'));
-      assert.equal((await readOsRelease(join(dir, 'link'))).kind, 'invalid');
+      await symlink('/etc/os-release', join(dir, 'absolute-link'));
+      const absolute = await readOsRelease(join(dir, 'absolute-link'));
+      assert.match(absolute.kind === 'invalid' ? absolute.reason : '', /absolute path/);
+    });
+
+    it('follows one relative link, as Debian and balenaOS ship /etc/os-release', async () => {
+      await mkdir(join(dir, 'usr', 'lib'), { recursive: true });
+      await mkdir(join(dir, 'etc'));
+      await writeFile(join(dir, 'usr', 'lib', 'os-release'), BALENA_OS_RELEASE);
+      await symlink('../usr/lib/os-release', join(dir, 'etc', 'os-release'));
+      const read = await readOsRelease(join(dir, 'etc', 'os-release'));
+      assert.equal(read.kind === 'found' ? read.facts.version : read.kind, 'balenaOS 6.1.0');
+      await symlink('os-release', join(dir, 'etc', 'chain'));
+      assert.equal((await readOsRelease(join(dir, 'etc', 'chain'))).kind, 'invalid');
     });
 
     it('the variant: VARIANT_ID when it says prod/dev, else config.json developmentMode', () => {
