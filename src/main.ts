@@ -7,6 +7,7 @@
  * be starting: the reconciler retries with backoff and says so in its log.
  */
 import { existsSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
@@ -18,6 +19,7 @@ import { resolveConfigVars } from './config/config-vars.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
 import { appsWithServices, createHostActions } from './device/host-actions.js';
 import { GuardedPower } from './device/guarded-power.js';
+import { RebootAfterApply } from './device/reboot-after-apply.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
@@ -90,6 +92,8 @@ async function main(): Promise<void> {
   });
   const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
   const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
+  // The kernel's boot (the host's, also inside a container): services needing a reboot wait for the next.
+  const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
   const downloads = new DownloadTracker();
 
@@ -211,19 +215,22 @@ async function main(): Promise<void> {
     downloads,
     logger,
   });
-  const reconciler = new Reconciler({
-    engine,
-    observer,
-    loadTarget,
-    plan,
-    runner,
-    locks,
-    images,
-    downloads,
-    clock,
-    logger,
-    settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
-  });
+  const reconciler = new Reconciler(
+    {
+      engine,
+      observer,
+      loadTarget,
+      plan,
+      runner,
+      locks,
+      images,
+      downloads,
+      clock,
+      logger,
+      settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+    },
+    { bootTime },
+  );
 
   const localLogs = new LocalLogBackend();
   const logRouter = new LogRouter({ local: localLogs, localMode });
@@ -316,6 +323,8 @@ async function main(): Promise<void> {
       scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
+  const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
+  reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
   reconciler.start();
   void logCapture.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
