@@ -7,6 +7,7 @@
  * be starting: the reconciler retries with backoff and says so in its log.
  */
 import { existsSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
@@ -20,8 +21,10 @@ import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from '
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
-import { DeviceIdentity } from './device/identity.js';
-import { LogindHostActions } from './device/logind-host-actions.js';
+import { loadDeviceIdentity } from './device/load-identity.js';
+import { appsWithServices, createHostActions } from './device/host-actions.js';
+import { GuardedPower } from './device/guarded-power.js';
+import { RebootAfterApply } from './device/reboot-after-apply.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
@@ -87,9 +90,13 @@ async function main(): Promise<void> {
   const store = await openStore({ path: settings.dbPath, logger });
   await store.apiKeys.globalKey(); // created at first start; reported to the cloud as api_secret later
 
-  const identity = new DeviceIdentity({
+  const identity = await loadDeviceIdentity({
+    env,
+    configPath: settings.configPath,
     configDeviceType: configJson.value.deviceType,
     configHostname: configJson.value.hostname,
+    developmentMode: configJson.value.developmentMode,
+    logger,
   });
   const engine = new DockerEngine({
     socketPath: settings.engineSocket,
@@ -98,6 +105,8 @@ async function main(): Promise<void> {
     requestTimeoutMs: settings.engineRequestTimeoutMs,
   });
   const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
+  // The kernel's boot (the host's, also inside a container): services needing a reboot wait for the next.
+  const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
   const downloads = new DownloadTracker();
 
@@ -238,20 +247,23 @@ async function main(): Promise<void> {
     downloads,
     logger,
   });
-  const reconciler = new Reconciler({
-    engine,
-    observer,
-    loadTarget: refusals.watch(loadTarget),
-    plan,
-    runner,
-    locks,
-    images,
-    downloads,
-    clock,
-    logger,
-    settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
-    stepListener: stepLog,
-  });
+  const reconciler = new Reconciler(
+    {
+      engine,
+      observer,
+      loadTarget: refusals.watch(loadTarget),
+      plan,
+      runner,
+      locks,
+      images,
+      downloads,
+      clock,
+      logger,
+      settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+      stepListener: stepLog,
+    },
+    { bootTime },
+  );
 
   const logCapture = new ContainerLogCapture({
     source: engine,
@@ -263,9 +275,16 @@ async function main(): Promise<void> {
     logger,
   });
 
-  // Reboot and power-off through systemd-logind over D-Bus (as balenaOS does); where there is no
-  // logind the request fails with the bus error in the log and the API's error answer.
-  const hostActions: HostActions = new LogindHostActions();
+  // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
+  // reboot and power-off first wait for update locks unless forced (or lockOverride).
+  const hostActions: HostActions = createHostActions(env, logger);
+  const power = new GuardedPower({
+    host: hostActions,
+    locks,
+    apps: () => appsWithServices(reconciler.snapshot().target),
+    clock,
+    logger,
+  });
   const deviceFacts: DeviceFacts = {
     ipAddresses: () => Promise.resolve(identity.ipAddresses()),
     macAddresses: () => identity.macAddresses(),
@@ -305,6 +324,9 @@ async function main(): Promise<void> {
     store,
     engine,
     host: hostActions,
+    power: {
+      request: (action, force) => power.request(action, force || configVars.config.lockOverride),
+    },
     device: deviceFacts,
     journal: new Journalctl(),
     healthChecks: agentHealthChecks({ reconciler, store, now: () => clock.now() }),
@@ -337,6 +359,8 @@ async function main(): Promise<void> {
       scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
+  const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
+  reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
   reconciler.start();
   void logCapture.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,

@@ -74,6 +74,11 @@ export interface AgentDeps {
   onTargetRefused?: (error: BosunError) => void;
   /** Time between answering a reboot/shutdown request and acting, so the answer gets out (reference: 1 s). */
   hostActionDelayMs?: number;
+  /**
+   * Reboot/shutdown that wait for update locks (device/guarded-power.ts). Without it, a held lock
+   * refuses the request at once and the host is asked after hostActionDelayMs.
+   */
+  power?: { request(action: HostAction, force: boolean): Promise<unknown> } | undefined;
 }
 
 const BLINK_MS = 15_000;
@@ -318,7 +323,11 @@ export class Agent implements AgentApi {
     });
   }
 
-  hostAction(action: HostAction, options: ActionOptions): Promise<void> {
+  async hostAction(action: HostAction, options: ActionOptions): Promise<void> {
+    if (this.deps.power !== undefined) {
+      await this.deps.power.request(action, options.force);
+      return;
+    }
     const apps = Object.values(this.deps.reconciler.snapshot().target?.apps ?? {}).map(
       (a) => a.appId,
     );
@@ -329,7 +338,6 @@ export class Agent implements AgentApi {
       .sleep(this.deps.hostActionDelayMs ?? 1000)
       .then(() => (action === 'reboot' ? host.reboot() : host.shutdown()))
       .catch((err: unknown) => this.logger.error('host_action_failed', { action, err }));
-    return Promise.resolve();
   }
 
   blink(): Promise<void> {

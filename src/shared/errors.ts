@@ -155,6 +155,13 @@ export const ERROR_REGISTRY = {
     description:
       'The number of open log streams reached its bound (BOSUN_MAX_LOG_READERS); close one or try again later.',
   },
+  // Host
+  HOST_ACTION_FAILED: {
+    httpStatus: 502,
+    retryable: true,
+    description:
+      'The host refused or did not answer a host action (reboot, power-off, unit restart, hostname) over D-Bus.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
