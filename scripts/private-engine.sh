@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # A second Docker engine of its own, for benchmarks and tests that must not share the machine's engine:
-# its own socket, data root, exec root and pid file, no default bridge, no iptables rules, so it never
-# touches the main engine's containers or the host's firewall. Idle measurements use it so that other
-# work's engine events do not count; a test can give it a small data root (a tmpfs) to fill a disk.
+# its own socket, data root, exec root, pid file and default bridge (bosun-NAME, 10.231.N.0/24), no
+# iptables rules, so it never touches the main engine's containers, its docker0, or the host's firewall.
+# Never `--bridge none`: a dockerd started that way deletes the host's docker0 interface at start-up
+# (it "removes the default bridge interface"), and the main engine's containers then fail to start.
+# Idle measurements use it so that other work's engine events do not count; a test can give it a
+# small data root (a tmpfs) to fill a disk.
 #
 #   scripts/private-engine.sh start NAME [DATA_ROOT]   start (idempotent); prints the socket path
 #   scripts/private-engine.sh stop NAME                stop it and wait for it to exit
@@ -26,6 +29,10 @@ data="${3:-/var/lib/bosun-engine-$name}"
 sock="$run/docker.sock"
 pidfile="$run/dockerd.pid"
 log="/var/log/bosun-engine-$name.log"
+# Interface names are at most 15 characters; the subnet's third octet comes from the name's checksum.
+bridge="bosun-$(printf '%s' "$name" | cksum | cut -c1-8)"
+bridge="${bridge:0:15}"
+subnet="10.231.$(($(printf '%s' "$name" | cksum | cut -d' ' -f1) % 250 + 1)).1/24"
 
 answers() { DOCKER_HOST="unix://$sock" docker info >/dev/null 2>&1; }
 
@@ -44,6 +51,11 @@ case "$cmd" in
       exit 0
     fi
     mkdir -p "$run" "$data"
+    if ! ip link show "$bridge" >/dev/null 2>&1; then
+      ip link add "$bridge" type bridge
+      ip addr add "$subnet" dev "$bridge"
+      ip link set "$bridge" up
+    fi
     if ! running_pid >/dev/null; then
       say "starting dockerd '$name' (data root $data, log $log)"
       # setsid: outlives a test runner's process-group kill, like the main engine (ensure-engine.sh).
@@ -52,7 +64,7 @@ case "$cmd" in
         --data-root "$data" \
         --exec-root "$run/exec" \
         --pidfile "$pidfile" \
-        --bridge none \
+        --bridge "$bridge" \
         --iptables=false \
         --ip6tables=false \
         --ip-masq=false \
