@@ -28,7 +28,7 @@ import { localTargetToV3 } from '../domain/target/local-target.js';
 import { validateTargetDevice } from '../domain/target/validate-target.js';
 import type { EngineAdapter } from '../engine/port.js';
 import type { Clock } from '../shared/clock.js';
-import { BosunError, errorMessage, isBosunError } from '../shared/errors.js';
+import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApiKeyRepository, TargetStateRepository } from '../store/ports.js';
 import {
