@@ -14,8 +14,13 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
 import { Observer, type LockReader } from './observe.js';
-import { Reconciler, type PlanFn, type ReconcilerOptions } from './reconciler.js';
 import type { RoundObserver } from './round-observer.js';
+import {
+  Reconciler,
+  type PlanFn,
+  type ReconcilerOptions,
+  type StepListener,
+} from './reconciler.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -34,6 +39,7 @@ export interface ReconcilerWiring {
   roundObserver?: RoundObserver;
   /** Told the bytes of each successful pull (metrics). */
   onImagePulled?: (bytes: number) => void;
+  stepListener?: StepListener;
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -75,6 +81,7 @@ export function createReconciler(w: ReconcilerWiring): {
       settings: w.settings ?? (() => ({ lockOverride: false, localMode: false })),
       ...(w.loadTarget === undefined ? {} : { loadTarget: w.loadTarget }),
       ...(w.roundObserver === undefined ? {} : { roundObserver: w.roundObserver }),
+      ...(w.stepListener === undefined ? {} : { stepListener: w.stepListener }),
     },
     w.options,
   );

@@ -182,12 +182,16 @@ export async function startHarness(
     engine,
     host,
     device,
-    healthChecks: [() => health],
+    healthChecks: [{ name: 'test', run: () => health }],
     hostActionDelayMs: 0,
     journal: new Journalctl(),
     ...overrides,
   });
-  const app = createApi(agent, { logger, ...apiOptions({ reconciler }) });
+  const app = createApi(agent, {
+    logger,
+    deviceHostnames: () => [device.name],
+    ...apiOptions({ reconciler }),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,6 +1,6 @@
 /**
  * The local dashboard: a static page (public: it holds no data) and the two things it reads, the view
- * in plain words and the log stream, both open in local mode like the rest of balena-cli's API and
+ * in plain words and the log stream, both open in local mode like the whole local API and
  * key-protected otherwise. Actions go through the API's own action routes, so they are protected the
  * same way: the page keeps the key in sessionStorage and sends it as a header, never in a cookie a
  * foreign site could ride on.
@@ -88,7 +88,7 @@ export function dashboardRoutes(options: DashboardOptions | undefined): RouteDef
       tag: 'meta',
       summary:
         'The device, its apps and services, what they wait for and the current plan, in plain words.',
-      auth: 'local-mode',
+      auth: 'key',
       responses: { 200: { description: 'Dashboard view' } },
       handler: async ({ res, scope }) => {
         if (options === undefined)
@@ -103,7 +103,7 @@ export function dashboardRoutes(options: DashboardOptions | undefined): RouteDef
       path: '/dashboard/logs',
       tag: 'meta',
       summary: 'Live NDJSON stream of every log line (services and system lines), in every mode.',
-      auth: 'local-mode',
+      auth: 'key',
       responses: { 200: { description: 'NDJSON log lines', ndjson: true } },
       handler: ({ req, res, scope }) => {
         if (options === undefined)

@@ -79,6 +79,7 @@ function snapshot(
       rounds: 3,
       lastAppliedAt: undefined,
       lastError: undefined,
+      lastProgressAt: undefined,
       apps: {
         app: {
           appUuid: 'app',
