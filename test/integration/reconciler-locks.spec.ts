@@ -199,14 +199,14 @@ describe('HostUpdateLocks (real files)', () => {
         await mkdir(join(dirB, 'updates.lock'));
         await symlink(outside, join(dirB, 'updates.lock', 'link-to-outside'));
         await locks.take(9, ['a', 'b'], { force: true });
-        assert.deepEqual(await locks.list(), [
+        assert.deepEqual(await listed(), [
           { appId: 9, serviceName: 'a', heldBy: 'agent' },
           { appId: 9, serviceName: 'b', heldBy: 'agent' },
         ]);
         assert.equal(await readFile(precious, 'utf8'), 'keep me', 'the link target is untouched');
         assert.deepEqual(await readdir(outside), ['precious']);
         await locks.release(9);
-        assert.deepEqual(await locks.list(), []);
+        assert.deepEqual(await listed(), []);
       } finally {
         await rm(outside, { recursive: true, force: true });
       }
