@@ -28,12 +28,8 @@ import { DownloadTracker } from './executor/downloads.js';
 import { RegistryAuthResolver } from './executor/registry-auth.js';
 import { StepRunner } from './executor/step-runner.js';
 import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
-import { ContainerLogCapture } from './logs/container-log-capture.js';
-import { LocalLogBackend } from './logs/local-log-backend.js';
-import { createLocalLogsHandler } from './logs/local-logs-handler.js';
-import { FileLogCursorStore } from './logs/log-cursor-store.js';
-import { LogRouter } from './logs/log-router.js';
-import { SinkSystemLogger } from './logs/system-logger.js';
+import { cloudAgents, logStreamCredentials } from './logs/cloud-log-credentials.js';
+import { wireLogs } from './logs/wire-logs.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
@@ -220,16 +216,17 @@ async function main(): Promise<void> {
     settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
   });
 
-  const localLogs = new LocalLogBackend();
-  const logRouter = new LogRouter({ local: localLogs, localMode });
-  // The reconciler's step runner takes this too once it reports steps (reference §12.3 texts).
-  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
-  const logCapture = new ContainerLogCapture({
+  // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
+  const logs = await wireLogs({
+    env,
+    dataDir: settings.dataDir,
+    persistentLogging: configJson.value.persistentLogging === true,
+    localMode,
     source: engine,
-    sink: logRouter,
-    systemLogger,
+    loggingEnabled: () => configVars.config.loggingEnabled,
+    credentials: () => logStreamCredentials(configJson.value),
+    agents: cloudAgents(configJson.value['balenaRootCA']),
     scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
-    cursors: await FileLogCursorStore.open(`${settings.dataDir}/log-cursors.json`, { logger }),
     clock,
     logger,
   });
@@ -279,7 +276,11 @@ async function main(): Promise<void> {
     device: deviceFacts,
     journal: new Journalctl(),
   });
-  const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
+  const app = createApi(agent, {
+    logger,
+    localLogs: logs.localLogs,
+    recentLogs: logs.recentLogs,
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);
@@ -302,7 +303,7 @@ async function main(): Promise<void> {
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
   reconciler.start();
-  void logCapture.start();
+  void logs.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
   // which a development or CI host must not do by accident. Only while in local mode.
   const mdnsInterfaces = env['BOSUN_MDNS_INTERFACES'];
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
     const closed = Promise.allSettled([
       new Promise<void>((resolve) => server.close(() => resolve())),
       reconciler.stop(),
-      logCapture.stop(),
+      logs.stop(),
       mdns?.stop(),
       engine.close(),
     ]).then(() => store.close());

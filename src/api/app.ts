@@ -13,6 +13,7 @@ import { buildOpenApi } from './openapi.js';
 import { defineRoute, sendJson, type RouteDef } from './route.js';
 import { healthRoutes } from './routes/health.js';
 import { localRoutes, type LocalLogsHandler } from './routes/local.js';
+import { logRoutes, type RecentLogsHandler } from './routes/logs.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { validate } from './validate.js';
@@ -23,6 +24,8 @@ export interface ApiOptions {
   logger: Logger;
   /** Mounted at GET /v2/local/logs; without it that route answers 503. */
   localLogs?: LocalLogsHandler | undefined;
+  /** Answers GET /v2/logs/recent from the log spool; without it that route answers 503. */
+  recentLogs?: RecentLogsHandler | undefined;
 }
 
 function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
@@ -39,8 +42,17 @@ function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
   });
 }
 
-export function apiRoutes(localLogs?: LocalLogsHandler): RouteDef[] {
-  const routes: RouteDef[] = [...healthRoutes, ...v1Routes, ...v2Routes, ...localRoutes(localLogs)];
+export function apiRoutes(
+  localLogs?: LocalLogsHandler,
+  recentLogs?: RecentLogsHandler,
+): RouteDef[] {
+  const routes: RouteDef[] = [
+    ...healthRoutes,
+    ...v1Routes,
+    ...v2Routes,
+    ...localRoutes(localLogs),
+    ...logRoutes(recentLogs),
+  ];
   routes.push(openApiRoute(() => routes));
   return routes;
 }
@@ -96,7 +108,7 @@ export function createApi(agent: AgentApi, options: ApiOptions): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(logger));
-  for (const route of apiRoutes(options.localLogs)) mount(app, agent, route);
+  for (const route of apiRoutes(options.localLogs, options.recentLogs)) mount(app, agent, route);
   app.use(notFoundHandler());
   app.use(errorMiddleware(logger));
   return app;
