@@ -39,6 +39,7 @@ export interface ShippableSpool {
   readonly lastId: number;
   readAfter(afterId: number, maxLines: number, maxBytes: number): SpooledLine[];
   markInFlight(toId: number): void;
+  protectPossiblyInFlight(maxLines: number): void;
   acknowledge(id: number): Promise<void>;
   onCommit(listener: () => void): () => void;
 }
@@ -92,6 +93,7 @@ export class CloudLogShipper {
   }
 
   start(): void {
+    this.options.spool.protectPossiblyInFlight(this.batch.maxLines);
     const off = this.options.spool.onCommit(() => this.notify());
     this.running = this.loop().finally(off);
   }

@@ -72,6 +72,12 @@ interface PendingRow {
 
 export type CommitListener = (messages: readonly LogMessage[]) => void;
 
+/** Capture positions to store with a commit: they cover exactly the lines committed with them. */
+export interface CursorChanges {
+  upserts: [containerId: string, state: string][];
+  deletes: string[];
+}
+
 export class LogSpool implements LogSink {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepare>;
@@ -94,6 +100,7 @@ export class LogSpool implements LogSink {
   private readonly dropTotals = new Map<string, number>();
   private closed = false;
   private commits = 0;
+  private cursorSource: (() => CursorChanges) | undefined;
 
   constructor(private readonly options: LogSpoolOptions) {
     this.logger = options.logger.child({ component: 'log-spool' });
@@ -129,6 +136,20 @@ export class LogSpool implements LogSink {
     else this.schedule();
   }
 
+  /**
+   * Capture's cursors are written in the same transaction as the lines they cover, so after a SIGKILL
+   * the spool and the cursors agree: capture resumes exactly after the last committed line.
+   */
+  setCursorSource(source: () => CursorChanges): void {
+    this.cursorSource = source;
+  }
+
+  /** Stored capture cursors, container id → JSON state. */
+  loadCursors(): Map<string, string> {
+    const rows = this.statements.cursors.all() as { container: string; state: string }[];
+    return new Map(rows.map((r) => [r.container, r.state]));
+  }
+
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -157,7 +178,19 @@ export class LogSpool implements LogSink {
 
   /** The shipper says which ids it has in flight, so eviction leaves them alone. */
   markInFlight(toId: number): void {
-    this.inFlightTo = toId;
+    this.inFlightTo = Math.max(this.inFlightTo, toId);
+  }
+
+  /**
+   * After a restart nobody knows what was in flight when the process died, only that it was the start
+   * of the unacknowledged lines and at most one batch: protect the first `maxLines` of them until the
+   * cloud acknowledges past them. Otherwise eviction could count as dropped a line the cloud received
+   * just before the crash.
+   */
+  protectPossiblyInFlight(maxLines: number): void {
+    const row = this.statements.nth.get(this.acked, Math.max(0, maxLines - 1)) as
+      { id: number } | undefined;
+    this.markInFlight(row?.id ?? this.newest);
   }
 
   /**
@@ -215,6 +248,11 @@ export class LogSpool implements LogSink {
     try {
       this.db.transaction(() => {
         for (const row of rows) this.insert(row);
+        if (rows.length > 0 && this.cursorSource !== undefined) {
+          const changes = this.cursorSource();
+          for (const [id, state] of changes.upserts) this.statements.setCursor.run(id, state);
+          for (const id of changes.deletes) this.statements.deleteCursor.run(id);
+        }
         if (ack !== undefined && ack > this.acked) {
           this.statements.setMeta.run('acked', ack);
           this.acked = ack;
@@ -387,6 +425,7 @@ function configure(db: Database.Database): Database.Database {
     CREATE INDEX IF NOT EXISTS lines_by_service ON lines (service, id);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS drops (service TEXT PRIMARY KEY, count INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS cursors (container TEXT PRIMARY KEY, state TEXT NOT NULL);
   `);
   db.prepare('SELECT count(*) FROM meta').get(); // fails here, not later, on a corrupt file
   return db;
@@ -402,6 +441,11 @@ function prepare(db: Database.Database) {
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
     drops: db.prepare('SELECT service, count FROM drops'),
+    cursors: db.prepare('SELECT container, state FROM cursors'),
+    setCursor: db.prepare(
+      'INSERT INTO cursors (container, state) VALUES (?, ?) ON CONFLICT (container) DO UPDATE SET state = excluded.state',
+    ),
+    deleteCursor: db.prepare('DELETE FROM cursors WHERE container = ?'),
     setDrops: db.prepare(
       'INSERT INTO drops (service, count) VALUES (?, ?) ON CONFLICT (service) DO UPDATE SET count = excluded.count',
     ),
@@ -415,6 +459,7 @@ function prepare(db: Database.Database) {
     oldestOf: db.prepare(
       "SELECT id, service, size, CASE service WHEN '' THEN wire END AS wire FROM lines WHERE service = ? AND id > ? AND id <= ? ORDER BY id LIMIT 512",
     ),
+    nth: db.prepare('SELECT id FROM lines WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?'),
     deleteRange: db.prepare('DELETE FROM lines WHERE id > ? AND id <= ?'),
     deleteRangeOf: db.prepare('DELETE FROM lines WHERE service = ? AND id > ? AND id <= ?'),
     recent: db.prepare(

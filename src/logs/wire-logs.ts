@@ -22,6 +22,7 @@ import type { LogSource } from './log-source.js';
 import { resolveLogSpoolSettings, type LogSpoolSettings } from './log-spool-settings.js';
 import { LogSpool } from './log-spool.js';
 import { createRecentLogs, type RecentLogs } from './recent-logs.js';
+import { SpoolCursorStore } from './spool-cursor-store.js';
 import { SinkSystemLogger, type SystemLogger } from './system-logger.js';
 
 export interface WireLogsOptions {
@@ -76,7 +77,11 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     sink: spool,
     systemLogger,
     scopeLabels: options.scopeLabels,
-    cursors: await FileLogCursorStore.open(`${options.dataDir}/log-cursors.json`, { logger }),
+    cursors: new SpoolCursorStore(
+      spool,
+      await FileLogCursorStore.open(`${options.dataDir}/log-cursors.json`, { logger }),
+      logger,
+    ),
     clock,
     logger,
   });

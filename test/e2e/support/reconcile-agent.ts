@@ -47,8 +47,8 @@ export class AgentProcess {
     return join(this.dir, 'locks');
   }
 
-  /** Starts the agent and resolves once its API answers /ping. */
-  async start(): Promise<void> {
+  /** Starts the agent and resolves once its API answers /ping; `env` adds to or overrides its environment. */
+  async start(env: Record<string, string> = {}): Promise<void> {
     const agent = agentCommand();
     const child = spawn(agent.command, agent.args, {
       env: {
@@ -60,6 +60,9 @@ export class AgentProcess {
         BOSUN_LOCK_ROOT: this.lockRoot,
         BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${this.prefix}`,
         BOSUN_LOG_LEVEL: process.env['BOSUN_TEST_LOG'] ?? 'warn',
+        // Each agent its own log spool (the default is under /run, keyed by the data dir).
+        BOSUN_LOG_SPOOL_DIR: join(this.dir, 'log-spool'),
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

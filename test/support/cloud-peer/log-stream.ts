@@ -116,10 +116,12 @@ function receive(
   let pending = '';
   let finished = false;
 
+  const onSocketClose = (): void => cut();
   const finish = (status: number, body?: string): void => {
     if (finished) return;
     finished = true;
     untrack();
+    req.socket.off('close', onSocketClose);
     record.fate = 'answered';
     record.status = status;
     if (body === undefined) res.writeHead(status).end();
@@ -133,9 +135,7 @@ function receive(
     req.socket.destroy();
   };
   req.on('aborted', cut);
-  req.socket.once('close', () => {
-    if (!finished) cut();
-  });
+  req.socket.once('close', onSocketClose);
   req.on('data', (chunk: Buffer) => (state.wireBytes += chunk.length));
 
   const body = req.headers['content-encoding'] === 'gzip' ? req.pipe(createGunzip()) : req;
