@@ -56,7 +56,7 @@ async function measure(
   mkdirSync(dataDir, { recursive: true });
   const cmd =
     kind === 'agent'
-      ? ['--max-semi-space-size=1', 'dist/bosun.mjs']
+      ? ['--max-semi-space-size=1', '--optimize-for-size', 'dist/bosun.mjs']
       : ['-e', `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`];
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, cmd, {

@@ -15,9 +15,11 @@
  * cache of the kernel); a power cut may lose the last commits, never corrupt the file. The default
  * directory is on tmpfs anyway unless persistent logging is on (see log-spool-settings.ts).
  *
- * Writes are batched: `publish` only buffers; a commit happens at most every `commitIntervalMs` (100 ms),
- * or at once when the buffer passes `maxBufferedBytes` (bounded memory under a flood). So an SD card sees
- * one write burst per 100 ms under load, not one per line.
+ * Writes are batched: `publish` inserts into an open transaction (SQLite's page cache, outside the JS
+ * heap, so a flood does not pile short-lived rows into the garbage collector's old space), and a commit
+ * happens at most every `commitIntervalMs` (100 ms), or at once when the open transaction passes
+ * `maxBufferedBytes`. So an SD card sees one write per 100 ms under load, not one per line. Readers
+ * (the shipper, commit listeners) only ever see committed lines.
  *
  * Bounds: total bytes and bytes per service (line bytes plus a fixed per-row overhead). Over a bound,
  * the oldest lines go first: lines the cloud already acknowledged (history only) before lines not yet
@@ -62,15 +64,15 @@ export interface SpooledLine {
   wire: string;
 }
 
-interface PendingRow {
+interface Row {
   service: string;
   timestamp: number;
   wire: string;
   size: number;
-  message: LogMessage;
 }
 
-export type CommitListener = (messages: readonly LogMessage[]) => void;
+/** Told after each commit; read what is new with `readAfter`. */
+export type CommitListener = () => void;
 
 /** Capture positions to store with a commit: they cover exactly the lines committed with them. */
 export interface CursorChanges {
@@ -84,14 +86,18 @@ export class LogSpool implements LogSink {
   private readonly logger: Logger;
   private readonly commitIntervalMs: number;
   private readonly maxBufferedBytes: number;
-  private buffer: PendingRow[] = [];
-  private bufferedBytes = 0;
+  /** Whether a transaction is open, and what it holds so far. */
+  private open = false;
+  private openLines = 0;
+  private openBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastCommitAt = Number.NEGATIVE_INFINITY;
   private readonly serviceBytes = new Map<string, number>();
   private totalBytes = 0;
   private acked: number;
+  /** Newest id inserted (maybe not committed yet), and newest committed. */
   private newest: number;
+  private committed: number;
   /** Highest id of the batch the shipper has in flight (never evicted); ≤ acked when none. */
   private inFlightTo = 0;
   private pendingAck: number | undefined;
@@ -117,11 +123,12 @@ export class LogSpool implements LogSink {
     this.acked = ack?.value ?? 0;
     const seq = this.statements.lastId.get() as { seq: number } | undefined;
     this.newest = seq?.seq ?? 0;
+    this.committed = this.newest;
     for (const row of this.statements.drops.all() as { service: string; count: number }[])
       this.dropTotals.set(row.service, row.count);
   }
 
-  /** Buffers one line; committed with the next batch. Never throws, never blocks. */
+  /** Adds one line to the open batch; committed with it. Never throws, never blocks. */
   publish(message: LogMessage): void {
     if (this.closed) return;
     const capped = truncateMessage(message);
@@ -130,9 +137,16 @@ export class LogSpool implements LogSink {
       ? SYSTEM_SERVICE
       : (capped.serviceName ?? `#${capped.serviceId ?? 0}`);
     const size = wire.length + ROW_OVERHEAD_BYTES;
-    this.buffer.push({ service, timestamp: capped.timestamp, wire, size, message: capped });
-    this.bufferedBytes += size;
-    if (this.bufferedBytes >= this.maxBufferedBytes) this.commit();
+    try {
+      this.begin();
+      this.insert({ service, timestamp: capped.timestamp, wire, size });
+      this.openLines++;
+      this.openBytes += size;
+    } catch (err) {
+      this.logger.error('log_spool_insert_failed', { err });
+      return;
+    }
+    if (this.openBytes >= this.maxBufferedBytes) this.commit();
     else this.schedule();
   }
 
@@ -162,12 +176,12 @@ export class LogSpool implements LogSink {
 
   /** Id of the newest committed line. */
   get lastId(): number {
-    return this.newest;
+    return this.committed;
   }
 
   /** Lines after `afterId`, oldest first, at most `maxLines` and about `maxBytes` (at least one line). */
   readAfter(afterId: number, maxLines: number, maxBytes: number): SpooledLine[] {
-    const rows = this.statements.after.all(afterId, maxLines) as SpooledLine[];
+    const rows = this.statements.after.all(afterId, this.committed, maxLines) as SpooledLine[];
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
       bytes += (rows[i] as SpooledLine).wire.length;
@@ -190,7 +204,7 @@ export class LogSpool implements LogSink {
   protectPossiblyInFlight(maxLines: number): void {
     const row = this.statements.nth.get(this.acked, Math.max(0, maxLines - 1)) as
       { id: number } | undefined;
-    this.markInFlight(row?.id ?? this.newest);
+    this.markInFlight(row?.id ?? this.committed);
   }
 
   /**
@@ -231,44 +245,61 @@ export class LogSpool implements LogSink {
     return rows.reverse();
   }
 
-  /** Commits whatever is buffered now. */
+  /** Commits the open batch (and a pending acknowledgement) now. */
   commit(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed) return;
-    const rows = this.buffer;
     const ack = this.pendingAck;
-    if (rows.length === 0 && ack === undefined) return;
-    this.buffer = [];
-    this.bufferedBytes = 0;
+    if (!this.open && ack === undefined) return;
+    const lines = this.openLines;
     this.pendingAck = undefined;
     const waiters = this.ackWaiters;
     this.ackWaiters = [];
-    const announced: LogMessage[] = [];
     try {
-      this.db.transaction(() => {
-        for (const row of rows) this.insert(row);
-        if (rows.length > 0 && this.cursorSource !== undefined) {
-          const changes = this.cursorSource();
-          for (const [id, state] of changes.upserts) this.statements.setCursor.run(id, state);
-          for (const id of changes.deletes) this.statements.deleteCursor.run(id);
-        }
-        if (ack !== undefined && ack > this.acked) {
-          this.statements.setMeta.run('acked', ack);
-          this.acked = ack;
-        }
-        announced.push(...this.enforceBounds());
-      })();
+      this.begin();
+      if (lines > 0 && this.cursorSource !== undefined) {
+        const changes = this.cursorSource();
+        for (const [id, state] of changes.upserts) this.statements.setCursor.run(id, state);
+        for (const id of changes.deletes) this.statements.deleteCursor.run(id);
+      }
+      if (ack !== undefined && ack > this.acked) this.statements.setMeta.run('acked', ack);
+      this.enforceBounds();
+      this.db.exec('COMMIT');
+      if (ack !== undefined && ack > this.acked) this.acked = ack;
+      this.committed = this.newest;
       this.commits++;
     } catch (err) {
-      // A full or broken disk: the batch is lost (counted in the log); capture goes on.
-      this.logger.error('log_spool_commit_failed', { lines: rows.length, err });
+      // A full or broken disk: the batch is lost (said in the log); capture goes on.
+      this.logger.error('log_spool_commit_failed', { lines, err });
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.recount();
     }
+    this.open = false;
+    this.openLines = 0;
+    this.openBytes = 0;
     this.lastCommitAt = this.options.now();
     for (const resolve of waiters) resolve();
-    if (this.listeners.size === 0) return;
-    const messages = rows.map((r) => r.message).concat(announced);
-    for (const listener of this.listeners) listener(messages);
+    for (const listener of this.listeners) listener();
+  }
+
+  private begin(): void {
+    if (this.open) return;
+    this.db.exec('BEGIN');
+    this.open = true;
+  }
+
+  /** After a rolled-back commit the counters must match the file again. */
+  private recount(): void {
+    this.serviceBytes.clear();
+    this.totalBytes = 0;
+    for (const row of this.statements.sizes.all() as { service: string; bytes: number }[]) {
+      this.serviceBytes.set(row.service, row.bytes);
+      this.totalBytes += row.bytes;
+    }
+    const seq = this.statements.lastId.get() as { seq: number } | undefined;
+    this.newest = seq?.seq ?? 0;
+    this.committed = this.newest;
   }
 
   close(): void {
@@ -284,22 +315,21 @@ export class LogSpool implements LogSink {
     this.timer = setTimeout(() => this.commit(), wait);
   }
 
-  private insert(row: Omit<PendingRow, 'message'>): void {
+  private insert(row: Row): void {
     const info = this.statements.insert.run(row.service, row.timestamp, row.size, row.wire);
     this.newest = Number(info.lastInsertRowid);
     this.serviceBytes.set(row.service, (this.serviceBytes.get(row.service) ?? 0) + row.size);
     this.totalBytes += row.size;
   }
 
-  /** Evicts per service, then overall; returns the drop notices it stored. */
-  private enforceBounds(): LogMessage[] {
+  /** Evicts per service, then overall, and stores a drop notice per service that lost lines. */
+  private enforceBounds(): void {
     const { maxBytes, maxServiceBytes } = this.options.limits;
     const dropped = new Map<string, number>();
     for (const [service, bytes] of this.serviceBytes)
       if (bytes > maxServiceBytes) this.evict(bytes - maxServiceBytes * EVICT_TO, service, dropped);
     if (this.totalBytes > maxBytes)
       this.evict(this.totalBytes - maxBytes * EVICT_TO, null, dropped);
-    const notices: LogMessage[] = [];
     for (const [service, count] of dropped) {
       const total = (this.dropTotals.get(service) ?? 0) + count;
       this.dropTotals.set(service, total);
@@ -317,9 +347,7 @@ export class LogSpool implements LogSink {
         wire,
         size: wire.length,
       });
-      notices.push(notice);
     }
-    return notices;
   }
 
   /**
@@ -450,7 +478,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO drops (service, count) VALUES (?, ?) ON CONFLICT (service) DO UPDATE SET count = excluded.count',
     ),
     after: db.prepare(
-      'SELECT id, service, ts AS timestamp, wire FROM lines WHERE id > ? ORDER BY id LIMIT ?',
+      'SELECT id, service, ts AS timestamp, wire FROM lines WHERE id > ? AND id <= ? ORDER BY id LIMIT ?',
     ),
     // System rows bring their text along: they may be drop notices (see evict).
     oldest: db.prepare(

@@ -20,7 +20,8 @@ import { FileLogCursorStore } from './log-cursor-store.js';
 import type { LogSink } from './log-sink.js';
 import type { LogSource } from './log-source.js';
 import { resolveLogSpoolSettings, type LogSpoolSettings } from './log-spool-settings.js';
-import { LogSpool } from './log-spool.js';
+import { LogSpool, SYSTEM_SERVICE, type SpooledLine } from './log-spool.js';
+import type { LogMessage } from './log-message.js';
 import { createRecentLogs, type RecentLogs } from './recent-logs.js';
 import { SpoolCursorStore } from './spool-cursor-store.js';
 import { SinkSystemLogger, type SystemLogger } from './system-logger.js';
@@ -68,9 +69,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
   });
   logger.info('log_spool_opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
   const local = new LocalLogBackend();
-  spool.onCommit((messages) => {
-    for (const m of messages) local.publish(m);
-  });
+  feedLocalStream(spool, local);
   const systemLogger = new SinkSystemLogger(spool, () => clock.now());
   const capture = new ContainerLogCapture({
     source: options.source,
@@ -113,6 +112,31 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
       spool.close();
     },
   };
+}
+
+/**
+ * `/v2/local/logs` readers get each commit's lines, read back from the spool (only while someone
+ * listens: the stream has no history, §12.4), with the service name the spool keeps for them.
+ */
+function feedLocalStream(spool: LogSpool, local: LocalLogBackend): void {
+  let sent = spool.lastId;
+  spool.onCommit(() => {
+    if (local.readerCount === 0) {
+      sent = spool.lastId;
+      return;
+    }
+    for (;;) {
+      const rows = spool.readAfter(sent, 1000, 4 * 1024 * 1024);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        const message = JSON.parse(row.wire) as LogMessage;
+        local.publish(
+          row.service === SYSTEM_SERVICE ? message : { ...message, serviceName: row.service },
+        );
+      }
+      sent = (rows[rows.length - 1] as SpooledLine).id;
+    }
+  });
 }
 
 /** BOSUN_LOG_STREAM_BATCH=`lines,bytes,ageMs`: tests and benchmarks size the batch in flight. */
