@@ -109,6 +109,10 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
       await capture.stop();
       spool.commit();
       await shipper.stop();
+      logger.info('log_spool_closed', {
+        ...spool.usage(),
+        acknowledgedBatches: shipper.acknowledgedBatches,
+      });
       spool.close();
     },
   };

@@ -163,4 +163,51 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
       'an answered batch repeats only when a kill beat its acknowledgement to disk',
     );
   });
+  it('ships invalid UTF-8, a 1 MB line and binary output without breaking the stream', async () => {
+    await agent.start(env);
+    const before = peer.state.requests.length;
+    const container = await testDocker().createContainer({
+      name: `${prefix}-hostile`,
+      Image: TEST_IMAGES.busybox,
+      Cmd: [
+        'sh',
+        '-c',
+        [
+          "printf 'bad \\377\\376 utf8\\n'",
+          "head -c 1048576 /dev/zero | tr '\\0' x; echo",
+          'head -c 65536 /dev/urandom',
+          'echo; echo "after hostile"',
+          'exec sleep 3600',
+        ].join('; '),
+      ],
+      Labels: {
+        [TEST_LABEL]: prefix,
+        'io.balena.supervised': 'true',
+        'io.balena.service-id': '8',
+        'io.balena.service-name': 'hostile',
+        'io.balena.app-uuid': 'e2e0logsapp',
+      },
+      Tty: false,
+      HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
+    });
+    await container.start();
+    const hostile = () => peer.state.lines.filter((l) => l.serviceId === 8);
+    await until('the line after the hostile output', () =>
+      hostile().some((l) => l.message === 'after hostile'),
+    );
+    const lines = hostile();
+    assert.ok(lines.some((l) => l.message.startsWith('bad ') && l.message.endsWith(' utf8')));
+    const long = lines.find((l) => l.message.startsWith('xxxx'));
+    assert.equal(long?.message.length, 10_000, 'the 1 MB line is cut to 10,000 characters');
+    assert.ok(long?.message.endsWith('[...]'));
+    assert.ok(lines.length >= 4, 'binary output arrived as lines too');
+    // Every stream since was answered 201 (none ended with a parse error).
+    await until('no stream open', () => peer.state.requests.every((r) => r.fate !== 'open'));
+    const statuses = peer.state.requests.slice(before).map((r) => r.status ?? r.fate);
+    assert.ok(
+      statuses.every((s) => s === 201 || s === 'cut'),
+      `answers: ${statuses.join(',')}`,
+    );
+    await agent.stop();
+  });
 });
