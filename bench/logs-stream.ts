@@ -79,7 +79,7 @@ try {
   await go(container);
   const producerStart = Date.now();
   for (;;) {
-    const tail = (await container.logs({ stdout: true, tail: 1 }));
+    const tail = await container.logs({ stdout: true, tail: 1 });
     if (tail.toString('latin1').includes(`n ${LINES} `)) break;
     await sleep(100);
   }
