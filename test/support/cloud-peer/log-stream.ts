@@ -49,7 +49,21 @@ export class LogStreamState {
   resetNextAfterBytes: number | undefined;
   private readonly open = new Set<IncomingMessage>();
 
-  constructor(readonly keys: { uuid: string; deviceApiKey: string }) {}
+  /**
+   * `keys`: the one device allowed to stream; or a function deciding per request (the shared cloud peer
+   * passes one that looks the device key up in its model).
+   */
+  constructor(
+    readonly keys:
+      | { uuid: string; deviceApiKey: string }
+      | ((uuid: string, authorization: string | undefined) => boolean),
+  ) {}
+
+  /** @internal */
+  authorized(uuid: string, authorization: string | undefined): boolean {
+    if (typeof this.keys === 'function') return this.keys(uuid, authorization);
+    return authorization === `Bearer ${this.keys.deviceApiKey}` && uuid === this.keys.uuid;
+  }
 
   setDown(down: boolean): void {
     this.down = down;
@@ -89,15 +103,31 @@ export function logStreamRoute(state: LogStreamState): PeerRouteHandler {
       sendJson(res, status, body);
       return true;
     };
-    if (
-      req.headers.authorization !== `Bearer ${state.keys.deviceApiKey}` ||
-      uuid !== state.keys.uuid
-    )
+    if (!state.authorized(uuid, req.headers.authorization))
       return refuse(401, { error: 'API key required' });
     if ((req.headers['content-type'] ?? '').split(';')[0]?.trim() !== 'application/x-ndjson')
       return refuse(415, 'Streaming requests require Content-Type application/x-ndjson');
     receive(state, uuid, req, res);
     return true;
+  };
+}
+
+/**
+ * The same handler in the shape of the shared cloud peer's routes (`startCloudPeer({ routes: [...] })`,
+ * test/support/cloud-peer/index.ts on the `cloud` branch): `{ method, path, handle }`.
+ */
+export function logStreamPeerRoute(state: LogStreamState): {
+  method: string;
+  path: RegExp;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+} {
+  const route = logStreamRoute(state);
+  return {
+    method: 'POST',
+    path: PATH,
+    handle: (req, res) => {
+      if (!route(req, res)) res.writeHead(404).end();
+    },
   };
 }
 
