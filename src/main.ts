@@ -7,16 +7,24 @@
  * be starting: the reconciler retries with backoff and says so in its log.
  */
 import { existsSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
+import { runKeyCommand } from './cli/key-command.js';
+import { deviceHostnames } from './api/request-guard.js';
+import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
+import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
+import { agentHealthChecks } from './agent/health-checks.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
-import { DeviceIdentity } from './device/identity.js';
-import { LogindHostActions } from './device/logind-host-actions.js';
+import { loadDeviceIdentity } from './device/load-identity.js';
+import { appsWithServices, createHostActions } from './device/host-actions.js';
+import { GuardedPower } from './device/guarded-power.js';
+import { RebootAfterApply } from './device/reboot-after-apply.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
@@ -33,7 +41,9 @@ import { wireLogs } from './logs/wire-logs.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
-import { Reconciler } from './reconciler/reconciler.js';
+import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './reconciler/reconciler.js';
+import { StepSystemLog } from './reconciler/step-system-log.js';
+import { TargetRefusals } from './reconciler/target-refusals.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -41,6 +51,7 @@ import { openStore } from './store/open-store.js';
 import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
+const DEFAULT_API_SOCKET_TIMEOUT_MS = 900_000;
 
 async function readVersion(): Promise<string> {
   // The bundle (scripts/build.mjs) carries its version; from source (tsx), read package.json.
@@ -75,12 +86,23 @@ async function main(): Promise<void> {
   const store = await openStore({ path: settings.dbPath, logger });
   await store.apiKeys.globalKey(); // created at first start; reported to the cloud as api_secret later
 
-  const identity = new DeviceIdentity({
+  const identity = await loadDeviceIdentity({
+    env,
+    configPath: settings.configPath,
     configDeviceType: configJson.value.deviceType,
     configHostname: configJson.value.hostname,
+    developmentMode: configJson.value.developmentMode,
+    logger,
   });
-  const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
+  const engine = new DockerEngine({
+    socketPath: settings.engineSocket,
+    logger,
+    clock,
+    requestTimeoutMs: settings.engineRequestTimeoutMs,
+  });
   const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
+  // The kernel's boot (the host's, also inside a container): services needing a reboot wait for the next.
+  const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
   const downloads = new DownloadTracker();
 
@@ -119,7 +141,10 @@ async function main(): Promise<void> {
 
   const loadTarget = async (): Promise<TargetState | undefined> => {
     const stored = await store.targets.load(origin);
-    if (stored === undefined) return undefined;
+    if (stored === undefined) {
+      await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
+      return undefined;
+    }
     deviceName = stored.name;
     const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
     storedConfig = stored.config;
@@ -160,6 +185,9 @@ async function main(): Promise<void> {
       }),
     );
     for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    // Keys of apps that left the target die with them; a returning app then gets a fresh key.
+    const appIds = new Set(Object.values(parsed.target.apps).map((a) => a.appId));
+    await revokeKeysOfRemovedApps(store.apiKeys, appIds, log);
     return parsed.target;
   };
 
@@ -172,6 +200,28 @@ async function main(): Promise<void> {
     // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
     scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
   });
+  // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
+  const logs = await wireLogs({
+    env,
+    dataDir: settings.dataDir,
+    persistentLogging: configJson.value.persistentLogging === true,
+    localMode,
+    source: engine,
+    loggingEnabled: () => configVars.config.loggingEnabled,
+    credentials: () => logStreamCredentials(configJson.value),
+    agents: cloudAgents(configJson.value['balenaRootCA']),
+    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+    clock,
+    logger,
+  });
+  const systemLogger = logs.systemLogger;
+  // Every step's start, end and failure as a system line (reference §12.3).
+  const refusals = new TargetRefusals(systemLogger, logger);
+  const stepLog = new StepSystemLog({
+    systemLogger,
+    logger,
+    lockRetryMs: DEFAULT_RECONCILER_OPTIONS.lockPollMs,
+  });
   const images = {
     record: (image: {
       name: string;
@@ -179,7 +229,10 @@ async function main(): Promise<void> {
       appUuid: string;
       serviceName: string;
       commit: string;
-    }) => store.images.record(image),
+    }) => {
+      stepLog.imagePulled(image.name, image.engineId);
+      return store.images.record(image);
+    },
     forget: async (name: string, engineId: string) => {
       for (const image of await store.images.list())
         if (image.name === name || image.engineId === engineId) await store.images.remove(image);
@@ -202,38 +255,34 @@ async function main(): Promise<void> {
     downloads,
     logger,
   });
-  const reconciler = new Reconciler({
-    engine,
-    observer,
-    loadTarget,
-    plan,
-    runner,
+  const reconciler = new Reconciler(
+    {
+      engine,
+      observer,
+      loadTarget: refusals.watch(loadTarget),
+      plan,
+      runner,
+      locks,
+      images,
+      downloads,
+      clock,
+      logger,
+      settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+      stepListener: stepLog,
+    },
+    { bootTime },
+  );
+
+  // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
+  // reboot and power-off first wait for update locks unless forced (or lockOverride).
+  const hostActions: HostActions = createHostActions(env, logger);
+  const power = new GuardedPower({
+    host: hostActions,
     locks,
-    images,
-    downloads,
-    clock,
-    logger,
-    settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
-  });
-
-  // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
-  const logs = await wireLogs({
-    env,
-    dataDir: settings.dataDir,
-    persistentLogging: configJson.value.persistentLogging === true,
-    localMode,
-    source: engine,
-    loggingEnabled: () => configVars.config.loggingEnabled,
-    credentials: () => logStreamCredentials(configJson.value),
-    agents: cloudAgents(configJson.value['balenaRootCA']),
-    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+    apps: () => appsWithServices(reconciler.snapshot().target),
     clock,
     logger,
   });
-
-  // Reboot and power-off through systemd-logind over D-Bus (as balenaOS does); where there is no
-  // logind the request fails with the bus error in the log and the API's error answer.
-  const hostActions: HostActions = new LogindHostActions();
   const deviceFacts: DeviceFacts = {
     ipAddresses: () => Promise.resolve(identity.ipAddresses()),
     macAddresses: () => identity.macAddresses(),
@@ -273,23 +322,30 @@ async function main(): Promise<void> {
     store,
     engine,
     host: hostActions,
+    power: {
+      request: (action, force) => power.request(action, force || configVars.config.lockOverride),
+    },
     device: deviceFacts,
     journal: new Journalctl(),
+    healthChecks: agentHealthChecks({ reconciler, store, now: () => clock.now() }),
+    onTargetRefused: (error) => refusals.refused(error, 'pushed'),
   });
   const app = createApi(agent, {
     logger,
     localLogs: logs.localLogs,
     recentLogs: logs.recentLogs,
+    deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);
   });
+  // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
+  server.setTimeout(configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS);
   const address = server.address();
-  log.info('api.listening', {
-    host: settings.api.host,
-    port: typeof address === 'object' && address ? address.port : settings.api.port,
-  });
+  const port = typeof address === 'object' && address ? address.port : settings.api.port;
+  log.info('api.listening', { host: settings.api.host, port });
+  logApiExposure(log, { localMode: agent.isLocalMode(), host: settings.api.host, port });
 
   if (!localMode) {
     // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
@@ -302,6 +358,8 @@ async function main(): Promise<void> {
       scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
+  const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
+  reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
   reconciler.start();
   void logs.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
@@ -351,14 +409,26 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
-  const logger = createLogger({ level: 'info' });
-  logger.error('agent.start-failed', {
-    err,
-    code: isBosunError(err) ? err.code : undefined,
-    message: errorMessage(err),
+// `bosun key` prints the device-wide API key and exits; anything else starts the agent.
+if (process.argv[2] === 'key') {
+  process.exitCode = runKeyCommand({
+    env: process.env,
+    cwd: process.cwd(),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
   });
-  setTimeout(() => process.exit(1), 50).unref();
-  process.exitCode = 1;
-});
+} else startAgent();
+
+function startAgent(): void {
+  main().catch((err: unknown) => {
+    // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
+    const logger = createLogger({ level: 'info' });
+    logger.error('agent.start-failed', {
+      err,
+      code: isBosunError(err) ? err.code : undefined,
+      message: errorMessage(err),
+    });
+    setTimeout(() => process.exit(1), 50).unref();
+    process.exitCode = 1;
+  });
+}

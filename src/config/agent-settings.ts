@@ -32,8 +32,15 @@ export interface AgentSettings extends AgentPaths {
   readonly localMode: boolean;
   /** BOSUN_LOG_LEVEL; default info. */
   readonly logLevel: LogLevel;
+  /**
+   * BOSUN_ENGINE_REQUEST_TIMEOUT_MS: bound of one short engine request (create, start, inspect, …;
+   * not log/event/pull streams). Past it the step fails with ENGINE_TIMEOUT and is retried with backoff.
+   */
+  readonly engineRequestTimeoutMs: number;
 }
 
+/** Two minutes: far above any healthy engine answer, even on a slow SD card, yet a hung step is seen. */
+export const DEFAULT_ENGINE_REQUEST_TIMEOUT_MS = 120_000;
 export const DEFAULT_API_PORT = 48484;
 export const DEFAULT_API_HOST = '0.0.0.0';
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -87,6 +94,15 @@ function readPort(env: Env, name: string): number | undefined {
   return n;
 }
 
+function readPositiveInt(env: Env, name: string, max: number): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max)
+    throw badEnv(name, value, `a whole number from 1 to ${max}`);
+  return n;
+}
+
 export function resolveLogLevel(env: Env): LogLevel {
   const value = read(env, 'BOSUN_LOG_LEVEL');
   if (value === undefined) return 'info';
@@ -134,6 +150,7 @@ export interface EnvSettings extends AgentPaths {
   readonly engineSocket: string;
   readonly localMode: boolean | undefined;
   readonly logLevel: LogLevel;
+  readonly engineRequestTimeoutMs: number;
 }
 
 export function readEnvSettings(env: Env, cwd: string): EnvSettings {
@@ -144,6 +161,9 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
     engineSocket: resolveEngineSocket(env, cwd),
     localMode: readBool(env, 'BOSUN_LOCAL_MODE'),
     logLevel: resolveLogLevel(env),
+    engineRequestTimeoutMs:
+      readPositiveInt(env, 'BOSUN_ENGINE_REQUEST_TIMEOUT_MS', 3_600_000) ??
+      DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
   });
 }
 
@@ -161,5 +181,6 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     // Unmanaged (no apiEndpoint) means nobody but a local developer can give this device a target.
     localMode: fromEnv.localMode ?? !configJson.apiEndpoint,
     logLevel: fromEnv.logLevel,
+    engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
   });
 }

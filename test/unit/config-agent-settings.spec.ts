@@ -36,7 +36,20 @@ describe('agent settings', () => {
       engineSocket: '/var/run/docker.sock',
       localMode: true,
       logLevel: 'info',
+      engineRequestTimeoutMs: 120_000,
     });
+  });
+
+  it('bounds short engine requests by BOSUN_ENGINE_REQUEST_TIMEOUT_MS (default two minutes)', () => {
+    assert.equal(
+      settings({ BOSUN_ENGINE_REQUEST_TIMEOUT_MS: '5000' }).engineRequestTimeoutMs,
+      5000,
+    );
+    for (const value of ['0', '-1', 'soon', '1.5', '3600001'])
+      rejectsVariable(
+        { BOSUN_ENGINE_REQUEST_TIMEOUT_MS: value },
+        'BOSUN_ENGINE_REQUEST_TIMEOUT_MS',
+      );
   });
 
   it('resolves relative paths against the working directory, and each path can be moved on its own', () => {

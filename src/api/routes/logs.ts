@@ -53,7 +53,7 @@ export function logRoutes(recentLogs: RecentLogsHandler | undefined): RouteDef[]
       tag: 'v2',
       summary:
         'Recent log lines of one service or of the system, oldest first, from the on-device log spool (also lines not yet shipped, and from before a restart).',
-      auth: 'local-mode',
+      auth: 'key',
       query: RecentLogsQuerySchema,
       responses: {
         200: { description: 'The lines, oldest first', schema: RecentLogsResponse },
