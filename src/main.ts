@@ -37,13 +37,9 @@ import { DownloadTracker } from './executor/downloads.js';
 import { RegistryAuthResolver } from './executor/registry-auth.js';
 import { StepRunner } from './executor/step-runner.js';
 import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
-import { ContainerLogCapture } from './logs/container-log-capture.js';
-import { LocalLogBackend } from './logs/local-log-backend.js';
-import { createLocalLogsHandler } from './logs/local-logs-handler.js';
-import { FileLogCursorStore } from './logs/log-cursor-store.js';
-import { LogRouter } from './logs/log-router.js';
+import { cloudAgents, logStreamCredentials } from './logs/cloud-log-credentials.js';
+import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
-import { SinkSystemLogger } from './logs/system-logger.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
@@ -231,9 +227,23 @@ async function main(): Promise<void> {
     // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
     scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
   });
-  const localLogs = new LocalLogBackend();
-  const logRouter = observability.logSink(new LogRouter({ local: localLogs, localMode }));
-  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
+  // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
+  const logs = await wireLogs({
+    env,
+    dataDir: settings.dataDir,
+    persistentLogging: configJson.value.persistentLogging === true,
+    localMode,
+    source: engine,
+    loggingEnabled: () => configVars.config.loggingEnabled,
+    credentials: () => logStreamCredentials(configJson.value),
+    agents: cloudAgents(configJson.value['balenaRootCA']),
+    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+    clock,
+    logger,
+    // Metrics count captured lines and the dashboard's live view sees them, on the way into the spool.
+    wrapSink: (sink) => observability.logSink(sink),
+  });
+  const systemLogger = logs.systemLogger;
   // Every step's start, end and failure as a system line (reference §12.3).
   const refusals = new TargetRefusals(systemLogger, logger);
   const stepLog = new StepSystemLog({
@@ -294,16 +304,6 @@ async function main(): Promise<void> {
     { bootTime },
   );
 
-  const logCapture = new ContainerLogCapture({
-    source: engine,
-    sink: logRouter,
-    systemLogger,
-    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
-    cursors: await FileLogCursorStore.open(`${settings.dataDir}/log-cursors.json`, { logger }),
-    clock,
-    logger,
-  });
-
   // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
   // reboot and power-off first wait for update locks unless forced (or lockOverride).
   const hostActions: HostActions = createHostActions(env, logger);
@@ -363,7 +363,8 @@ async function main(): Promise<void> {
   });
   const app = createApi(agent, {
     logger,
-    localLogs: createLocalLogsHandler(localLogs),
+    localLogs: logs.localLogs,
+    recentLogs: logs.recentLogs,
     deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
     ...(await observability.apiOptions()),
   });
@@ -392,7 +393,7 @@ async function main(): Promise<void> {
   const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
   reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
   reconciler.start();
-  void logCapture.start();
+  void logs.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
   // which a development or CI host must not do by accident. Only while in local mode.
   const mdnsInterfaces = env['BOSUN_MDNS_INTERFACES'];
@@ -421,7 +422,7 @@ async function main(): Promise<void> {
     const closed = Promise.allSettled([
       new Promise<void>((resolve) => server.close(() => resolve())),
       reconciler.stop(),
-      logCapture.stop(),
+      logs.stop(),
       mdns?.stop(),
       engine.close(),
     ]).then(() => store.close());

@@ -18,6 +18,7 @@ import { dashboardRoutes, type DashboardOptions } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { localRoutes, type LocalLogsHandler } from './routes/local.js';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics.js';
+import { logRoutes, type RecentLogsHandler } from './routes/logs.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { validate } from './validate.js';
@@ -34,6 +35,8 @@ export interface ApiOptions {
   observeRequest?: ((request: ObservedRequest) => void) | undefined;
   /** The local dashboard at /dashboard; without it those routes answer 503. */
   dashboard?: DashboardOptions | undefined;
+  /** Answers GET /v2/logs/recent from the log spool; without it that route answers 503. */
+  recentLogs?: RecentLogsHandler | undefined;
   /**
    * Names of this device a Host header may carry besides IP literals, localhost and `.local` names
    * (the DNS-rebinding guard, request-guard.ts). Read per request: the hostname can change at run time.
@@ -64,7 +67,7 @@ function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
 }
 
 export function apiRoutes(
-  options: Pick<ApiOptions, 'localLogs' | 'metrics' | 'dashboard'> = {},
+  options: Pick<ApiOptions, 'localLogs' | 'metrics' | 'dashboard' | 'recentLogs'> = {},
 ): RouteDef[] {
   const routes: RouteDef[] = [
     ...healthRoutes,
@@ -73,6 +76,7 @@ export function apiRoutes(
     ...localRoutes(options.localLogs),
     ...metricsRoutes(options.metrics),
     ...dashboardRoutes(options.dashboard),
+    ...logRoutes(options.recentLogs),
   ];
   routes.push(openApiRoute(() => routes));
   return routes;

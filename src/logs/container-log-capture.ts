@@ -226,6 +226,7 @@ export class ContainerLogCapture {
     const cursors = this.options.cursors;
     const cursor = new LogCursor(cursors.get(info.id), this.options.cursorLimits);
     const context = messageContext(info);
+    cursors.track?.(info.id, cursor);
     this.logger.debug('log_stream_attached', { containerId: info.id, since: cursor.since });
     // The cursor only ever covers lines already published, so saving it less often than every line
     // can repeat lines after a crash, never lose them; a clean end saves the exact state.

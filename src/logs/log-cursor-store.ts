@@ -17,6 +17,15 @@ export interface LogCursorStore {
   containerIds(): string[];
   /** Resolves when everything set so far is durable. */
   flush(): Promise<void>;
+  /**
+   * A live cursor of an attached container, for stores that snapshot it themselves at the moment they
+   * make lines durable (the spool-backed store), rather than at `set`'s coarser pace.
+   */
+  track?(containerId: string, cursor: LiveCursor): void;
+}
+
+export interface LiveCursor {
+  toState(): LogCursorState | undefined;
 }
 
 export class MemoryLogCursorStore implements LogCursorStore {

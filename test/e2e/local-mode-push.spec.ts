@@ -352,6 +352,16 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
       'the volume survives',
     );
     for (const image of [`local_${web}`, `local_${worker}`]) {
+      // Images go last, after containers and networks: under load their removal can trail the
+      // containers' by a second or more, so wait for it (bounded) rather than race it.
+      for (let i = 0; i < 60; i++) {
+        try {
+          await docker.getImage(image).inspect();
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
       await assert.rejects(
         docker.getImage(image).inspect(),
         /no such image|404/i,

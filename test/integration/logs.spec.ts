@@ -18,7 +18,6 @@ import { ContainerLogCapture } from '../../src/logs/container-log-capture.js';
 import { LocalLogBackend } from '../../src/logs/local-log-backend.js';
 import { createLocalLogsHandler } from '../../src/logs/local-logs-handler.js';
 import { FileLogCursorStore } from '../../src/logs/log-cursor-store.js';
-import { LogRouter } from '../../src/logs/log-router.js';
 import { SinkSystemLogger } from '../../src/logs/system-logger.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -134,11 +133,10 @@ describe('log capture on the real engine, streamed by /v2/local/logs', function 
   async function startCapture(
     cursorFile = join(dir, `cursors-${captures.length}.json`),
   ): Promise<ContainerLogCapture> {
-    const router = new LogRouter({ local: backend, localMode: true });
     const capture = new ContainerLogCapture({
       source: engine,
-      sink: router,
-      systemLogger: new SinkSystemLogger(router, Date.now),
+      sink: backend,
+      systemLogger: new SinkSystemLogger(backend, Date.now),
       cursors: await FileLogCursorStore.open(cursorFile, {
         logger: silentLogger(),
         debounceMs: 50,

@@ -30,5 +30,8 @@ export function agentCommand(): { command: string; args: string[] } {
       `${BUNDLE} is older than src/: run \`npm run build\` before the end-to-end tests`,
     );
   // Same flags as bin/bosun.
-  return { command: process.execPath, args: ['--max-semi-space-size=1', BUNDLE] };
+  return {
+    command: process.execPath,
+    args: ['--max-semi-space-size=1', '--optimize-for-size', BUNDLE],
+  };
 }

@@ -62,6 +62,8 @@ export class AgentProcess {
         BOSUN_LOCK_ROOT: this.lockRoot,
         BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${this.prefix}`,
         BOSUN_LOG_LEVEL: process.env['BOSUN_TEST_LOG'] ?? 'warn',
+        // Each agent its own log spool (the default is under /run, keyed by the data dir).
+        BOSUN_LOG_SPOOL_DIR: join(this.dir, 'log-spool'),
         ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { LocalLogBackend } from '../../../src/logs/local-log-backend.js';
-import { MAX_MESSAGE_LENGTH, type LogMessage } from '../../../src/logs/log-message.js';
-import { LogRouter } from '../../../src/logs/log-router.js';
+import {
+  MAX_MESSAGE_LENGTH,
+  truncateMessage,
+  type LogMessage,
+} from '../../../src/logs/log-message.js';
 import { formatSystemEvent, SinkSystemLogger } from '../../../src/logs/system-logger.js';
 import { serviceLogLevel } from '../../../src/logs/log-level.js';
 
@@ -52,25 +55,13 @@ describe('LocalLogBackend', () => {
   });
 });
 
-describe('LogRouter', () => {
-  it('truncates to the wire limit with a mark and routes by mode', () => {
-    const local: LogMessage[] = [];
-    const cloud: LogMessage[] = [];
-    const router = new LogRouter({
-      local: { publish: (m) => local.push(m) },
-      cloud: { publish: (m) => cloud.push(m) },
-      localMode: true,
-    });
-    router.publish(line('x'.repeat(MAX_MESSAGE_LENGTH + 5)));
-    router.setLocalMode(false);
-    router.publish(line('to the cloud'));
-    assert.equal(local.length, 1);
-    assert.equal(local[0]!.message.length, MAX_MESSAGE_LENGTH);
-    assert.ok(local[0]!.message.endsWith('x[...]'));
-    assert.deepEqual(
-      cloud.map((m) => m.message),
-      ['to the cloud'],
-    );
+describe('truncateMessage', () => {
+  it('cuts to the wire limit with a mark, and leaves shorter messages alone', () => {
+    const cut = truncateMessage(line('x'.repeat(MAX_MESSAGE_LENGTH + 5)));
+    assert.equal(cut.message.length, MAX_MESSAGE_LENGTH);
+    assert.ok(cut.message.endsWith('x[...]'));
+    const short = line('short');
+    assert.equal(truncateMessage(short), short);
   });
 });
 

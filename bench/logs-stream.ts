@@ -1,0 +1,194 @@
+/**
+ * Logs end to end: container → capture → spool → cloud log stream → peer, through the running agent
+ * (the built bundle with bin/bosun's flags), with the agent's CPU and RSS, and bytes written to disk.
+ *
+ * Method: a peer (test/support/cloud-peer/log-stream.ts) on loopback; the agent in cloud mode with its
+ * spool on disk (so /proc/<pid>/io write_bytes counts the spool's writes). A supervised container prints
+ * N numbered ~80-byte lines and keeps running; then the agent starts, finds it with no cursor and takes
+ * the whole output in as fast as it can. We time from the first to the last line the peer stores, sample the agent's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS every 100 ms),
+ * and read the spool's commit count from the agent's `log_spool_closed` log line after SIGTERM.
+ * Floor, same run: the same container's output read straight from the engine's logs API (what capture
+ * itself reads), i.e. the fastest any agent could take the lines in; the ratio is end-to-end / floor.
+ * Usage: npm run build && node --import tsx bench/logs-stream.ts [lines]   (default 300000)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startLogStreamPeer } from '../test/support/cloud-peer/log-stream-server.js';
+import { cleanupByLabel, TEST_LABEL, testDocker, uniquePrefix } from '../test/support/docker.js';
+import { TEST_IMAGES } from '../test/support/images.js';
+import { freePort } from '../test/e2e/support/reconcile-agent.js';
+
+const LINES = Number(process.argv[2] ?? 300_000);
+const KEYS = { uuid: 'bench0logs000000000000000000000a', deviceApiKey: 'b'.repeat(32) };
+const prefix = uniquePrefix('bench-stream');
+const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+const docker = testDocker();
+const CLK_TCK = 100;
+
+const cmd = [
+  'sh',
+  '-c',
+  `while [ ! -e /tmp/go ]; do usleep 20000; done; awk 'BEGIN { for (i = 1; i <= ${LINES}; i++) printf "n %d level=info msg=\\"request served\\" path=/api/v1/items status=200 ms=12\\n", i }'; exec sleep 3600`,
+];
+
+async function procStat(
+  pid: number,
+): Promise<{ cpuSeconds: number; rss: number; writeBytes: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  return {
+    cpuSeconds: (Number(stat[11]) + Number(stat[12])) / CLK_TCK,
+    rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) * 1024,
+    writeBytes: Number(/write_bytes:\s+(\d+)/.exec(io)?.[1]),
+  };
+}
+
+async function makeContainer(name: string, serviceId: number) {
+  const c = await docker.createContainer({
+    name: `${prefix}-${name}`,
+    Image: TEST_IMAGES.busybox,
+    Cmd: cmd,
+    Labels: {
+      [TEST_LABEL]: prefix,
+      'io.balena.supervised': 'true',
+      'io.balena.service-id': String(serviceId),
+      'io.balena.service-name': name,
+      'io.balena.app-uuid': 'benchapp',
+    },
+    Tty: false,
+    HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
+  });
+  await c.start();
+  return c;
+}
+
+async function go(c: Awaited<ReturnType<typeof makeContainer>>): Promise<void> {
+  const exec = await c.exec({ Cmd: ['touch', '/tmp/go'] });
+  await exec.start({ Detach: true });
+}
+
+const peer = await startLogStreamPeer(KEYS);
+try {
+  // The container prints everything first, so what we time is the agent, not busybox: it finds the
+  // container running with no cursor and takes its whole output in as fast as it can.
+  const container = await makeContainer('bench', 2);
+  await go(container);
+  const producerStart = Date.now();
+  for (;;) {
+    const tail = await container.logs({ stdout: true, tail: 1 });
+    if (tail.toString('latin1').includes(`n ${LINES} `)) break;
+    await sleep(100);
+  }
+  const producerSeconds = (Date.now() - producerStart) / 1000;
+  // Floor: one full read of the same output from the engine's logs API (what capture reads).
+  const readStart = Date.now();
+  await container.logs({ stdout: true, stderr: true, follow: false, timestamps: true });
+  const floorSeconds = (Date.now() - readStart) / 1000;
+
+  const dataDir = join(dir, 'data');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(
+    join(dataDir, 'config.json'),
+    JSON.stringify({
+      apiEndpoint: peer.url,
+      uuid: KEYS.uuid,
+      deviceApiKey: KEYS.deviceApiKey,
+      deviceId: 1,
+    }),
+  );
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=1', '--optimize-for-size', 'dist/bosun.mjs'],
+    {
+      env: {
+        ...process.env,
+        BOSUN_DATA_DIR: dataDir,
+        BOSUN_LOCAL_MODE: 'false',
+        BOSUN_API_HOST: '127.0.0.1',
+        BOSUN_API_PORT: String(port),
+        BOSUN_LOCK_ROOT: join(dir, 'locks'),
+        BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${prefix}`,
+        BOSUN_LOG_LEVEL: 'info',
+        BOSUN_LOG_SPOOL_DIR: join(dir, 'spool'), // on disk: write_bytes counts it
+        BOSUN_LOG_SPOOL_MAX_BYTES: String(256 * 1024 * 1024),
+        BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES: String(256 * 1024 * 1024),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-20_000)));
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/ping`)).ok) break;
+    } catch {
+      // starting
+    }
+    await sleep(50);
+  }
+  const pid = child.pid!;
+  const idle = await procStat(pid);
+  let peak = idle.rss;
+  const sampler = setInterval(() => {
+    procStat(pid).then(
+      (s) => (peak = Math.max(peak, s.rss)),
+      () => undefined,
+    );
+  }, 100);
+  // Counted incrementally: rescanning the peer's array every few ms would slow the peer itself.
+  let seen = 0;
+  let scanned = 0;
+  const count = (): number => {
+    const lines = peer.state.lines;
+    for (; scanned < lines.length; scanned++) if (lines[scanned]!.serviceId === 2) seen++;
+    return seen;
+  };
+  while (count() === 0) await sleep(5);
+  const first = Date.now();
+  while (count() < LINES) await sleep(5);
+  const last = Date.now();
+  while (peer.state.requests.some((r) => r.fate === 'open')) await sleep(5);
+  clearInterval(sampler);
+  const done = await procStat(pid);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  const closed = out
+    .split('\n')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    })
+    .find((l) => l['msg'] === 'log_spool_closed' || l['event'] === 'log_spool_closed');
+  const seconds = (last - first) / 1000;
+  const commits = Number(closed?.['commits'] ?? NaN);
+  const result = {
+    lines: LINES,
+    endToEndLinesPerSecond: Math.round(LINES / seconds),
+    floorEngineReadLinesPerSecond: Math.round(LINES / floorSeconds),
+    producerLinesPerSecond: Math.round(LINES / producerSeconds),
+    ratioToFloor: Number((LINES / seconds / (LINES / floorSeconds)).toFixed(2)),
+    agentCpuPercent: Math.round(((done.cpuSeconds - idle.cpuSeconds) / seconds) * 100),
+    idleRssMiB: Number((idle.rss / 2 ** 20).toFixed(1)),
+    peakRssMiB: Number((peak / 2 ** 20).toFixed(1)),
+    diskBytesPerLine: Number(((done.writeBytes - idle.writeBytes) / LINES).toFixed(1)),
+    spoolCommits: commits,
+    commitsPerSecond: Number((commits / seconds).toFixed(1)),
+    wireBytesPerLine: Number((peer.state.wireBytes / LINES).toFixed(1)),
+    batches: peer.state.requests.length,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  await mkdir('bench/results', { recursive: true });
+  await writeFile('bench/results/logs-stream.json', JSON.stringify(result, null, 2) + '\n');
+} finally {
+  await peer.close();
+  await cleanupByLabel(prefix);
+  await rm(dir, { recursive: true, force: true });
+}

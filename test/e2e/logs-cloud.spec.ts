@@ -1,0 +1,213 @@
+/**
+ * Done-when of issue 12, through the running agent (the built bundle, as bin/bosun runs it): a
+ * container prints 100,000 numbered lines while the cloud's log stream is down for part of the run
+ * and the agent is SIGKILLed twice. In the end the peer holds every number in order, except numbers
+ * the spool dropped, which equal the drop counts announced in the stream exactly; a number arrives
+ * twice only from a batch that was in flight at a kill or an outage, at most one batch each.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  cleanupByLabel,
+  requireDocker,
+  TEST_LABEL,
+  testDocker,
+  uniquePrefix,
+} from '../support/docker.js';
+import { TEST_IMAGES } from '../support/images.js';
+import { startLogStreamPeer, type LogStreamPeer } from '../support/cloud-peer/log-stream-server.js';
+import { AgentProcess } from './support/reconcile-agent.js';
+
+const TOTAL = 100_000;
+const BATCH_LINES = 2000;
+const KEYS = { uuid: 'e2e0logs0000000000000000000000aa', deviceApiKey: 'd'.repeat(32) };
+const DROP =
+  /^Warning: Dropped (\d+) line\(s\) of service 'counter' because the log spool was full$/;
+
+async function until(what: string, test: () => boolean, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
+  this.timeout(240_000);
+  const prefix = uniquePrefix('e2e-logs');
+  let agent: AgentProcess;
+  let peer: LogStreamPeer;
+
+  before(async () => {
+    await requireDocker();
+    peer = await startLogStreamPeer(KEYS);
+    agent = await AgentProcess.create(prefix);
+    await mkdir(join(agent.dir, 'data'), { recursive: true });
+    await writeFile(
+      join(agent.dir, 'data', 'config.json'),
+      JSON.stringify({
+        apiEndpoint: peer.url,
+        uuid: KEYS.uuid,
+        deviceApiKey: KEYS.deviceApiKey,
+        deviceId: 1,
+        deviceType: 'generic-amd64',
+      }),
+    );
+  });
+
+  after(async () => {
+    await agent?.remove();
+    await cleanupByLabel(prefix);
+    await peer?.close();
+  });
+
+  const env = {
+    BOSUN_LOCAL_MODE: 'false',
+    BOSUN_LOG_STREAM_BATCH: `${BATCH_LINES},1048576,500`,
+    BOSUN_LOG_STREAM_BACKOFF_MS: '100,1000',
+    // Small bounds, so the outage overflows the spool and drops must be counted and announced.
+    BOSUN_LOG_SPOOL_MAX_BYTES: String(2 * 1024 * 1024),
+    BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES: String(1024 * 1024),
+  };
+
+  function counter(): { n: number; request: number }[] {
+    return peer.state.lines
+      .filter((l) => l.serviceId === 7)
+      .map((l) => ({ n: Number(l.message.slice(2)), request: l.request }));
+  }
+  const distinct = (): number => new Set(counter().map((l) => l.n)).size;
+  /** Sum of the drop notices, each counted once (a notice in a repeated batch arrives twice). */
+  const announced = (): number => {
+    const notices = new Map<string, number>();
+    for (const l of peer.state.lines) {
+      const count = l.isSystem ? DROP.exec(l.message)?.[1] : undefined;
+      if (count !== undefined) notices.set(`${l.timestamp} ${l.message}`, Number(count));
+    }
+    return [...notices.values()].reduce((a, b) => a + b, 0);
+  };
+
+  it('delivers every number in order, or announces exactly the ones it dropped', async () => {
+    await agent.start(env);
+    const docker = testDocker();
+    const container = await docker.createContainer({
+      name: `${prefix}-counter`,
+      Image: TEST_IMAGES.busybox,
+      Cmd: [
+        'sh',
+        '-c',
+        `i=1; while [ $i -le ${TOTAL} ]; do echo "n $i"; [ $((i % 1000)) -eq 0 ] && usleep 100000; i=$((i+1)); done; sleep 3600`,
+      ],
+      Labels: {
+        [TEST_LABEL]: prefix,
+        'io.balena.supervised': 'true',
+        'io.balena.service-id': '7',
+        'io.balena.service-name': 'counter',
+        'io.balena.app-uuid': 'e2e0logsapp',
+      },
+      Tty: false,
+      HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
+    });
+    await container.start();
+
+    await until('15,000 lines at the peer', () => distinct() >= 15_000);
+    await agent.kill(); // 1st SIGKILL, mid-stream
+    await agent.start(env);
+
+    await until('40,000 lines at the peer', () => distinct() >= 40_000);
+    await peer.setDown(true); // outage: the stream is reset, reconnects refused
+    await new Promise((r) => setTimeout(r, 3000));
+    await peer.setDown(false);
+
+    await until('70,000 lines at the peer', () => distinct() + announced() >= 70_000);
+    await agent.kill(); // 2nd SIGKILL
+    await agent.start(env);
+
+    await until('every number delivered or announced', () => distinct() + announced() >= TOTAL);
+    // Let the last batch be answered, then stop: nothing more may arrive.
+    await until('no stream open', () => peer.state.requests.every((r) => r.fate !== 'open'));
+    await agent.stop();
+
+    const lines = counter();
+    const first = new Map<number, number>(); // number → request of its first copy
+    let last = 0;
+    let missing = 0;
+    const repeatedFrom = new Map<number, number>(); // request → repeated lines from it
+    for (const { n, request } of lines) {
+      const firstRequest = first.get(n);
+      if (firstRequest !== undefined) {
+        repeatedFrom.set(firstRequest, (repeatedFrom.get(firstRequest) ?? 0) + 1);
+        continue;
+      }
+      assert.ok(n > last, `number ${n} arrived after ${last}: out of order`);
+      missing += n - last - 1;
+      last = n;
+      first.set(n, request);
+    }
+    missing += TOTAL - last;
+    assert.equal(last, TOTAL, 'the last number arrived');
+    assert.equal(missing, announced(), 'missing numbers equal the announced drop counts');
+    assert.ok(announced() > 0, 'the outage overflowed the spool (the bound was exercised)');
+    // Repeats: only from batches in flight at one of the 2 kills or the outage, one batch each.
+    assert.ok(repeatedFrom.size <= 3, `repeats came from ${repeatedFrom.size} batches`);
+    for (const [request, count] of repeatedFrom) {
+      assert.ok(count <= BATCH_LINES, `request ${request} repeated ${count} lines`);
+      const fate = peer.state.requests[request]?.fate;
+      assert.ok(fate === 'cut' || fate === 'answered', `request ${request} was ${fate}`);
+    }
+    const cutOrUnsaved = [...repeatedFrom.keys()].filter(
+      (r) => peer.state.requests[r]?.fate === 'answered',
+    );
+    assert.ok(
+      cutOrUnsaved.length <= 2,
+      'an answered batch repeats only when a kill beat its acknowledgement to disk',
+    );
+  });
+  it('ships invalid UTF-8, a 1 MB line and binary output without breaking the stream', async () => {
+    await agent.start(env);
+    const before = peer.state.requests.length;
+    const container = await testDocker().createContainer({
+      name: `${prefix}-hostile`,
+      Image: TEST_IMAGES.busybox,
+      Cmd: [
+        'sh',
+        '-c',
+        [
+          "printf 'bad \\377\\376 utf8\\n'",
+          "head -c 1048576 /dev/zero | tr '\\0' x; echo",
+          'head -c 65536 /dev/urandom',
+          'echo; echo "after hostile"',
+          'exec sleep 3600',
+        ].join('; '),
+      ],
+      Labels: {
+        [TEST_LABEL]: prefix,
+        'io.balena.supervised': 'true',
+        'io.balena.service-id': '8',
+        'io.balena.service-name': 'hostile',
+        'io.balena.app-uuid': 'e2e0logsapp',
+      },
+      Tty: false,
+      HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
+    });
+    await container.start();
+    const hostile = () => peer.state.lines.filter((l) => l.serviceId === 8);
+    await until('the line after the hostile output', () =>
+      hostile().some((l) => l.message === 'after hostile'),
+    );
+    const lines = hostile();
+    assert.ok(lines.some((l) => l.message.startsWith('bad ') && l.message.endsWith(' utf8')));
+    const long = lines.find((l) => l.message.startsWith('xxxx'));
+    assert.equal(long?.message.length, 10_000, 'the 1 MB line is cut to 10,000 characters');
+    assert.ok(long?.message.endsWith('[...]'));
+    assert.ok(lines.length >= 4, 'binary output arrived as lines too');
+    // Every stream since was answered 201 (none ended with a parse error).
+    await until('no stream open', () => peer.state.requests.every((r) => r.fate !== 'open'));
+    const statuses = peer.state.requests.slice(before).map((r) => r.status ?? r.fate);
+    assert.ok(
+      statuses.every((s) => s === 201 || s === 'cut'),
+      `answers: ${statuses.join(',')}`,
+    );
+    await agent.stop();
+  });
+});

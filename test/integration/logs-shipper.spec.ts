@@ -1,0 +1,225 @@
+/**
+ * The cloud log shipper against the log stream peer over real HTTP: gzip NDJSON, acknowledgement by the
+ * answer at the end of each request, at-least-once across a peer that is down, resets connections,
+ * reads slowly or refuses the key; SUPERVISOR_LOG_CONTROL=false ships nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudLogShipper, type BatchLimits } from '../../src/logs/cloud-log-shipper.js';
+import type { LogMessage } from '../../src/logs/log-message.js';
+import { LogSpool } from '../../src/logs/log-spool.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { startLogStreamPeer, type LogStreamPeer } from '../support/cloud-peer/log-stream-server.js';
+
+const KEYS = { uuid: 'eb2186567468cac9c9e36edb05155041', deviceApiKey: 'k'.repeat(32) };
+
+async function until(what: string, test: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function numbered(n: number): LogMessage {
+  return { message: `n ${n}`, timestamp: 1_700_000_000_000 + n, serviceId: 7, serviceName: 'main' };
+}
+
+describe('cloud log shipper ↔ log stream peer (real HTTP)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let peer: LogStreamPeer;
+  let spool: LogSpool;
+  let shipper: CloudLogShipper | undefined;
+  let enabled = true;
+  let key = KEYS.deviceApiKey;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bosun-shipper-'));
+    peer = await startLogStreamPeer(KEYS);
+    spool = new LogSpool({
+      dir,
+      limits: { maxBytes: 64 * 1024 * 1024, maxServiceBytes: 64 * 1024 * 1024 },
+      logger: silentLogger(),
+      now: Date.now,
+    });
+    enabled = true;
+    key = KEYS.deviceApiKey;
+  });
+  afterEach(async () => {
+    await shipper?.stop();
+    shipper = undefined;
+    spool.close();
+    await peer.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function ship(batch: Partial<BatchLimits> = {}): CloudLogShipper {
+    shipper = new CloudLogShipper({
+      spool,
+      credentials: () => ({ endpoint: peer.url, uuid: KEYS.uuid, deviceApiKey: key }),
+      enabled: () => enabled,
+      clock: systemClock,
+      logger: silentLogger(),
+      batch: { maxLines: 1000, maxBytes: 256 * 1024, maxAgeMs: 300, ...batch },
+      backoff: { baseMs: 50, maxMs: 400 },
+    });
+    shipper.start();
+    return shipper;
+  }
+
+  function received(): number[] {
+    return peer.state.lines.filter((l) => l.serviceId === 7).map((l) => Number(l.message.slice(2)));
+  }
+
+  it('streams gzip NDJSON in order; each request is answered 201 and only then acknowledged', async () => {
+    ship();
+    for (let n = 1; n <= 5000; n++) spool.publish(numbered(n));
+    spool.publish({ message: 'Supervisor starting', timestamp: 1, isSystem: true });
+    spool.publish({ message: 'no service id', timestamp: 2, serviceName: 'orphan' });
+    await until('all acknowledged', () => spool.acknowledged === spool.lastId && spool.lastId > 0);
+    assert.deepEqual(
+      received(),
+      Array.from({ length: 5000 }, (_, i) => i + 1),
+    );
+    assert.ok(peer.state.lines.some((l) => l.isSystem && l.message === 'Supervisor starting'));
+    assert.ok(
+      !peer.state.messages().includes('no service id'),
+      'lines without serviceId are not sent',
+    );
+    assert.ok(peer.state.requests.length >= 5, 'batches of at most 1000 lines');
+    assert.ok(peer.state.requests.every((r) => r.fate === 'answered' && r.status === 201));
+    assert.ok(peer.state.wireBytes < peer.state.decodedBytes / 3, 'the body is compressed');
+  });
+
+  it('keeps lines while the peer is down and delivers them all after, repeating only cut batches', async () => {
+    ship();
+    for (let n = 1; n <= 2000; n++) spool.publish(numbered(n));
+    await until('first lines', () => received().length > 0);
+    await peer.setDown(true);
+    for (let n = 2001; n <= 4000; n++) spool.publish(numbered(n));
+    await new Promise((r) => setTimeout(r, 800));
+    const ackedWhileDown = spool.acknowledged;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(
+      spool.acknowledged,
+      ackedWhileDown,
+      'nothing is acknowledged while the peer is down',
+    );
+    await peer.setDown(false);
+    await until('all acknowledged', () => spool.acknowledged === spool.lastId);
+    assertInOrderWithRepeatsFromCutRequests(peer);
+  });
+
+  it('a connection reset in the middle of a batch repeats that batch only', async () => {
+    ship();
+    peer.state.resetNextAfterBytes = 20_000;
+    for (let n = 1; n <= 3000; n++) spool.publish(numbered(n));
+    await until('all acknowledged', () => spool.acknowledged === spool.lastId && spool.lastId > 0);
+    assert.ok(peer.state.requests.some((r) => r.fate === 'cut'));
+    assertInOrderWithRepeatsFromCutRequests(peer);
+  });
+
+  it('a slow peer pushes back: lines wait in the spool, none is lost or repeated', async () => {
+    peer.state.slowMs = 30;
+    ship({ maxLines: 2000, maxBytes: 2 * 1024 * 1024, maxAgeMs: 2000 });
+    for (let n = 1; n <= 3000; n++)
+      spool.publish({ ...numbered(n), message: `n ${n} ${'q'.repeat(300)}` });
+    await until(
+      'all acknowledged',
+      () => spool.acknowledged === spool.lastId && spool.lastId > 0,
+      50_000,
+    );
+    const got = peer.state.lines.map((l) => Number(l.message.split(' ')[1]));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 3000 }, (_, i) => i + 1),
+    );
+  });
+
+  it('a refused key acknowledges nothing and is retried; the right key then delivers everything once', async () => {
+    key = 'wrong'.padEnd(32, '0');
+    ship();
+    for (let n = 1; n <= 100; n++) spool.publish(numbered(n));
+    await until(
+      'a few refusals',
+      () => peer.state.requests.filter((r) => r.status === 401).length >= 2,
+    );
+    assert.equal(spool.acknowledged, 0);
+    assert.equal(peer.state.lines.length, 0);
+    key = KEYS.deviceApiKey;
+    await until('all acknowledged', () => spool.acknowledged === spool.lastId && spool.lastId > 0);
+    assert.deepEqual(
+      received(),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+  });
+
+  it('odd bytes, control characters and a cut 1 MB line go through without breaking the stream', async () => {
+    ship();
+    const odd = [
+      'bad \uFFFD utf8',
+      'nul \u0000 esc \u001b[0m',
+      '\ud800 lone',
+      'x'.repeat(1024 * 1024),
+    ];
+    for (const [i, message] of odd.entries()) spool.publish({ ...numbered(i), message });
+    spool.publish(numbered(99));
+    await until('all acknowledged', () => spool.acknowledged === spool.lastId && spool.lastId > 0);
+    const got = peer.state.lines.map((l) => l.message);
+    assert.equal(got.length, 5);
+    assert.equal(got[0], odd[0]);
+    assert.equal(got[1], odd[1]);
+    assert.equal(got[2], odd[2], 'a lone surrogate travels JSON-escaped');
+    assert.equal(got[3]?.length, 10_000);
+    assert.equal(got[4], 'n 99');
+    assert.ok(peer.state.requests.every((r) => r.status === 201));
+  });
+
+  it('with SUPERVISOR_LOG_CONTROL=false nothing is shipped, and those lines are never shipped later', async () => {
+    enabled = false;
+    ship();
+    for (let n = 1; n <= 100; n++) spool.publish(numbered(n));
+    await until(
+      'marked as not for the cloud',
+      () => spool.lastId > 0 && spool.acknowledged === spool.lastId,
+    );
+    enabled = true;
+    for (let n = 101; n <= 110; n++) spool.publish(numbered(n));
+    await until(
+      'new lines acknowledged',
+      () => spool.acknowledged === spool.lastId && received().length > 0,
+    );
+    assert.deepEqual(
+      received(),
+      Array.from({ length: 10 }, (_, i) => i + 101),
+    );
+  });
+});
+
+/** Numbers in order; a number seen twice only when its first copy came in a request that was cut. */
+function assertInOrderWithRepeatsFromCutRequests(peer: LogStreamPeer): void {
+  const lines = peer.state.lines.filter((l) => l.serviceId === 7);
+  const seen = new Set<number>();
+  let expected = 1;
+  const firstRequest = new Map<number, number>();
+  for (const l of lines) {
+    const n = Number(l.message.slice(2));
+    if (seen.has(n)) {
+      const first = firstRequest.get(n) as number;
+      assert.equal(
+        peer.state.requests[first]?.fate,
+        'cut',
+        `line ${n} repeated from an answered request`,
+      );
+      continue;
+    }
+    assert.equal(n, expected, 'in order, no gap');
+    seen.add(n);
+    firstRequest.set(n, l.request);
+    expected++;
+  }
+}
