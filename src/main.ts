@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
     scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
   });
-  const localLogs = new LocalLogBackend();
+  const localLogs = new LocalLogBackend({ maxReaders: settings.maxLogReaders });
   const logRouter = new LogRouter({ local: localLogs, localMode });
   const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
   // Every step's start, end and failure as a system line (reference §12.3).
