@@ -149,11 +149,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(overrides: Partial<AgentDeps> = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: Partial<AgentDeps> = {},
+  /** Builds the agent's deps from the harness' own store and engine (e.g. a real reconciler over them). */
+  withParts?: (parts: { store: Store; engine: DockerEngine }) => Partial<AgentDeps>,
+): Promise<Harness> {
   const dir: TempDir = makeTempDir('bosun-test-api-');
   const logger = silentLogger();
   const store = await openStore({ path: dir.file('bosun.sqlite'), logger });
   const engine = new DockerEngine({ logger, clock: systemClock });
+  const fromParts = withParts?.({ store, engine }) ?? {};
   const reconciler = new RecordingReconciler();
   const host = new RecordingHost();
   const device = new MemoryDevice();
@@ -182,6 +187,7 @@ export async function startHarness(overrides: Partial<AgentDeps> = {}): Promise<
     hostActionDelayMs: 0,
     journal: new Journalctl(),
     ...overrides,
+    ...fromParts,
   });
   const app = createApi(agent, { logger, deviceHostnames: () => [device.name] });
   const server: Server = await new Promise((resolve) => {
