@@ -49,7 +49,7 @@ import { TargetRefusals } from './reconciler/target-refusals.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
-import { openStore } from './store/open-store.js';
+import { openStoreWithRecovery, scheduleBackups } from './store/open-with-recovery.js';
 import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
@@ -89,7 +89,9 @@ async function main(): Promise<void> {
   log.info('agent.starting', { version, pid: process.pid });
 
   const { settings, configJson } = await loadConfiguration({ env, cwd: process.cwd(), logger });
-  const store = await openStore({ path: settings.dbPath, logger });
+  // A broken database is recovered from a known-good copy (or fresh), loudly; copies every 6 h.
+  const store = await openStoreWithRecovery({ path: settings.dbPath, logger });
+  scheduleBackups(settings.dbPath, logger, 6 * 3_600_000);
   await store.apiKeys.globalKey(); // created at first start; reported to the cloud as api_secret later
 
   const identity = await loadDeviceIdentity({
@@ -237,6 +239,7 @@ async function main(): Promise<void> {
     loggingEnabled: () => configVars.config.loggingEnabled,
     credentials: () => logStreamCredentials(configJson.value),
     agents: cloudAgents(configJson.value['balenaRootCA']),
+    maxLogReaders: settings.maxLogReaders,
     scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
     clock,
     logger,

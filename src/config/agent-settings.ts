@@ -37,10 +37,15 @@ export interface AgentSettings extends AgentPaths {
    * not log/event/pull streams). Past it the step fails with ENGINE_TIMEOUT and is retried with backoff.
    */
   readonly engineRequestTimeoutMs: number;
+  /** BOSUN_MAX_LOG_READERS: open `/v2/local/logs` streams at once; more get 503. Default 32. */
+  readonly maxLogReaders: number;
 }
 
 /** Two minutes: far above any healthy engine answer, even on a slow SD card, yet a hung step is seen. */
 export const DEFAULT_ENGINE_REQUEST_TIMEOUT_MS = 120_000;
+
+export const DEFAULT_MAX_LOG_READERS = 32;
+
 export const DEFAULT_API_PORT = 48484;
 export const DEFAULT_API_HOST = '0.0.0.0';
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -151,6 +156,7 @@ export interface EnvSettings extends AgentPaths {
   readonly localMode: boolean | undefined;
   readonly logLevel: LogLevel;
   readonly engineRequestTimeoutMs: number;
+  readonly maxLogReaders: number | undefined;
 }
 
 export function readEnvSettings(env: Env, cwd: string): EnvSettings {
@@ -164,6 +170,7 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
     engineRequestTimeoutMs:
       readPositiveInt(env, 'BOSUN_ENGINE_REQUEST_TIMEOUT_MS', 3_600_000) ??
       DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
+    maxLogReaders: readPositiveInt(env, 'BOSUN_MAX_LOG_READERS', 10_000),
   });
 }
 
@@ -182,5 +189,6 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     localMode: fromEnv.localMode ?? !configJson.apiEndpoint,
     logLevel: fromEnv.logLevel,
     engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
+    maxLogReaders: fromEnv.maxLogReaders ?? DEFAULT_MAX_LOG_READERS,
   });
 }

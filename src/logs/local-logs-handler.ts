@@ -5,6 +5,7 @@
  * never end on its own, and must not be cut by the server's idle socket timeout either.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isBosunError } from '../shared/errors.js';
 import type { LocalLogBackend } from './local-log-backend.js';
 import type { LogSubscription } from './log-subscription.js';
 
@@ -12,6 +13,16 @@ export type LocalLogsHandler = (req: IncomingMessage, res: ServerResponse) => vo
 
 export function createLocalLogsHandler(backend: LocalLogBackend): LocalLogsHandler {
   return (req, res) => {
+    let reader: LogSubscription;
+    try {
+      // Before any header: beyond the bound the client gets a plain 503 JSON answer.
+      reader = backend.subscribe();
+    } catch (err) {
+      if (!isBosunError(err, 'TOO_MANY_LOG_READERS')) throw err;
+      res.writeHead(err.httpStatus, { 'Content-Type': 'application/json', 'Retry-After': '10' });
+      res.end(JSON.stringify({ status: 'failed', message: err.message }));
+      return;
+    }
     req.socket.setTimeout(0);
     res.writeHead(200, {
       'Content-Type': 'application/x-ndjson',
@@ -21,7 +32,6 @@ export function createLocalLogsHandler(backend: LocalLogBackend): LocalLogsHandl
     });
     // Exactly what balena-supervisor sends first (no timestamp: the CLI then shows its own time).
     res.write(JSON.stringify({ message: 'Streaming logs', isSystem: true }) + '\n');
-    const reader = backend.subscribe();
     const stop = (): void => reader.close();
     res.on('close', stop);
     req.on('close', stop);

@@ -2,8 +2,10 @@
  * One reader of the local log stream, with a bounded queue between the publisher and a possibly slow
  * client. Publishing never waits: when the queue is full the message is dropped and counted, and the
  * reader gets one system line saying how many it missed (wording of reference §12.2) once it catches up.
+ * Lines arrive serialised (the backend serialises each message once for all readers), and the queue is
+ * checked before anything else, so a full reader costs a comparison and a counter.
  */
-import { toNdjsonLine, type LogMessage } from './log-message.js';
+import { toNdjsonLine } from './log-message.js';
 
 export interface LogSubscriptionOptions {
   /** Upper bound on queued NDJSON bytes (UTF-16 code units, close enough for a bound). */
@@ -22,10 +24,9 @@ export class LogSubscription {
 
   constructor(private readonly options: LogSubscriptionOptions) {}
 
-  /** Called by the backend for every message. */
-  offer(message: LogMessage): void {
+  /** Called by the backend for every message, with its NDJSON line (newline included). */
+  offer(line: string): void {
     if (this.closed) return;
-    const line = toNdjsonLine(message);
     if (this.queuedBytes + line.length > this.options.maxQueuedBytes) {
       this.dropped++;
       this.droppedTotal++;

@@ -40,6 +40,8 @@ export interface WireLogsOptions {
   /** Keep-alive agents for the cloud (https trusting config.json's balenaRootCA). */
   agents?: { http?: Agent; https?: Agent };
   scopeLabels: readonly string[];
+  /** At most this many `/v2/local/logs` readers at once (BOSUN_MAX_LOG_READERS). */
+  maxLogReaders?: number;
   /** Wraps the spool as capture and the system logger see it (metrics, the dashboard's live view). */
   wrapSink?: (sink: LogSink) => LogSink;
   clock: Clock;
@@ -70,7 +72,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     now: () => clock.now(),
   });
   logger.info('log_spool_opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
-  const local = new LocalLogBackend();
+  const local = new LocalLogBackend({ maxReaders: options.maxLogReaders });
   feedLocalStream(spool, local);
   const sink = options.wrapSink?.(spool) ?? spool;
   const systemLogger = new SinkSystemLogger(sink, () => clock.now());

@@ -153,11 +153,14 @@ export async function startHarness(
   overrides: Partial<AgentDeps> = {},
   /** More of the API (metrics, dashboard); late-bound to the harness when a function. */
   apiOptions: (h: Pick<Harness, 'reconciler'>) => Partial<ApiOptions> = () => ({}),
+  /** Builds the agent's deps from the harness' own store and engine (e.g. a real reconciler over them). */
+  withParts?: (parts: { store: Store; engine: DockerEngine }) => Partial<AgentDeps>,
 ): Promise<Harness> {
   const dir: TempDir = makeTempDir('bosun-test-api-');
   const logger = silentLogger();
   const store = await openStore({ path: dir.file('bosun.sqlite'), logger });
   const engine = new DockerEngine({ logger, clock: systemClock });
+  const fromParts = withParts?.({ store, engine }) ?? {};
   const reconciler = new RecordingReconciler();
   const host = new RecordingHost();
   const device = new MemoryDevice();
@@ -186,6 +189,7 @@ export async function startHarness(
     hostActionDelayMs: 0,
     journal: new Journalctl(),
     ...overrides,
+    ...fromParts,
   });
   const app = createApi(agent, {
     logger,

@@ -37,7 +37,14 @@ describe('agent settings', () => {
       localMode: true,
       logLevel: 'info',
       engineRequestTimeoutMs: 120_000,
+      maxLogReaders: 32,
     });
+  });
+
+  it('bounds log readers by BOSUN_MAX_LOG_READERS (default 32), refusing nonsense', () => {
+    assert.equal(settings({ BOSUN_MAX_LOG_READERS: '5' }).maxLogReaders, 5);
+    rejectsVariable({ BOSUN_MAX_LOG_READERS: '0' }, 'BOSUN_MAX_LOG_READERS');
+    rejectsVariable({ BOSUN_MAX_LOG_READERS: 'many' }, 'BOSUN_MAX_LOG_READERS');
   });
 
   it('bounds short engine requests by BOSUN_ENGINE_REQUEST_TIMEOUT_MS (default two minutes)', () => {
