@@ -13,6 +13,11 @@ import type { CurrentState, TargetState } from '../domain/model.js';
 import type { EngineAdapter, EngineEvent } from '../engine/port.js';
 import type { DownloadTracker } from '../executor/downloads.js';
 import { executePlan, type StepOutcome } from '../executor/execute-plan.js';
+import {
+  isLongStep,
+  LongOperations,
+  type LongOperationOutcome,
+} from '../executor/long-operations.js';
 import type { PulledImageStore } from '../executor/ports.js';
 import type { StepRunContext, StepRunner } from '../executor/step-runner.js';
 import { planContext, type PlanContext } from '../planner/context.js';
@@ -139,6 +144,8 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly backoff: KeyedBackoff;
   private readonly staleLocks: StaleLockTracker;
+  /** Downloads started by earlier rounds, still running (rounds never wait for them). */
+  private readonly operations = new LongOperations();
   private target: TargetState | undefined;
   private force = false;
   private stopped = false;
@@ -208,6 +215,7 @@ export class Reconciler {
     });
     this.unsubscribe.push(() => subscription.unsubscribe());
     this.unsubscribe.push(this.deps.downloads.onChange(() => this.publishStatus()));
+    this.unsubscribe.push(this.operations.onFinished((o) => this.onLongOperationEnd(o)));
     this.loopDone = this.loop();
     this.trigger('start');
   }
@@ -220,7 +228,14 @@ export class Reconciler {
     this.backoff.reset();
     this.lockWaits.clear();
     this.failedPulls.clear();
-    this.currentApply?.abort(new BosunError('CANCELLED', 'a newer target arrived'));
+    const reason = new BosunError('CANCELLED', 'a newer target arrived');
+    this.currentApply?.abort(reason);
+    // A download the new target still needs goes on (a config change must not restart a long pull).
+    const wanted = targetImages(target);
+    void this.operations.cancelWhere(
+      (step) => step.kind === 'pullImage' && !wanted.has(step.image),
+      reason,
+    );
     this.trigger('target');
   }
 
@@ -325,7 +340,10 @@ export class Reconciler {
   whenSettled(options: { afterRound?: number } = {}): Promise<ReconcileStatus> {
     const afterRound = options.afterRound ?? -1;
     const idle =
-      !this.triggered && this.currentApply === undefined && this.exclusiveJobs.length === 0;
+      !this.triggered &&
+      this.currentApply === undefined &&
+      this.exclusiveJobs.length === 0 &&
+      this.operations.size === 0;
     const settledPhase =
       this.phase === 'converged' || this.phase === 'blocked' || this.phase === 'failed';
     if (idle && settledPhase && this.rounds > afterRound) return Promise.resolve(this.status());
@@ -336,7 +354,9 @@ export class Reconciler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.currentApply?.abort(new BosunError('CANCELLED', 'the agent is stopping'));
+    const reason = new BosunError('CANCELLED', 'the agent is stopping');
+    this.currentApply?.abort(reason);
+    await this.operations.cancelAll(reason);
     this.wakeTimer?.abort();
     this.lockPoll?.abort();
     for (const off of this.unsubscribe.splice(0)) off();
@@ -501,7 +521,12 @@ export class Reconciler {
       const runCtx = this.runContext(target, mode, ctx, staleness.stale);
       const result = await executePlan(
         plan.steps,
-        (step, stepSignal) => this.deps.runner.run(step, stepSignal, runCtx),
+        (step, stepSignal) => {
+          if (!isLongStep(step)) return this.deps.runner.run(step, stepSignal, runCtx);
+          // Not awaited: the round goes on and ends without it; its end wakes the loop.
+          this.operations.start(step, (opSignal) => this.deps.runner.run(step, opSignal, runCtx));
+          return Promise.resolve('started' as const);
+        },
         {
           concurrency: this.options.concurrency,
           signal,
@@ -546,9 +571,22 @@ export class Reconciler {
       this.unstartable.delete(name);
       return true;
     };
-    if (stale.size === 0 && !current.containers.some((c) => broken(c.id, c.name))) return current;
+    const pending = this.operations
+      .inFlight()
+      .flatMap((step) =>
+        step.kind === 'pullImage' && !current.downloads.some((d) => d.image === step.image)
+          ? [{ image: step.image, progress: undefined }]
+          : [],
+      );
+    if (
+      stale.size === 0 &&
+      pending.length === 0 &&
+      !current.containers.some((c) => broken(c.id, c.name))
+    )
+      return current;
     return {
       ...current,
+      downloads: [...current.downloads, ...pending],
       containers: current.containers.map((c) =>
         broken(c.id, c.name) ? { ...c, status: 'dead' } : c,
       ),
@@ -563,14 +601,10 @@ export class Reconciler {
   ): Promise<PlanContext> {
     const settings = this.deps.settings();
     const records = await this.deps.images.list();
-    const targetImages = new Set(
-      Object.values(target.apps).flatMap((a) =>
-        Object.values(a.release?.services ?? {}).map((s) => s.image),
-      ),
-    );
+    const wanted = targetImages(target);
     const targetImageIds: Record<string, string> = {};
     for (const r of records)
-      if (r.engineId !== undefined && targetImages.has(r.name)) targetImageIds[r.name] = r.engineId;
+      if (r.engineId !== undefined && wanted.has(r.name)) targetImageIds[r.name] = r.engineId;
     const backoffs = [...this.backoff.snapshot()].map(([key, e]) => ({
       key,
       until: e.until,
@@ -667,6 +701,20 @@ export class Reconciler {
     this.publishStatus();
   }
 
+  /** A download (or other long operation) ended: remember how, and run a round for what it unblocks. */
+  private onLongOperationEnd(outcome: LongOperationOutcome): void {
+    if (this.lastCurrent !== undefined) this.onStepEnd(outcome, this.lastCurrent);
+    if (outcome.status === 'cancelled') {
+      this.log.info('reconciler.operation-cancelled', { step: outcome.step.id });
+      return;
+    }
+    this.log.info('reconciler.operation-finished', {
+      step: outcome.step.id,
+      status: outcome.status,
+    });
+    this.trigger('operation-finished');
+  }
+
   private async waitForEngine(signal: AbortSignal): Promise<void> {
     const { base, cap } = this.options.engineRetryMs;
     for (let attempt = 0; ; attempt++) {
@@ -713,7 +761,9 @@ export class Reconciler {
       const outcome = await this.applyUntilSettled(target, mode, signal);
       if (outcome.kind === 'converged') return;
       const now = this.deps.clock.now();
-      if (now >= deadline)
+      // A download in progress is progress: the action waits for it as it did when rounds held pulls.
+      const downloading = outcome.plan.blockers.every((b) => b.kind === 'imageDownloading');
+      if (now >= deadline && !downloading)
         throw new BosunError(
           'APPLY_FAILED',
           `the action did not complete: ${outcome.plan.blockers.map((b) => b.kind).join(', ')}`,
@@ -724,7 +774,23 @@ export class Reconciler {
           'until' in b ? b.until : now + this.options.lockPollMs,
         ),
       );
-      await this.deps.clock.sleep(Math.max(1, nextAt - now), signal);
+      await this.sleepOrOperationEnd(Math.max(1, nextAt - now), signal);
+    }
+  }
+
+  /** Sleeps `ms`, or less when a long operation ends first. */
+  private async sleepOrOperationEnd(ms: number, signal: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const abort = (): void => controller.abort(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    const off = this.operations.onFinished(() => controller.abort());
+    try {
+      await this.deps.clock.sleep(ms, controller.signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+    } finally {
+      off();
+      signal.removeEventListener('abort', abort);
     }
   }
 
@@ -885,7 +951,8 @@ export class Reconciler {
   private settle(phase: Phase, applying: boolean): void {
     this.applying = applying;
     this.setPhase(phase);
-    if (this.triggered) return; // more to do right away: not settled yet
+    // More to do right away, or a download still running: not settled yet.
+    if (this.triggered || this.operations.size > 0) return;
     for (const waiter of [...this.settleWaiters]) {
       if (this.rounds <= waiter.afterRound) continue;
       this.settleWaiters.splice(this.settleWaiters.indexOf(waiter), 1);
@@ -935,6 +1002,14 @@ function throwIfAborted(signal: AbortSignal): void {
   throw reason instanceof BosunError
     ? reason
     : new BosunError('CANCELLED', 'cancelled', { cause: reason });
+}
+
+function targetImages(target: TargetState): Set<string> {
+  return new Set(
+    Object.values(target.apps).flatMap((a) =>
+      Object.values(a.release?.services ?? {}).map((s) => s.image),
+    ),
+  );
 }
 
 /** Whether two normalised targets ask for the same thing (they are plain data). */
