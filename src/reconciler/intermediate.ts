@@ -10,18 +10,21 @@ import { BosunError } from '../shared/errors.js';
 import type { Outcome } from './rounds.js';
 
 export interface IntermediateDeps {
-  apply: (signal: AbortSignal) => Promise<Outcome>;
   clock: Clock;
   operations: LongOperations;
   timeoutMs: number;
   lockPollMs: number;
 }
 
-export async function runIntermediate(deps: IntermediateDeps, signal: AbortSignal): Promise<void> {
+export async function runIntermediate(
+  deps: IntermediateDeps,
+  apply: (signal: AbortSignal) => Promise<Outcome>,
+  signal: AbortSignal,
+): Promise<void> {
   const { clock } = deps;
   const deadline = clock.now() + deps.timeoutMs;
   for (;;) {
-    const outcome = await deps.apply(signal);
+    const outcome = await apply(signal);
     if (outcome.kind === 'converged') return;
     const now = clock.now();
     const downloading = outcome.plan.blockers.every((b) => b.kind === 'imageDownloading');

@@ -11,93 +11,34 @@
  */
 import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
-import type { EngineAdapter } from '../engine/port.js';
-import type { DownloadTracker } from '../executor/downloads.js';
-import { LongOperations, type LongOperationOutcome } from '../executor/long-operations.js';
-import type { PulledImageStore } from '../executor/ports.js';
-import type { StepRunner } from '../executor/step-runner.js';
+import { LongOperations } from '../executor/long-operations.js';
 import { userLockSignature } from '../planner/index.js';
-import type { BackoffOptions } from '../shared/backoff.js';
-import type { Clock } from '../shared/clock.js';
 import { BosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { EngineWakes } from './engine-wakes.js';
 import { FailureMemory } from './failure-memory.js';
+import { withHeldStopped } from './held-stopped.js';
 import { runIntermediate } from './intermediate.js';
 import { LockPoll } from './lock-poll.js';
-import type { LockReader } from './observe.js';
-import { Rounds, targetImages, type ApplyMode, type Outcome, type PlanFn } from './rounds.js';
+import {
+  DEFAULT_RECONCILER_OPTIONS,
+  type ReconcilerDeps,
+  type ReconcilerOptions,
+} from './reconciler-options.js';
+import { nextRecheck, Rounds, targetImages, type ApplyMode, type Outcome } from './rounds.js';
 import { StaleLockTracker } from './stale-locks.js';
+import { StoredTarget } from './stored-target.js';
 import { StatusBoard, type ReconcilerSnapshot } from './status-board.js';
 import type { ReconcileStatus } from './status.js';
 import { WakeQueue } from './wake-queue.js';
 
+export {
+  DEFAULT_RECONCILER_OPTIONS,
+  type ReconcilerDeps,
+  type ReconcilerOptions,
+} from './reconciler-options.js';
 export type { PlanFn } from './rounds.js';
 export type { ReconcilerSnapshot } from './status-board.js';
-
-export interface ReconcilerDeps {
-  engine: EngineAdapter;
-  observer: {
-    observe(): Promise<CurrentState>;
-    engineReconnected?(): void;
-    /** Whether labels are within what the observer sees (its scope); events outside it are ignored. */
-    covers?(labels: Record<string, string>): boolean;
-  };
-  /**
-   * The stored target, validated and normalised whole (undefined when none was stored). Throws
-   * VALIDATION_FAILED when it is malformed: then nothing of it is applied.
-   */
-  loadTarget?: () => Promise<TargetState | undefined>;
-  plan: PlanFn;
-  runner: StepRunner;
-  locks: LockReader;
-  images: PulledImageStore;
-  downloads: DownloadTracker;
-  clock: Clock;
-  logger: Logger;
-  /** Read every round, so config var changes apply without a restart. */
-  settings: () => { lockOverride: boolean; localMode: boolean };
-}
-
-export interface ReconcilerOptions {
-  /** Steps run at once. */
-  concurrency: number;
-  /** Engine events within this window wake the loop once. */
-  debounceMs: number;
-  /** How often lock files are re-read while an update waits for a user lock (file reads only). */
-  lockPollMs: number;
-  /** Safety re-check while blocked on something no event announces. */
-  blockedRecheckMs: number;
-  /** See stale-locks.ts. */
-  staleLockAfterMs: number;
-  /** A container that dies this soon after the agent started it counts as a failure of its service. */
-  crashWindowMs: number;
-  /** The same successful steps planned this many rounds running means the plan does not converge. */
-  noProgressRounds: number;
-  /** An intermediate target (restart, purge) that has not converged by then fails. */
-  intermediateTimeoutMs: number;
-  backoff: Partial<BackoffOptions>;
-  /** Waiting for an unreachable engine: first and longest pause between pings. */
-  engineRetryMs: { base: number; cap: number };
-  /** Epoch ms of the last boot (for services that need a reboot); undefined disables the rule. */
-  bootTime: number | undefined;
-  random: () => number;
-}
-
-export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
-  concurrency: 4,
-  debounceMs: 25,
-  lockPollMs: 1_000,
-  blockedRecheckMs: 60_000,
-  staleLockAfterMs: 300_000,
-  crashWindowMs: 10_000,
-  noProgressRounds: 3,
-  intermediateTimeoutMs: 300_000,
-  backoff: {},
-  engineRetryMs: { base: 250, cap: 5_000 },
-  bootTime: undefined,
-  random: Math.random,
-};
 
 /** An intermediate target waiting for its turn in the loop. */
 interface ExclusiveJob {
@@ -128,8 +69,7 @@ export class Reconciler {
   private readonly unsubscribe: Array<() => void> = [];
   /** Services the user stopped through the API: kept stopped in every target. */
   private readonly heldStopped = new Set<ServiceKey>();
-  /** Loads of the stored target run one after another, so the latest saved one is applied last. */
-  private loading: Promise<void> = Promise.resolve();
+  private stored: StoredTarget | undefined;
 
   constructor(
     private readonly deps: ReconcilerDeps,
@@ -152,10 +92,10 @@ export class Reconciler {
     );
     const lastObserved = (): CurrentState | undefined => this.board.lastCurrent;
     const { queue, failures, operations, board } = this;
-    this.engineWakes = new EngineWakes({ ...deps, queue, failures, lastObserved });
+    const engineWakes = new EngineWakes({ ...deps, queue, failures, lastObserved });
+    this.engineWakes = engineWakes;
     this.lockPoll = new LockPoll({ ...deps, queue, log, intervalMs: o.lockPollMs });
     const staleLocks = new StaleLockTracker(o.staleLockAfterMs);
-    const engineWakes = this.engineWakes;
     this.rounds = new Rounds(
       { ...deps, log, queue, failures, staleLocks, operations, board, engineWakes },
       o,
@@ -178,7 +118,7 @@ export class Reconciler {
     this.unsubscribe.push(
       () => subscription.unsubscribe(),
       this.deps.downloads.onChange(() => this.board.publish()),
-      this.operations.onFinished((o) => this.onOperationEnd(o)),
+      this.operations.onFinished((o) => this.rounds.onOperationEnd(o)),
     );
     this.loopDone = this.loop();
     this.queue.wake('start');
@@ -263,7 +203,8 @@ export class Reconciler {
    * effect of a trigger).
    */
   whenSettled(options: { afterRound?: number } = {}): Promise<ReconcileStatus> {
-    return this.board.whenSettled(options.afterRound ?? -1, !this.busy() && !this.applyRunning());
+    const applying = this.currentApply !== undefined || this.exclusiveJobs.length > 0;
+    return this.board.whenSettled(options.afterRound ?? -1, !this.busy() && !applying);
   }
 
   async stop(): Promise<void> {
@@ -282,10 +223,6 @@ export class Reconciler {
     return this.queue.pending || this.operations.size > 0;
   }
 
-  private applyRunning(): boolean {
-    return this.currentApply !== undefined || this.exclusiveJobs.length > 0;
-  }
-
   private forceNow(): void {
     this.force = true;
     this.failures.forgetLockWaits();
@@ -295,25 +232,21 @@ export class Reconciler {
   private reload(force: boolean): void {
     const load = this.deps.loadTarget;
     if (load === undefined) return;
-    this.loading = this.loading.then(async () => {
-      try {
-        const target = await load();
-        if (target === undefined) return;
-        if (this.target !== undefined && sameTarget(this.target, target)) {
-          if (force) this.forceNow();
-          this.queue.wake('request');
-        } else {
-          this.setTarget(target, { force });
-        }
-      } catch (err) {
-        // A malformed stored target is reported and nothing of it is applied.
-        const error = toBosunError(err, 'VALIDATION_FAILED');
+    this.stored ??= new StoredTarget(load, {
+      current: () => this.target,
+      changed: (target, forced) => this.setTarget(target, { force: forced }),
+      unchanged: (forced) => {
+        if (forced) this.forceNow();
+        this.queue.wake('request');
+      },
+      failed: (error) => {
         this.board.lastError = `the stored target was not applied: ${error.message}`;
         this.log.error('reconciler.target-load-failed', { err: error, code: error.code });
         this.board.publish();
         if (this.target === undefined) this.board.settle('failed', false, this.busy());
-      }
+      },
     });
+    this.stored.reload(force);
   }
 
   // ───────────────────────────── the loop ─────────────────────────────
@@ -337,35 +270,21 @@ export class Reconciler {
         this.board.settle('converged', false, this.busy());
         continue;
       }
-      await this.applyTarget(this.effective(target));
+      await this.applyTarget(withHeldStopped(target, this.heldStopped));
     }
   }
 
-  /** The target with API-stopped services kept stopped. */
-  private effective(target: TargetState): TargetState {
-    if (this.heldStopped.size === 0) return target;
-    const apps = Object.fromEntries(
-      Object.entries(target.apps).map(([uuid, app]) => {
-        const release = app.release;
-        if (release === undefined) return [uuid, app];
-        const services = Object.fromEntries(
-          Object.entries(release.services).map(([name, service]) => [
-            name,
-            this.heldStopped.has(serviceKey(uuid, name)) ? { ...service, running: false } : service,
-          ]),
-        );
-        return [uuid, { ...app, release: { ...release, services } }];
-      }),
-    );
-    return { ...target, apps };
+  /** A new apply begins: pending deadlines are void, the status says so. */
+  private beginApply(): AbortController {
+    this.cancelWakeups();
+    this.currentApply = new AbortController();
+    this.board.applying = true;
+    this.board.setPhase('applying');
+    return this.currentApply;
   }
 
   private async applyTarget(target: TargetState): Promise<void> {
-    this.cancelWakeups();
-    const controller = new AbortController();
-    this.currentApply = controller;
-    this.board.applying = true;
-    this.board.setPhase('applying');
+    const controller = this.beginApply();
     const mode: ApplyMode = { intermediate: false, force: this.force, keepVolumes: undefined };
     try {
       const outcome = await this.rounds.untilSettled(target, mode, controller.signal);
@@ -384,11 +303,8 @@ export class Reconciler {
       const error = toBosunError(err, 'APPLY_FAILED');
       const until = this.failures.applyFailed(error);
       this.board.lastError = error.message;
-      this.log.error('reconciler.apply-failed', {
-        err: error,
-        code: error.code,
-        retryAt: new Date(until).toISOString(),
-      });
+      const retryAt = new Date(until).toISOString();
+      this.log.error('reconciler.apply-failed', { err: error, code: error.code, retryAt });
       this.queue.wakeAt(until, 'apply-retry');
       this.board.settle('failed', true, this.busy());
     } finally {
@@ -396,37 +312,16 @@ export class Reconciler {
     }
   }
 
-  /** A download (or other long operation) ended: remember how, and run a round for what it unblocks. */
-  private onOperationEnd(outcome: LongOperationOutcome): void {
-    const current = this.board.lastCurrent;
-    if (current !== undefined) this.rounds.onStepEnd(outcome, current);
-    const fields = { step: outcome.step.id, status: outcome.status };
-    if (outcome.status === 'cancelled')
-      return this.log.info('reconciler.operation-cancelled', fields);
-    this.log.info('reconciler.operation-finished', fields);
-    this.queue.wake('operation-finished');
-  }
-
   private async runExclusive(job: ExclusiveJob): Promise<void> {
-    const controller = new AbortController();
-    this.currentApply = controller;
-    this.cancelWakeups();
-    this.board.applying = true;
-    this.board.setPhase('applying');
+    const controller = this.beginApply();
+    const target = withHeldStopped(job.target, this.heldStopped);
+    const mode = { ...job.mode, force: job.mode.force || this.force };
+    const { clock } = this.deps;
+    const { intermediateTimeoutMs: timeoutMs, lockPollMs } = this.options;
     try {
       await runIntermediate(
-        {
-          apply: (signal) =>
-            this.rounds.untilSettled(
-              this.effective(job.target),
-              { ...job.mode, force: job.mode.force || this.force },
-              signal,
-            ),
-          clock: this.deps.clock,
-          operations: this.operations,
-          timeoutMs: this.options.intermediateTimeoutMs,
-          lockPollMs: this.options.lockPollMs,
-        },
+        { clock, operations: this.operations, timeoutMs, lockPollMs },
+        (signal) => this.rounds.untilSettled(target, mode, signal),
         controller.signal,
       );
       job.resolve();
@@ -439,17 +334,9 @@ export class Reconciler {
   }
 
   private scheduleWakeups(outcome: Extract<Outcome, { kind: 'blocked' }>): void {
-    const { plan, staleDeadline } = outcome;
-    const now = this.deps.clock.now();
-    const timed = plan.blockers.flatMap((b) => ('until' in b ? [b.until] : []));
-    if (staleDeadline !== undefined) timed.push(staleDeadline);
-    // Blockers no event announces get a slow safety re-check; reboot waits for the reboot.
-    const untimed = plan.blockers.some(
-      (b) => !('until' in b) && b.kind !== 'locked' && b.kind !== 'rebootRequired',
-    );
-    if (untimed) timed.push(now + this.options.blockedRecheckMs);
-    if (timed.length > 0) this.queue.wakeAt(Math.min(...timed), 'timer');
-    if (plan.blockers.some((b) => b.kind === 'locked') || this.failures.hasLockWaits())
+    const at = nextRecheck(outcome, this.deps.clock.now(), this.options.blockedRecheckMs);
+    if (at !== undefined) this.queue.wakeAt(at, 'timer');
+    if (outcome.plan.blockers.some((b) => b.kind === 'locked') || this.failures.hasLockWaits())
       this.lockPoll.start(userLockSignature(this.board.lastCurrent?.locks ?? []));
   }
 
@@ -457,9 +344,4 @@ export class Reconciler {
     this.queue.cancelTimer();
     this.lockPoll.stop();
   }
-}
-
-/** Whether two normalised targets ask for the same thing (they are plain data). */
-function sameTarget(a: TargetState, b: TargetState): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -7,7 +7,11 @@
 import type { CurrentState, TargetState } from '../domain/model.js';
 import type { EngineAdapter } from '../engine/port.js';
 import { executePlan, type StepOutcome } from '../executor/execute-plan.js';
-import { isLongStep, type LongOperations } from '../executor/long-operations.js';
+import {
+  isLongStep,
+  type LongOperationOutcome,
+  type LongOperations,
+} from '../executor/long-operations.js';
 import type { PulledImageStore } from '../executor/ports.js';
 import type { StepRunContext, StepRunner } from '../executor/step-runner.js';
 import { planContext, type Plan, type PlanContext, type Step } from '../planner/index.js';
@@ -212,6 +216,17 @@ export class Rounds {
     this.deps.board.publish();
   }
 
+  /** A download (or other long operation) ended: remember how, and run a round for what it unblocks. */
+  onOperationEnd(outcome: LongOperationOutcome): void {
+    const current = this.deps.board.lastCurrent;
+    if (current !== undefined) this.onStepEnd(outcome, current);
+    const fields = { step: outcome.step.id, status: outcome.status };
+    if (outcome.status === 'cancelled')
+      return this.deps.log.info('reconciler.operation-cancelled', fields);
+    this.deps.log.info('reconciler.operation-finished', fields);
+    this.deps.queue.wake('operation-finished');
+  }
+
   async waitForEngine(signal: AbortSignal): Promise<void> {
     const { base, cap } = this.options.engineRetryMs;
     const { engine, log, board, clock } = this.deps;
@@ -262,6 +277,26 @@ export function targetImages(target: TargetState): Set<string> {
       Object.values(a.release?.services ?? {}).map((s) => s.image),
     ),
   );
+}
+
+/**
+ * When a blocked apply should look again: the nearest blocker deadline (backoff, hand-over, a user lock
+ * turning stale), or a slow safety re-check for blockers no event announces (a reboot waits for the
+ * reboot; a user lock for the lock poll).
+ */
+export function nextRecheck(
+  outcome: Extract<Outcome, { kind: 'blocked' }>,
+  now: number,
+  recheckMs: number,
+): number | undefined {
+  const { plan, staleDeadline } = outcome;
+  const timed = plan.blockers.flatMap((b) => ('until' in b ? [b.until] : []));
+  if (staleDeadline !== undefined) timed.push(staleDeadline);
+  const untimed = plan.blockers.some(
+    (b) => !('until' in b) && b.kind !== 'locked' && b.kind !== 'rebootRequired',
+  );
+  if (untimed) timed.push(now + recheckMs);
+  return timed.length > 0 ? Math.min(...timed) : undefined;
 }
 
 function describeBlocker(b: Plan['blockers'][number]): string {
