@@ -19,14 +19,11 @@ import { DeviceIdentity } from './device/identity.js';
 import { LogindHostActions } from './device/logind-host-actions.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
-import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
+import { HostUpdateLocks } from './device/locks.js';
 import type { NormaliseContext } from './domain/context.js';
 import type { TargetState } from './domain/model.js';
 import { parseTargetDevice } from './domain/target/index.js';
 import { DockerEngine } from './engine/docker-engine.js';
-import { DownloadTracker } from './executor/downloads.js';
-import { RegistryAuthResolver } from './executor/registry-auth.js';
-import { StepRunner } from './executor/step-runner.js';
 import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
 import { ContainerLogCapture } from './logs/container-log-capture.js';
 import { LocalLogBackend } from './logs/local-log-backend.js';
@@ -34,10 +31,8 @@ import { createLocalLogsHandler } from './logs/local-logs-handler.js';
 import { FileLogCursorStore } from './logs/log-cursor-store.js';
 import { LogRouter } from './logs/log-router.js';
 import { SinkSystemLogger } from './logs/system-logger.js';
-import { plan } from './planner/plan.js';
-import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
-import { Reconciler } from './reconciler/reconciler.js';
+import { createReconciler } from './reconciler/wiring.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -84,9 +79,8 @@ async function main(): Promise<void> {
     configHostname: configJson.value.hostname,
   });
   const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
-  const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
+  const lockRoot = settings.lockRoot;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
-  const downloads = new DownloadTracker();
 
   const localMode = settings.localMode;
   const origin: TargetOrigin = localMode
@@ -167,57 +161,21 @@ async function main(): Promise<void> {
     return parsed.target;
   };
 
-  const observer = new Observer({
+  const { reconciler } = createReconciler({
     engine,
+    store,
     locks,
-    downloads,
-    commits: { getCommits: () => store.commits.all() },
+    clock,
     logger,
-    // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
-    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
-  });
-  const images = {
-    record: (image: {
-      name: string;
-      engineId: string;
-      appUuid: string;
-      serviceName: string;
-      commit: string;
-    }) => store.images.record(image),
-    forget: async (name: string, engineId: string) => {
-      for (const image of await store.images.list())
-        if (image.name === name || image.engineId === engineId) await store.images.remove(image);
-    },
-    list: () => store.images.list(),
-  };
-  const runner = new StepRunner({
-    engine,
-    locks,
-    commits: {
-      getCommits: () => store.commits.all(),
-      setCommit: (app, commit) => store.commits.set(app, commit),
-    },
-    images,
-    auth: new RegistryAuthResolver(() => ({
+    loadTarget,
+    registryCredentials: () => ({
       deviceUuid: configJson.value.uuid,
       deviceApiKey: configJson.value.deviceApiKey,
       cloudRegistry: configJson.value.registryEndpoint,
-    })),
-    downloads,
-    logger,
-  });
-  const reconciler = new Reconciler({
-    engine,
-    observer,
-    loadTarget,
-    plan,
-    runner,
-    locks,
-    images,
-    downloads,
-    clock,
-    logger,
+    }),
     settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+    // Agents sharing one engine (tests) each see only what carries their labels.
+    scopeLabels: settings.scopeLabels,
   });
 
   const localLogs = new LocalLogBackend();
@@ -228,7 +186,7 @@ async function main(): Promise<void> {
     source: engine,
     sink: logRouter,
     systemLogger,
-    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+    scopeLabels: settings.scopeLabels,
     cursors: await FileLogCursorStore.open(`${settings.dataDir}/log-cursors.json`, { logger }),
     clock,
     logger,
@@ -298,19 +256,19 @@ async function main(): Promise<void> {
       engine,
       targets: store.targets,
       logger,
-      scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+      scopeLabels: settings.scopeLabels,
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
   reconciler.start();
   void logCapture.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
   // which a development or CI host must not do by accident. Only while in local mode.
-  const mdnsInterfaces = env['BOSUN_MDNS_INTERFACES'];
+  const mdnsInterfaces = settings.mdnsInterfaces;
   const mdns =
-    localMode && mdnsInterfaces !== undefined && mdnsInterfaces !== ''
+    localMode && mdnsInterfaces !== undefined
       ? new MdnsAdvertiser({
           name: (configJson.value.uuid ?? identity.hostname()).slice(0, 7),
-          interfaces: mdnsInterfaces === 'all' ? [] : mdnsInterfaces.split(','),
+          interfaces: [...mdnsInterfaces],
           logger,
         })
       : undefined;
