@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostUpdateLocks } from '../../src/device/locks.js';
-import { FakeEngine } from '../../src/engine/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import { DownloadTracker } from '../../src/executor/downloads.js';
 import { RegistryAuthResolver } from '../../src/executor/registry-auth.js';
 import { CONFIG_HASH_LABEL } from '../../src/domain/config-hash.js';
