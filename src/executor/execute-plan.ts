@@ -5,7 +5,7 @@
  * cancelled). A step whose dependency is unknown or part of a cycle is skipped with an INTERNAL error,
  * because that is a planner bug, not something to guess around.
  */
-import type { Step } from '../planner/steps.js';
+import type { Step } from '../planner/index.js';
 import { BosunError, toBosunError } from '../shared/errors.js';
 
 export type StepStatus = 'ok' | 'failed' | 'skipped' | 'cancelled' | 'started';

@@ -10,7 +10,7 @@
  * Operations are keyed by step id, so a step planned again while its operation still runs is not started
  * twice.
  */
-import type { Step } from '../planner/steps.js';
+import type { Step } from '../planner/index.js';
 import { BosunError, toBosunError } from '../shared/errors.js';
 
 /** How a long operation ended. `error` is undefined when it succeeded. */

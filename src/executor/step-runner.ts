@@ -8,7 +8,7 @@ import { CONFIG_HASH_LABEL } from '../domain/config-hash.js';
 import type { ContainerCreateSpec, EndpointSpec } from '../domain/container-spec.js';
 import type { ServiceTarget } from '../domain/model.js';
 import type { EngineAdapter, ImageInfo } from '../engine/port.js';
-import { assertNever, type Step } from '../planner/steps.js';
+import { assertNever, type Step } from '../planner/index.js';
 import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { DownloadTracker } from './downloads.js';

@@ -11,4 +11,4 @@ export {
 export { userLockSignature } from './locks.js';
 export { serviceOf } from './backoff.js';
 export { stepIds, serviceKey } from './ids.js';
-export type { Step, StepKind, Blocker, Plan } from './steps.js';
+export { assertNever, type Step, type StepKind, type Blocker, type Plan } from './steps.js';

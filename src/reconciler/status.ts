@@ -6,7 +6,7 @@
  */
 import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { ContainerState, CurrentState, DownloadState, TargetState } from '../domain/model.js';
-import type { Blocker, Plan } from '../planner/steps.js';
+import type { Blocker, Plan } from '../planner/index.js';
 
 export type AppState = 'applying' | 'applied';
 export type UpdateStatus =

@@ -9,7 +9,7 @@ import { DownloadTracker } from '../executor/downloads.js';
 import type { CommitStore, LockPort, PulledImageStore } from '../executor/ports.js';
 import { RegistryAuthResolver, type RegistryCredentials } from '../executor/registry-auth.js';
 import { StepRunner } from '../executor/step-runner.js';
-import { plan as defaultPlan } from '../planner/plan.js';
+import { plan as defaultPlan } from '../planner/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
