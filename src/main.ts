@@ -7,16 +7,24 @@
  * be starting: the reconciler retries with backoff and says so in its log.
  */
 import { existsSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
+import { runKeyCommand } from './cli/key-command.js';
+import { deviceHostnames } from './api/request-guard.js';
+import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
+import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
+import { agentHealthChecks } from './agent/health-checks.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
-import { DeviceIdentity } from './device/identity.js';
-import { LogindHostActions } from './device/logind-host-actions.js';
+import { loadDeviceIdentity } from './device/load-identity.js';
+import { appsWithServices, createHostActions } from './device/host-actions.js';
+import { GuardedPower } from './device/guarded-power.js';
+import { RebootAfterApply } from './device/reboot-after-apply.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { HostUpdateLocks } from './device/locks.js';
@@ -32,6 +40,9 @@ import { FileLogCursorStore } from './logs/log-cursor-store.js';
 import { LogRouter } from './logs/log-router.js';
 import { SinkSystemLogger } from './logs/system-logger.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
+import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler.js';
+import { StepSystemLog } from './reconciler/step-system-log.js';
+import { TargetRefusals } from './reconciler/target-refusals.js';
 import { createReconciler } from './reconciler/wiring.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
@@ -40,6 +51,7 @@ import { openStore } from './store/open-store.js';
 import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
+const DEFAULT_API_SOCKET_TIMEOUT_MS = 900_000;
 
 async function readVersion(): Promise<string> {
   // The bundle (scripts/build.mjs) carries its version; from source (tsx), read package.json.
@@ -74,12 +86,23 @@ async function main(): Promise<void> {
   const store = await openStore({ path: settings.dbPath, logger });
   await store.apiKeys.globalKey(); // created at first start; reported to the cloud as api_secret later
 
-  const identity = new DeviceIdentity({
+  const identity = await loadDeviceIdentity({
+    env,
+    configPath: settings.configPath,
     configDeviceType: configJson.value.deviceType,
     configHostname: configJson.value.hostname,
+    developmentMode: configJson.value.developmentMode,
+    logger,
   });
-  const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
+  const engine = new DockerEngine({
+    socketPath: settings.engineSocket,
+    logger,
+    clock,
+    requestTimeoutMs: settings.engineRequestTimeoutMs,
+  });
   const lockRoot = settings.lockRoot;
+  // The kernel's boot (the host's, also inside a container): services needing a reboot wait for the next.
+  const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
 
   const localMode = settings.localMode;
@@ -117,7 +140,10 @@ async function main(): Promise<void> {
 
   const loadTarget = async (): Promise<TargetState | undefined> => {
     const stored = await store.targets.load(origin);
-    if (stored === undefined) return undefined;
+    if (stored === undefined) {
+      await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
+      return undefined;
+    }
     deviceName = stored.name;
     const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
     storedConfig = stored.config;
@@ -158,16 +184,29 @@ async function main(): Promise<void> {
       }),
     );
     for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    // Keys of apps that left the target die with them; a returning app then gets a fresh key.
+    const appIds = new Set(Object.values(parsed.target.apps).map((a) => a.appId));
+    await revokeKeysOfRemovedApps(store.apiKeys, appIds, log);
     return parsed.target;
   };
 
+  const localLogs = new LocalLogBackend();
+  const logRouter = new LogRouter({ local: localLogs, localMode });
+  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
+  // Every step's start, end and failure as a system line (reference §12.3).
+  const refusals = new TargetRefusals(systemLogger, logger);
+  const stepLog = new StepSystemLog({
+    systemLogger,
+    logger,
+    lockRetryMs: DEFAULT_RECONCILER_OPTIONS.lockPollMs,
+  });
   const { reconciler } = createReconciler({
     engine,
     store,
     locks,
     clock,
     logger,
-    loadTarget,
+    loadTarget: refusals.watch(loadTarget),
     registryCredentials: () => ({
       deviceUuid: configJson.value.uuid,
       deviceApiKey: configJson.value.deviceApiKey,
@@ -176,12 +215,11 @@ async function main(): Promise<void> {
     settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
     // Agents sharing one engine (tests) each see only what carries their labels.
     scopeLabels: settings.scopeLabels,
+    stepListener: stepLog,
+    onImagePulled: (name, engineId) => stepLog.imagePulled(name, engineId),
+    options: { bootTime },
   });
 
-  const localLogs = new LocalLogBackend();
-  const logRouter = new LogRouter({ local: localLogs, localMode });
-  // The reconciler's step runner takes this too once it reports steps (reference §12.3 texts).
-  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
   const logCapture = new ContainerLogCapture({
     source: engine,
     sink: logRouter,
@@ -192,9 +230,16 @@ async function main(): Promise<void> {
     logger,
   });
 
-  // Reboot and power-off through systemd-logind over D-Bus (as balenaOS does); where there is no
-  // logind the request fails with the bus error in the log and the API's error answer.
-  const hostActions: HostActions = new LogindHostActions();
+  // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
+  // reboot and power-off first wait for update locks unless forced (or lockOverride).
+  const hostActions: HostActions = createHostActions(env, logger);
+  const power = new GuardedPower({
+    host: hostActions,
+    locks,
+    apps: () => appsWithServices(reconciler.snapshot().target),
+    clock,
+    logger,
+  });
   const deviceFacts: DeviceFacts = {
     ipAddresses: () => Promise.resolve(identity.ipAddresses()),
     macAddresses: () => identity.macAddresses(),
@@ -234,19 +279,29 @@ async function main(): Promise<void> {
     store,
     engine,
     host: hostActions,
+    power: {
+      request: (action, force) => power.request(action, force || configVars.config.lockOverride),
+    },
     device: deviceFacts,
     journal: new Journalctl(),
+    healthChecks: agentHealthChecks({ reconciler, store, now: () => clock.now() }),
+    onTargetRefused: (error) => refusals.refused(error, 'pushed'),
   });
-  const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
+  const app = createApi(agent, {
+    logger,
+    localLogs: createLocalLogsHandler(localLogs),
+    deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);
   });
+  // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
+  server.setTimeout(configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS);
   const address = server.address();
-  log.info('api.listening', {
-    host: settings.api.host,
-    port: typeof address === 'object' && address ? address.port : settings.api.port,
-  });
+  const port = typeof address === 'object' && address ? address.port : settings.api.port;
+  log.info('api.listening', { host: settings.api.host, port });
+  logApiExposure(log, { localMode: agent.isLocalMode(), host: settings.api.host, port });
 
   if (!localMode) {
     // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
@@ -259,6 +314,8 @@ async function main(): Promise<void> {
       scopeLabels: settings.scopeLabels,
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
+  const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
+  reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
   reconciler.start();
   void logCapture.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
@@ -308,14 +365,26 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
-  const logger = createLogger({ level: 'info' });
-  logger.error('agent.start-failed', {
-    err,
-    code: isBosunError(err) ? err.code : undefined,
-    message: errorMessage(err),
+// `bosun key` prints the device-wide API key and exits; anything else starts the agent.
+if (process.argv[2] === 'key') {
+  process.exitCode = runKeyCommand({
+    env: process.env,
+    cwd: process.cwd(),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
   });
-  setTimeout(() => process.exit(1), 50).unref();
-  process.exitCode = 1;
-});
+} else startAgent();
+
+function startAgent(): void {
+  main().catch((err: unknown) => {
+    // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
+    const logger = createLogger({ level: 'info' });
+    logger.error('agent.start-failed', {
+      err,
+      code: isBosunError(err) ? err.code : undefined,
+      message: errorMessage(err),
+    });
+    setTimeout(() => process.exit(1), 50).unref();
+    process.exitCode = 1;
+  });
+}

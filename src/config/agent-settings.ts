@@ -41,8 +41,15 @@ export interface AgentSettings extends AgentPaths {
    * the named interfaces.
    */
   readonly mdnsInterfaces: readonly string[] | undefined;
+  /**
+   * BOSUN_ENGINE_REQUEST_TIMEOUT_MS: bound of one short engine request (create, start, inspect, …;
+   * not log/event/pull streams). Past it the step fails with ENGINE_TIMEOUT and is retried with backoff.
+   */
+  readonly engineRequestTimeoutMs: number;
 }
 
+/** Two minutes: far above any healthy engine answer, even on a slow SD card, yet a hung step is seen. */
+export const DEFAULT_ENGINE_REQUEST_TIMEOUT_MS = 120_000;
 export const DEFAULT_API_PORT = 48484;
 export const DEFAULT_API_HOST = '0.0.0.0';
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -95,6 +102,15 @@ function readPort(env: Env, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(n) || n > 65535) throw badEnv(name, value, 'a TCP port number 0–65535');
+  return n;
+}
+
+function readPositiveInt(env: Env, name: string, max: number): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max)
+    throw badEnv(name, value, `a whole number from 1 to ${max}`);
   return n;
 }
 
@@ -184,6 +200,7 @@ export interface EnvSettings extends AgentPaths {
   readonly lockRoot: string;
   readonly scopeLabels: readonly string[];
   readonly mdnsInterfaces: readonly string[] | undefined;
+  readonly engineRequestTimeoutMs: number;
 }
 
 export function readEnvSettings(env: Env, cwd: string): EnvSettings {
@@ -197,6 +214,9 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
     lockRoot: resolveLockRoot(env),
     scopeLabels: resolveScopeLabels(env),
     mdnsInterfaces: resolveMdnsInterfaces(env),
+    engineRequestTimeoutMs:
+      readPositiveInt(env, 'BOSUN_ENGINE_REQUEST_TIMEOUT_MS', 3_600_000) ??
+      DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
   });
 }
 
@@ -217,5 +237,6 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     lockRoot: fromEnv.lockRoot,
     scopeLabels: fromEnv.scopeLabels,
     mdnsInterfaces: fromEnv.mdnsInterfaces,
+    engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
   });
 }

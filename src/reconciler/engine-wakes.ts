@@ -8,6 +8,7 @@
 import type { CurrentState } from '../domain/model.js';
 import type { EngineEvent } from '../engine/port.js';
 import type { Step } from '../planner/index.js';
+import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { Clock } from '../shared/clock.js';
 import type { FailureMemory } from './failure-memory.js';
 import type { WakeQueue } from './wake-queue.js';
@@ -34,6 +35,8 @@ export interface EngineWakesDeps {
     covers?(labels: Record<string, string>): boolean;
   };
   lastObserved: () => CurrentState | undefined;
+  /** Services the executor is acting on right now (a `die` during our own stop is ours). */
+  acting: () => ReadonlyMap<ServiceKey, string>;
 }
 
 export class EngineWakes {
@@ -57,7 +60,12 @@ export class EngineWakes {
       if (!supervised || !(WAKING_CONTAINER_ACTIONS.has(action) || action === 'health_status'))
         return;
       if (!(this.deps.observer.covers?.(event.labels) ?? true)) return;
-      if (action === 'die') this.deps.failures.noteDeath(event.labels, event.exitCode);
+      if (action === 'die') {
+        this.deps.failures.noteDeath(event.labels, event.exitCode);
+        if (!this.isAgentStop(event.id, event.name, event.labels))
+          this.deps.failures.stoppedByOthers(event.labels, event.name);
+      }
+      if (action === 'destroy') this.deps.failures.removed(event.labels, event.name);
       if (this.isEcho(event.id, event.name, action)) return;
     } else if (event.action !== 'destroy' || !this.wasObserved(event.type, event.id)) {
       // Only the loss of a network or volume we saw matters (these events carry no labels).
@@ -90,6 +98,24 @@ export class EngineWakes {
       return true;
     }
     return false;
+  }
+
+  /** A `die` the agent caused: its stop step is running, or succeeded and awaits its echo. */
+  private isAgentStop(
+    id: string,
+    name: string | undefined,
+    labels: Record<string, string>,
+  ): boolean {
+    const key = serviceKey(
+      labels['io.balena.app-uuid'] ?? '',
+      labels['io.balena.service-name'] ?? '',
+    );
+    if (this.deps.acting().get(key) === 'Stopping') return true;
+    const now = this.deps.clock.now();
+    return [id, name].some((ref) => {
+      const echo = ref === undefined ? undefined : this.echoes.get(ref);
+      return echo !== undefined && echo.until >= now && echo.actions.has('die');
+    });
   }
 
   private wasObserved(type: 'image' | 'network' | 'volume', id: string): boolean {

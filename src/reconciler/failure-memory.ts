@@ -27,6 +27,7 @@ import { KeyedBackoff, type BackoffOptions } from '../shared/backoff.js';
 import type { Clock } from '../shared/clock.js';
 import type { BosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { ExternalStopGrace } from './external-stops.js';
 import { staleLockKey } from './stale-locks.js';
 
 /** Refused starts after which a container is treated as dead (and so replaced). */
@@ -38,6 +39,8 @@ export interface FailureMemoryOptions {
   backoff: Partial<BackoffOptions>;
   /** A container that dies this soon after the agent started it counts as a failure of its service. */
   crashWindowMs: number;
+  /** See external-stops.ts. */
+  externalStopGraceMs: number;
   random: () => number;
 }
 
@@ -53,6 +56,8 @@ export class FailureMemory {
   private readonly unstartable = new Map<string, number>();
   /** The last error per service, for the status (cleared by the service's next success). */
   readonly errors = new Map<ServiceKey, string>();
+  /** Containers someone else stopped: their start waits for that someone first (livepush). */
+  private readonly externalStops: ExternalStopGrace;
 
   constructor(
     private readonly clock: Clock,
@@ -60,6 +65,17 @@ export class FailureMemory {
     private readonly log: Logger,
   ) {
     this.backoff = new KeyedBackoff(clock, options.backoff, options.random);
+    this.externalStops = new ExternalStopGrace(options.externalStopGraceMs);
+  }
+
+  /** A container of ours died and the agent did not stop it. */
+  stoppedByOthers(labels: Record<string, string>, name: string | undefined): void {
+    this.externalStops.died(labels, name, this.clock.now());
+  }
+
+  /** A container was removed: a new one for the service is not someone else's to start. */
+  removed(labels: Record<string, string>, name: string | undefined): void {
+    this.externalStops.destroyed(labels, name);
   }
 
   /** A new target: old failures were about the old one, it gets a fresh start. */
@@ -151,7 +167,8 @@ export class FailureMemory {
 
   /** What the planner's context needs from here. */
   planInputs(): { backoffs: BackoffEntry[]; failedPulls: FailedPull[]; lockWaits: LockWait[] } {
-    const backoffs = [...this.backoff.snapshot()].map(([key, e]) => ({
+    const held = this.externalStops.withGrace(this.backoff.snapshot(), this.clock.now());
+    const backoffs = [...held].map(([key, e]) => ({
       key,
       until: e.until,
       error: e.lastError,

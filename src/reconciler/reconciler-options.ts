@@ -11,7 +11,7 @@ import type { BackoffOptions } from '../shared/backoff.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { LockReader } from './observe.js';
-import type { PlanFn } from './rounds.js';
+import type { PlanFn, StepListener } from './rounds.js';
 
 export interface ReconcilerDeps {
   engine: EngineAdapter;
@@ -35,6 +35,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Read every round, so config var changes apply without a restart. */
   settings: () => { lockOverride: boolean; localMode: boolean };
+  /** Told each step's start and end (with the observation it was planned from), e.g. for system lines. */
+  stepListener?: StepListener;
 }
 
 export interface ReconcilerOptions {
@@ -50,6 +52,8 @@ export interface ReconcilerOptions {
   staleLockAfterMs: number;
   /** A container that dies this soon after the agent started it counts as a failure of its service. */
   crashWindowMs: number;
+  /** A container stopped by someone else is left to them this long before the agent starts it. */
+  externalStopGraceMs: number;
   /** The same successful steps planned this many rounds running means the plan does not converge. */
   noProgressRounds: number;
   /** An intermediate target (restart, purge) that has not converged by then fails. */
@@ -69,6 +73,7 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   blockedRecheckMs: 60_000,
   staleLockAfterMs: 300_000,
   crashWindowMs: 10_000,
+  externalStopGraceMs: 10_000,
   noProgressRounds: 3,
   intermediateTimeoutMs: 300_000,
   backoff: {},

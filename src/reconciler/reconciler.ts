@@ -37,7 +37,7 @@ export {
   type ReconcilerDeps,
   type ReconcilerOptions,
 } from './reconciler-options.js';
-export type { PlanFn } from './rounds.js';
+export type { PlanFn, StepListener } from './rounds.js';
 export type { ReconcilerSnapshot } from './status-board.js';
 
 /** An intermediate target waiting for its turn in the loop. */
@@ -89,10 +89,12 @@ export class Reconciler {
         errors: () => this.failures.errors,
       },
       log,
+      () => clock.now(),
     );
     const lastObserved = (): CurrentState | undefined => this.board.lastCurrent;
     const { queue, failures, operations, board } = this;
-    const engineWakes = new EngineWakes({ ...deps, queue, failures, lastObserved });
+    const acting = (): ReadonlyMap<ServiceKey, string> => this.board.acting;
+    const engineWakes = new EngineWakes({ ...deps, queue, failures, lastObserved, acting });
     this.engineWakes = engineWakes;
     this.lockPoll = new LockPoll({ ...deps, queue, log, intervalMs: o.lockPollMs });
     const staleLocks = new StaleLockTracker(o.staleLockAfterMs);

@@ -19,12 +19,19 @@ import type { Clock } from '../shared/clock.js';
 import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { EngineWakes } from './engine-wakes.js';
+import { NoEffectTracker } from './no-effect.js';
 import { keyOf, type FailureMemory } from './failure-memory.js';
 import type { StaleLockTracker } from './stale-locks.js';
 import type { StatusBoard } from './status-board.js';
 import type { WakeQueue } from './wake-queue.js';
 
 export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanContext) => Plan;
+
+/** Told each step's start and end with the observation it was planned from (e.g. system lines). */
+export interface StepListener {
+  stepStarted(step: Step, current: CurrentState): void;
+  stepEnded(outcome: StepOutcome, current: CurrentState): void;
+}
 
 /** How a target is applied: the real one, or an intermediate one for a user action. */
 export interface ApplyMode {
@@ -52,6 +59,7 @@ export interface RoundDeps {
   operations: LongOperations;
   board: StatusBoard;
   engineWakes: EngineWakes;
+  stepListener?: StepListener | undefined;
 }
 
 export interface RoundOptions {
@@ -62,10 +70,14 @@ export interface RoundOptions {
 }
 
 export class Rounds {
+  private readonly noEffect: NoEffectTracker;
+
   constructor(
     private readonly deps: RoundDeps,
     private readonly options: RoundOptions,
-  ) {}
+  ) {
+    this.noEffect = new NoEffectTracker(options.noProgressRounds);
+  }
 
   /** Rounds until the plan is empty; throws on abort or when the apply cannot go on. */
   async untilSettled(target: TargetState, mode: ApplyMode, signal: AbortSignal): Promise<Outcome> {
@@ -103,6 +115,12 @@ export class Rounds {
           ? { kind: 'converged' }
           : { kind: 'blocked', plan, staleDeadline: staleness.nextDeadline };
 
+      // A step planned again right after it "succeeded" N rounds running had no effect: fail it.
+      const noEffect = this.noEffect.planned(plan.steps);
+      if (noEffect.length > 0) {
+        for (const outcome of noEffect) this.onStepEnd(outcome, visible);
+        continue;
+      }
       const signature = plan.steps
         .map((s) => s.id)
         .sort()
@@ -137,10 +155,11 @@ export class Rounds {
         {
           concurrency: this.options.concurrency,
           signal,
-          onStepStart: (step) => this.onStepStart(step),
+          onStepStart: (step) => this.onStepStart(step, visible),
           onStepEnd: (outcome) => this.onStepEnd(outcome, visible),
         },
       );
+      this.noEffect.ran(result.outcomes);
       throwIfAborted(signal);
       if (!result.ok) repeats = 0;
       if (
@@ -191,7 +210,8 @@ export class Rounds {
     });
   }
 
-  private onStepStart(step: Step): void {
+  private onStepStart(step: Step, current: CurrentState): void {
+    this.deps.stepListener?.stepStarted(step, current);
     const key = keyOf(step);
     if (key === undefined) return;
     const word =
@@ -208,11 +228,12 @@ export class Rounds {
   }
 
   /** A step (or a long operation) ended: the failure memory learns how; the status shows it. */
-  onStepEnd(outcome: Pick<StepOutcome, 'step' | 'status' | 'error'>, current: CurrentState): void {
+  onStepEnd(outcome: StepOutcome, current: CurrentState): void {
     const key = keyOf(outcome.step);
     if (key !== undefined && outcome.status !== 'started') this.deps.board.acting.delete(key);
     if (outcome.status === 'ok') this.deps.engineWakes.expectEchoes(outcome.step);
     this.deps.failures.record(outcome, current);
+    this.deps.stepListener?.stepEnded(outcome, current);
     this.deps.board.publish();
   }
 

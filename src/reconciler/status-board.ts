@@ -31,6 +31,8 @@ export class StatusBoard {
   rounds = 0;
   lastAppliedAt: number | undefined;
   lastError: string | undefined;
+  /** When the loop last showed progress (every publication is): /v1/healthy's stuck-round bound. */
+  lastProgressAt: number | undefined;
   lastCurrent: CurrentState | undefined;
   lastPlan: Plan | undefined;
   readonly acting = new Map<ServiceKey, ActingWord>();
@@ -42,6 +44,7 @@ export class StatusBoard {
   constructor(
     private readonly sources: StatusSources,
     private readonly log: Logger,
+    private readonly now: () => number,
   ) {}
 
   status(): ReconcileStatus {
@@ -57,6 +60,7 @@ export class StatusBoard {
       rounds: this.rounds,
       lastAppliedAt: this.lastAppliedAt,
       lastError: this.lastError,
+      lastProgressAt: this.lastProgressAt,
     });
     return this.statusCache;
   }
@@ -82,6 +86,7 @@ export class StatusBoard {
 
   /** Something the status depends on changed: drop the caches and tell the listeners. */
   publish(): void {
+    this.lastProgressAt = this.now();
     this.statusCache = undefined;
     this.snapshotCache = undefined;
     if (this.listeners.size === 0) return;

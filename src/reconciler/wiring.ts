@@ -14,7 +14,12 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
 import { Observer, type LockReader } from './observe.js';
-import { Reconciler, type PlanFn, type ReconcilerOptions } from './reconciler.js';
+import {
+  Reconciler,
+  type PlanFn,
+  type ReconcilerOptions,
+  type StepListener,
+} from './reconciler.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -30,6 +35,9 @@ export interface ReconcilerWiring {
   options?: Partial<ReconcilerOptions>;
   /** See ObserverDeps.scopeLabels (tests on a shared engine). */
   scopeLabels?: readonly string[];
+  stepListener?: StepListener;
+  /** Told each image the agent pulled, once recorded (e.g. for a system line). */
+  onImagePulled?: (name: string, engineId: string) => void;
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -38,7 +46,18 @@ export function createReconciler(w: ReconcilerWiring): {
 } {
   const downloads = new DownloadTracker();
   const commits = commitStore(w.store.commits);
-  const images = pulledImageStore(w.store.images);
+  const stored = pulledImageStore(w.store.images);
+  const onPulled = w.onImagePulled;
+  const images: PulledImageStore =
+    onPulled === undefined
+      ? stored
+      : {
+          ...stored,
+          record: async (image) => {
+            await stored.record(image);
+            onPulled(image.name, image.engineId);
+          },
+        };
   const runner = new StepRunner({
     engine: w.engine,
     locks: w.locks,
@@ -69,6 +88,7 @@ export function createReconciler(w: ReconcilerWiring): {
       logger: w.logger,
       settings: w.settings ?? (() => ({ lockOverride: false, localMode: false })),
       ...(w.loadTarget === undefined ? {} : { loadTarget: w.loadTarget }),
+      ...(w.stepListener === undefined ? {} : { stepListener: w.stepListener }),
     },
     w.options,
   );

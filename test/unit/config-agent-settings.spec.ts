@@ -39,6 +39,7 @@ describe('agent settings', () => {
       lockRoot: '/tmp/balena-supervisor',
       scopeLabels: [],
       mdnsInterfaces: undefined,
+      engineRequestTimeoutMs: 120_000,
     });
   });
 
@@ -58,6 +59,18 @@ describe('agent settings', () => {
       rejectsVariable({ BOSUN_LOCK_ROOT: bad }, 'BOSUN_LOCK_ROOT');
     rejectsVariable({ BOSUN_SCOPE_LABELS: 'a=b,,c' }, 'BOSUN_SCOPE_LABELS');
     rejectsVariable({ BOSUN_MDNS_INTERFACES: 'eth0;rm -rf' }, 'BOSUN_MDNS_INTERFACES');
+  });
+
+  it('bounds short engine requests by BOSUN_ENGINE_REQUEST_TIMEOUT_MS (default two minutes)', () => {
+    assert.equal(
+      settings({ BOSUN_ENGINE_REQUEST_TIMEOUT_MS: '5000' }).engineRequestTimeoutMs,
+      5000,
+    );
+    for (const value of ['0', '-1', 'soon', '1.5', '3600001'])
+      rejectsVariable(
+        { BOSUN_ENGINE_REQUEST_TIMEOUT_MS: value },
+        'BOSUN_ENGINE_REQUEST_TIMEOUT_MS',
+      );
   });
 
   it('resolves relative paths against the working directory, and each path can be moved on its own', () => {

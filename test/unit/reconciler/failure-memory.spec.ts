@@ -53,6 +53,7 @@ function memory(clock = new ManualClock()): { clock: ManualClock; failures: Fail
     {
       backoff: { baseMs: 1_000, capMs: 60_000, jitter: 0 },
       crashWindowMs: 10_000,
+      externalStopGraceMs: 0,
       random: () => 0,
     },
     silentLogger(),
