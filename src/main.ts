@@ -28,24 +28,20 @@ import { GuardedPower } from './device/guarded-power.js';
 import { RebootAfterApply } from './device/reboot-after-apply.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
-import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
+import { HostUpdateLocks } from './device/locks.js';
 import type { NormaliseContext } from './domain/context.js';
 import type { TargetState } from './domain/model.js';
 import { parseTargetDevice } from './domain/target/index.js';
 import { DockerEngine } from './engine/docker-engine.js';
-import { DownloadTracker } from './executor/downloads.js';
-import { RegistryAuthResolver } from './executor/registry-auth.js';
-import { StepRunner } from './executor/step-runner.js';
 import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
 import { cloudAgents, logStreamCredentials } from './logs/cloud-log-credentials.js';
 import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
-import { plan } from './planner/plan.js';
-import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
-import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './reconciler/reconciler.js';
+import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler.js';
 import { StepSystemLog } from './reconciler/step-system-log.js';
 import { TargetRefusals } from './reconciler/target-refusals.js';
+import { createReconciler } from './reconciler/wiring.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -131,11 +127,10 @@ async function main(): Promise<void> {
     requestTimeoutMs: settings.engineRequestTimeoutMs,
     onRequest: (method, outcome) => metrics.engineRequest(method, outcome),
   });
-  const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
+  const lockRoot = settings.lockRoot;
   // The kernel's boot (the host's, also inside a container): services needing a reboot wait for the next.
   const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
-  const downloads = new DownloadTracker();
 
   const origin: TargetOrigin = localMode
     ? { kind: 'local' }
@@ -220,15 +215,6 @@ async function main(): Promise<void> {
     return parsed.target;
   };
 
-  const observer = new Observer({
-    engine,
-    locks,
-    downloads,
-    commits: { getCommits: () => store.commits.all() },
-    logger,
-    // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
-    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
-  });
   // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
   const logs = await wireLogs({
     env,
@@ -240,7 +226,7 @@ async function main(): Promise<void> {
     credentials: () => logStreamCredentials(configJson.value),
     agents: cloudAgents(configJson.value['balenaRootCA']),
     maxLogReaders: settings.maxLogReaders,
-    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+    scopeLabels: settings.scopeLabels,
     clock,
     logger,
     // Metrics count captured lines and the dashboard's live view sees them, on the way into the spool.
@@ -254,58 +240,27 @@ async function main(): Promise<void> {
     logger,
     lockRetryMs: DEFAULT_RECONCILER_OPTIONS.lockPollMs,
   });
-  const images = {
-    record: (image: {
-      name: string;
-      engineId: string;
-      appUuid: string;
-      serviceName: string;
-      commit: string;
-    }) => {
-      stepLog.imagePulled(image.name, image.engineId);
-      return store.images.record(image);
-    },
-    forget: async (name: string, engineId: string) => {
-      for (const image of await store.images.list())
-        if (image.name === name || image.engineId === engineId) await store.images.remove(image);
-    },
-    list: () => store.images.list(),
-  };
-  const runner = new StepRunner({
+  const { reconciler } = createReconciler({
     engine,
+    store,
     locks,
-    commits: {
-      getCommits: () => store.commits.all(),
-      setCommit: (app, commit) => store.commits.set(app, commit),
-    },
-    images,
-    auth: new RegistryAuthResolver(() => ({
+    clock,
+    logger,
+    loadTarget: refusals.watch(loadTarget),
+    registryCredentials: () => ({
       deviceUuid: configJson.value.uuid,
       deviceApiKey: configJson.value.deviceApiKey,
       cloudRegistry: configJson.value.registryEndpoint,
-    })),
-    downloads,
-    logger,
-    onImagePulled: (bytes) => metrics.imagePulled(bytes),
+    }),
+    settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+    // Agents sharing one engine (tests) each see only what carries their labels.
+    scopeLabels: settings.scopeLabels,
+    stepListener: stepLog,
+    onImagePulled: (name, engineId) => stepLog.imagePulled(name, engineId),
+    onImageBytes: (bytes) => metrics.imagePulled(bytes),
+    roundObserver: observability.roundObserver,
+    options: { bootTime },
   });
-  const reconciler = new Reconciler(
-    {
-      engine,
-      observer,
-      loadTarget: refusals.watch(loadTarget),
-      plan,
-      runner,
-      locks,
-      images,
-      downloads,
-      clock,
-      logger,
-      settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
-      stepListener: stepLog,
-      roundObserver: observability.roundObserver,
-    },
-    { bootTime },
-  );
 
   // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
   // reboot and power-off first wait for update locks unless forced (or lockOverride).
@@ -390,7 +345,7 @@ async function main(): Promise<void> {
       engine,
       targets: store.targets,
       logger,
-      scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+      scopeLabels: settings.scopeLabels,
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
   const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
@@ -399,12 +354,12 @@ async function main(): Promise<void> {
   void logs.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
   // which a development or CI host must not do by accident. Only while in local mode.
-  const mdnsInterfaces = env['BOSUN_MDNS_INTERFACES'];
+  const mdnsInterfaces = settings.mdnsInterfaces;
   const mdns =
-    localMode && mdnsInterfaces !== undefined && mdnsInterfaces !== ''
+    localMode && mdnsInterfaces !== undefined
       ? new MdnsAdvertiser({
           name: (configJson.value.uuid ?? identity.hostname()).slice(0, 7),
-          interfaces: mdnsInterfaces === 'all' ? [] : mdnsInterfaces.split(','),
+          interfaces: [...mdnsInterfaces],
           logger,
         })
       : undefined;

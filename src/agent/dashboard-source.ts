@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DashboardPort, DashboardView } from '../api/dashboard-types.js';
-import type { Plan } from '../planner/steps.js';
+import type { Plan } from '../planner/index.js';
 import type { RoundObserver } from '../reconciler/round-observer.js';
 import type { Clock } from '../shared/clock.js';
 import { describeDashboard } from './dashboard-view.js';

@@ -9,7 +9,7 @@ import type {
   DashboardView,
 } from '../api/dashboard-types.js';
 import type { ContainerState, CurrentState, LockState } from '../domain/model.js';
-import type { Blocker, Plan } from '../planner/steps.js';
+import type { Blocker, Plan } from '../planner/index.js';
 import type { AppStatus, ServiceStatus, WaitReason } from '../reconciler/status.js';
 import type { ReconcilerSnapshot } from './ports.js';
 

@@ -32,6 +32,15 @@ export interface AgentSettings extends AgentPaths {
   readonly localMode: boolean;
   /** BOSUN_LOG_LEVEL; default info. */
   readonly logLevel: LogLevel;
+  /** BOSUN_LOCK_ROOT: host directory of the update locks; absolute; default /tmp/balena-supervisor. */
+  readonly lockRoot: string;
+  /** BOSUN_SCOPE_LABELS (`k=v,k2`): labels everything this agent sees must carry; tests only. */
+  readonly scopeLabels: readonly string[];
+  /**
+   * BOSUN_MDNS_INTERFACES: undefined (no advertising), `all` (every eligible interface, as []), or
+   * the named interfaces.
+   */
+  readonly mdnsInterfaces: readonly string[] | undefined;
   /**
    * BOSUN_ENGINE_REQUEST_TIMEOUT_MS: bound of one short engine request (create, start, inspect, …;
    * not log/event/pull streams). Past it the step fails with ENGINE_TIMEOUT and is retried with backoff.
@@ -49,6 +58,8 @@ export const DEFAULT_MAX_LOG_READERS = 32;
 export const DEFAULT_API_PORT = 48484;
 export const DEFAULT_API_HOST = '0.0.0.0';
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
+/** balenaOS's path: containers adopted from balena-supervisor keep their lock binds unchanged. */
+export const DEFAULT_LOCK_ROOT = '/tmp/balena-supervisor';
 const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'error',
@@ -148,6 +159,42 @@ function resolveApiHost(env: Env): string {
   return host;
 }
 
+/**
+ * The lock root becomes a bind-mount source of every service container: an empty or relative path
+ * would bind something relative to the engine's working directory, so only an absolute, normalised
+ * path is accepted (an empty variable means the default, like every other one).
+ */
+function resolveLockRoot(env: Env): string {
+  const value = read(env, 'BOSUN_LOCK_ROOT');
+  if (value === undefined) return DEFAULT_LOCK_ROOT;
+  if (!isAbsolute(value) || /\0|,|:/.test(value) || resolve(value) !== value.replace(/\/+$/, ''))
+    throw badEnv(
+      'BOSUN_LOCK_ROOT',
+      value,
+      'an absolute, normalised directory path without commas or colons (it is bind-mounted into containers)',
+    );
+  return resolve(value);
+}
+
+function resolveScopeLabels(env: Env): readonly string[] {
+  const value = read(env, 'BOSUN_SCOPE_LABELS');
+  if (value === undefined) return Object.freeze([]);
+  const labels = value.split(',').map((l) => l.trim());
+  if (labels.some((l) => l === '' || l.startsWith('=') || /\s/.test(l)))
+    throw badEnv('BOSUN_SCOPE_LABELS', value, 'comma-separated key or key=value labels');
+  return Object.freeze(labels);
+}
+
+function resolveMdnsInterfaces(env: Env): readonly string[] | undefined {
+  const value = read(env, 'BOSUN_MDNS_INTERFACES');
+  if (value === undefined) return undefined;
+  if (value.trim() === 'all') return Object.freeze([]);
+  const names = value.split(',').map((n) => n.trim());
+  if (names.some((n) => !/^[A-Za-z0-9_.:@-]{1,15}$/.test(n)))
+    throw badEnv('BOSUN_MDNS_INTERFACES', value, '`all` or comma-separated interface names');
+  return Object.freeze(names);
+}
+
 /** What the environment alone decides; read (and validated) before any file is touched. */
 export interface EnvSettings extends AgentPaths {
   readonly apiHost: string;
@@ -155,6 +202,9 @@ export interface EnvSettings extends AgentPaths {
   readonly engineSocket: string;
   readonly localMode: boolean | undefined;
   readonly logLevel: LogLevel;
+  readonly lockRoot: string;
+  readonly scopeLabels: readonly string[];
+  readonly mdnsInterfaces: readonly string[] | undefined;
   readonly engineRequestTimeoutMs: number;
   readonly maxLogReaders: number | undefined;
 }
@@ -167,6 +217,9 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
     engineSocket: resolveEngineSocket(env, cwd),
     localMode: readBool(env, 'BOSUN_LOCAL_MODE'),
     logLevel: resolveLogLevel(env),
+    lockRoot: resolveLockRoot(env),
+    scopeLabels: resolveScopeLabels(env),
+    mdnsInterfaces: resolveMdnsInterfaces(env),
     engineRequestTimeoutMs:
       readPositiveInt(env, 'BOSUN_ENGINE_REQUEST_TIMEOUT_MS', 3_600_000) ??
       DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
@@ -188,6 +241,9 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     // Unmanaged (no apiEndpoint) means nobody but a local developer can give this device a target.
     localMode: fromEnv.localMode ?? !configJson.apiEndpoint,
     logLevel: fromEnv.logLevel,
+    lockRoot: fromEnv.lockRoot,
+    scopeLabels: fromEnv.scopeLabels,
+    mdnsInterfaces: fromEnv.mdnsInterfaces,
     engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
     maxLogReaders: fromEnv.maxLogReaders ?? DEFAULT_MAX_LOG_READERS,
   });

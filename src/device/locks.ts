@@ -5,7 +5,7 @@
  * `/tmp/balena` and `/tmp/resin`; an app holds off updates by creating `updates.lock` (or the legacy
  * `resin-updates.lock`) there. The agent takes a lock by creating both files exclusively (O_EXCL).
  *
- * Root: default `/tmp/balena-supervisor` (env `BOSUN_LOCK_ROOT`, read by main.ts), the path
+ * Root: default `/tmp/balena-supervisor` (env `BOSUN_LOCK_ROOT`, validated in config/agent-settings.ts), the path
  * balena-supervisor's containers already bind, so adopted containers keep working; being under /tmp it is
  * cleared by a reboot, so a lock left by a process that died with the device never outlives the boot.
  *
@@ -35,7 +35,6 @@ export const HANDOVER_FILES = ['handover-complete', 'resin-kill-me'] as const;
 export const AGENT_MARKER = 'bosun-agent';
 /** balena-supervisor's lock owner; keeps leftover locks of an upgraded device recognisable. */
 export const AGENT_LOCK_UID = 65534;
-export const DEFAULT_LOCK_ROOT = '/tmp/balena-supervisor';
 
 export interface TakeLockOptions {
   /** Remove user locks first (request flag or SUPERVISOR_OVERRIDE_LOCK). */

@@ -5,10 +5,10 @@
  * cancelled). A step whose dependency is unknown or part of a cycle is skipped with an INTERNAL error,
  * because that is a planner bug, not something to guess around.
  */
-import type { Step } from '../planner/steps.js';
+import type { Step } from '../planner/index.js';
 import { BosunError, toBosunError } from '../shared/errors.js';
 
-export type StepStatus = 'ok' | 'failed' | 'skipped' | 'cancelled';
+export type StepStatus = 'ok' | 'failed' | 'skipped' | 'cancelled' | 'started';
 
 export interface StepOutcome {
   step: Step;
@@ -20,11 +20,12 @@ export interface StepOutcome {
 export interface ExecutionResult {
   /** In plan order. */
   outcomes: StepOutcome[];
-  /** Every step succeeded. */
+  /** Every step succeeded or was started as a long operation. */
   ok: boolean;
 }
 
-export type RunStep = (step: Step, signal: AbortSignal) => Promise<void>;
+/** Resolves when the step is done, or with `'started'` when it goes on outside the round. */
+export type RunStep = (step: Step, signal: AbortSignal) => Promise<void | 'started'>;
 
 export interface ExecuteOptions {
   concurrency: number;
@@ -83,9 +84,13 @@ export function executePlan(
         const cause =
           status === 'cancelled'
             ? error
-            : new BosunError('APPLY_FAILED', `skipped: dependency ${id} ${status}`, {
-                cause: error,
-              });
+            : new BosunError(
+                'APPLY_FAILED',
+                status === 'started'
+                  ? `skipped: dependency ${id} is still running`
+                  : `skipped: dependency ${id} ${status}`,
+                { cause: error },
+              );
         settle(dependent, status === 'cancelled' ? 'cancelled' : 'skipped', cause);
       }
     }
@@ -124,7 +129,10 @@ export function executePlan(
         status: 'failed',
         error: new BosunError('INTERNAL', `duplicate step id ${step.id}`),
       });
-    resolveDone({ outcomes, ok: outcomes.every((o) => o.status === 'ok') });
+    resolveDone({
+      outcomes,
+      ok: outcomes.every((o) => o.status === 'ok' || o.status === 'started'),
+    });
   };
 
   const pump = (): void => {
@@ -139,7 +147,8 @@ export function executePlan(
       options.onStepStart?.(step);
       void runSafely(runStep, step, signal).then((error) => {
         running--;
-        if (error === undefined) settle(id, 'ok', undefined);
+        if (error === 'started') settle(id, 'started', undefined);
+        else if (error === undefined) settle(id, 'ok', undefined);
         else if (signal.aborted) settle(id, 'cancelled', error);
         else settle(id, 'failed', error);
         pump();
@@ -183,11 +192,10 @@ async function runSafely(
   runStep: RunStep,
   step: Step,
   signal: AbortSignal,
-): Promise<BosunError | undefined> {
+): Promise<BosunError | 'started' | undefined> {
   try {
     if (signal.aborted) return cancelled(signal);
-    await runStep(step, signal);
-    return undefined;
+    return (await runStep(step, signal)) ?? undefined;
   } catch (err) {
     return signal.aborted && !(err instanceof BosunError && err.code !== 'CANCELLED')
       ? cancelled(signal, err)

@@ -3,11 +3,12 @@
  * the planner's; this file only knows how. Idempotence where the engine allows it (creating something
  * that already exists, removing something already gone) so that re-running a step after a crash is safe.
  */
+import { lockKey, type LockKey } from '../domain/keys.js';
 import { CONFIG_HASH_LABEL } from '../domain/config-hash.js';
 import type { ContainerCreateSpec, EndpointSpec } from '../domain/container-spec.js';
 import type { ServiceTarget } from '../domain/model.js';
 import type { EngineAdapter, ImageInfo } from '../engine/port.js';
-import { assertNever, type Step } from '../planner/steps.js';
+import { assertNever, type Step } from '../planner/index.js';
 import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { DownloadTracker } from './downloads.js';
@@ -33,8 +34,8 @@ export interface StepRunContext {
   targetCommits: ReadonlyMap<string, string>;
   /** Override user locks everywhere (request `force` or SUPERVISOR_OVERRIDE_LOCK). */
   forceLocks: boolean;
-  /** `<appId>/<service>` whose user locks the reconciler judged stale. */
-  staleLocks: ReadonlySet<string>;
+  /** User locks the reconciler judged stale. */
+  staleLocks: ReadonlySet<LockKey>;
 }
 
 export class StepRunner {
@@ -75,7 +76,7 @@ export class StepRunner {
         return tolerate(engine.removeVolume(step.engineName), 'NOT_FOUND');
       case 'takeLock': {
         const overrideServices = step.services.filter((s) =>
-          ctx.staleLocks.has(`${step.appId}/${s}`),
+          ctx.staleLocks.has(lockKey(step.appId, s)),
         );
         return this.deps.locks.take(step.appId, step.services, {
           force: step.force || ctx.forceLocks,

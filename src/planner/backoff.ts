@@ -50,7 +50,8 @@ export function applyBackoff(plan: DraftPlan, ctx: PlanContext): void {
   withhold(plan.drafts, victims);
 }
 
-function serviceOf(step: Step): string | undefined {
+/** The service a step acts on, if any. */
+export function serviceOf(step: Step): string | undefined {
   switch (step.kind) {
     case 'pullImage':
     case 'startContainer':

@@ -23,6 +23,16 @@ export interface FailedPull {
   error: string;
 }
 
+/**
+ * A `takeLock` the engine host refused because a user holds an update lock (UPDATES_LOCKED): the app's
+ * lock-taking waits, as a `locked` blocker, while its user locks are exactly as they were then
+ * (`userLocks`, see userLockSignature). Not a failure to back off from: the wait ends when they change.
+ */
+export interface LockWait {
+  appId: number;
+  userLocks: string;
+}
+
 export interface PlanContext {
   /** Epoch ms of this round (never Date.now() inside the planner). */
   now: number;
@@ -36,6 +46,7 @@ export interface PlanContext {
   keepVolumes: boolean;
   backoffs: readonly BackoffEntry[];
   failedPulls: readonly FailedPull[];
+  lockWaits: readonly LockWait[];
   /**
    * Images the agent itself pulled (engine ids or references). Only these are clean-up candidates:
    * images someone else put on the engine are never removed.
@@ -60,6 +71,7 @@ export function planContext(now: number, overrides: Partial<PlanContext> = {}): 
     keepVolumes: false,
     backoffs: [],
     failedPulls: [],
+    lockWaits: [],
     pulledImages: [],
     targetImageIds: {},
     bootTime: undefined,

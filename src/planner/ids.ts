@@ -29,7 +29,5 @@ export const stepIds = {
   recordCommit: (app: string, commit: string): string => `recordCommit:${app}:${commit}`,
 };
 
-/** Backoff key for all work of one service. */
-export function serviceKey(appUuid: string, serviceName: string): string {
-  return `${appUuid}/${serviceName}`;
-}
+/** Backoff key for all work of one service (the one constructor lives in domain/keys.ts). */
+export { serviceKey } from '../domain/keys.js';

@@ -1,6 +1,14 @@
 /** The planner's public surface. */
 export { plan } from './plan.js';
 export { renderPlan, renderBlocker } from './render.js';
-export { planContext, type PlanContext, type BackoffEntry, type FailedPull } from './context.js';
+export {
+  planContext,
+  type PlanContext,
+  type BackoffEntry,
+  type FailedPull,
+  type LockWait,
+} from './context.js';
+export { userLockSignature } from './locks.js';
+export { serviceOf } from './backoff.js';
 export { stepIds, serviceKey } from './ids.js';
-export type { Step, StepKind, Blocker, Plan } from './steps.js';
+export { assertNever, type Step, type StepKind, type Blocker, type Plan } from './steps.js';

@@ -8,6 +8,8 @@
  * not disrupt me now", and stopping one of its services while another holds the lock disrupts it too.
  * Work that needs no lock (pulls, creating containers for new services) goes on meanwhile.
  */
+import type { LockState } from '../domain/model.js';
+import { lockKey } from '../domain/keys.js';
 import { stepIds } from './ids.js';
 import { withhold } from './prune.js';
 import type { AppScope } from './scope.js';
@@ -31,6 +33,20 @@ export function applyLocks(scope: AppScope): void {
     .filter((s) => !scope.isAgentLocked(s))
     .sort();
   if (toTake.length === 0 || scope.appId === undefined) return;
+  const appId = scope.appId;
+  const wait = force ? undefined : scope.ctx.lockWaits.find((w) => w.appId === appId);
+  if (
+    wait !== undefined &&
+    wait.userLocks === userLockSignature(scope.world.current.locks, appId)
+  ) {
+    // The host refused our lock for these user locks: nothing changed, so asking again is pointless.
+    withhold(
+      drafts,
+      needing.map((d) => d.step.id),
+    );
+    scope.out.block({ kind: 'locked', appUuid: scope.uuid, serviceName: toTake[0] as string });
+    return;
+  }
   const takeId = scope.out.add({
     kind: 'takeLock',
     id: stepIds.takeLock(scope.appId),
@@ -42,4 +58,13 @@ export function applyLocks(scope: AppScope): void {
     force,
   });
   for (const draft of needing) draft.step.dependsOn.push(takeId);
+}
+
+/** The user locks (of one app, or all) as a comparable string: a lock wait ends when this changes. */
+export function userLockSignature(locks: readonly LockState[], appId?: number): string {
+  return locks
+    .filter((l) => l.heldBy === 'user' && (appId === undefined || l.appId === appId))
+    .map((l) => lockKey(l.appId, l.serviceName))
+    .sort()
+    .join(',');
 }

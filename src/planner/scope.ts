@@ -6,7 +6,8 @@
 import type { ContainerState, ReleaseTarget, ServiceTarget } from '../domain/model.js';
 import type { AppCurrent } from './app-view.js';
 import { DraftPlan } from './draft.js';
-import { type World, lockKey } from './world.js';
+import { lockKey } from '../domain/keys.js';
+import type { World } from './world.js';
 
 /** What a service's planning decided, as far as services that depend on it care. */
 export interface ServiceOutcome {

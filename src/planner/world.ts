@@ -2,6 +2,7 @@
  * Facts about the whole observed state that every app's planning reads, computed once per plan()
  * (never cached across calls: plan() keeps no state between rounds).
  */
+import { lockKey, type LockKey } from '../domain/keys.js';
 import type { ContainerState, CurrentState, TargetState } from '../domain/model.js';
 import type { PlanContext } from './context.js';
 import { ImageIndex, pulledImageIds } from './images.js';
@@ -17,13 +18,13 @@ export interface World {
   containersByName: Map<string, ContainerState>;
   /** `<appId>/<service>` entries whose new container signalled hand-over complete. */
   handoverComplete: Set<string>;
-  /** `<appId>/<service>` → who holds that service's update lock. */
-  locks: Map<string, 'user' | 'agent'>;
+  /** Who holds each service's update lock. */
+  locks: Map<LockKey, 'user' | 'agent'>;
 }
 
 export function observeWorld(target: TargetState, current: CurrentState, ctx: PlanContext): World {
   const images = new ImageIndex(current.images, ctx.targetImageIds);
-  const locks = new Map<string, 'user' | 'agent'>();
+  const locks = new Map<LockKey, 'user' | 'agent'>();
   for (const lock of current.locks) {
     const key = lockKey(lock.appId, lock.serviceName);
     // A user's lock wins over ours if both are reported: it is the one that must be respected.
@@ -39,8 +40,4 @@ export function observeWorld(target: TargetState, current: CurrentState, ctx: Pl
     handoverComplete: new Set(current.handoverComplete),
     locks,
   };
-}
-
-export function lockKey(appId: number, serviceName: string): string {
-  return `${appId}/${serviceName}`;
 }

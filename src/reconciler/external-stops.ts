@@ -8,9 +8,9 @@
  * crash right after the agent started them keep their own, growing backoff (reconciler noteDeath).
  *
  * The grace is a hold on the one `startContainer` step of that container, expressed as a backoff entry
- * for hold-back.ts, so the loop wakes by itself when it ends.
+ * in the planner's backoff input (FailureMemory.planInputs), so the loop wakes by itself when it ends.
  */
-import { stepIds } from '../planner/ids.js';
+import { stepIds } from '../planner/index.js';
 import type { BackoffEntry } from '../shared/backoff.js';
 
 /** Entries past their end are dropped when read; this bounds what a burst of events can leave behind. */

@@ -10,7 +10,7 @@
  * Lock steps are left out: taking and releasing update locks may rightly recur round after round.
  */
 import type { StepOutcome } from '../executor/execute-plan.js';
-import type { Step } from '../planner/steps.js';
+import type { Step } from '../planner/index.js';
 import { BosunError } from '../shared/errors.js';
 
 const MAX_CAUGHT = 1_000;

@@ -4,7 +4,7 @@
  * the plan); they must not do I/O or throw, since they run inside the loop.
  */
 import type { StepStatus } from '../executor/execute-plan.js';
-import type { Plan, StepKind } from '../planner/steps.js';
+import type { Plan, StepKind } from '../planner/index.js';
 
 export interface RoundObserver {
   /** A round planned; called before its steps run. */

@@ -6,31 +6,32 @@
  * The clock starts when the agent first sees the lock in that state, so after an agent restart the
  * lock is honoured for another full window: erring on the side of the user.
  */
+import { lockKey, type LockKey } from '../domain/keys.js';
 import type { CurrentState, LockState } from '../domain/model.js';
 
-export function lockKey(lock: Pick<LockState, 'appId' | 'serviceName'>): string {
-  return `${lock.appId}/${lock.serviceName}`;
+export function staleLockKey(lock: Pick<LockState, 'appId' | 'serviceName'>): LockKey {
+  return lockKey(lock.appId, lock.serviceName);
 }
 
 export interface Staleness {
-  /** `<appId>/<service>` of stale user locks. */
-  stale: ReadonlySet<string>;
+  /** User locks judged stale. */
+  stale: ReadonlySet<LockKey>;
   /** When the next honoured user lock turns stale if nothing changes. */
   nextDeadline: number | undefined;
 }
 
 export class StaleLockTracker {
-  private readonly deadSince = new Map<string, number>();
+  private readonly deadSince = new Map<LockKey, number>();
 
   constructor(private readonly afterMs: number) {}
 
   update(current: CurrentState, now: number): Staleness {
-    const stale = new Set<string>();
+    const stale = new Set<LockKey>();
     let nextDeadline: number | undefined;
-    const seen = new Set<string>();
+    const seen = new Set<LockKey>();
     for (const lock of current.locks) {
       if (lock.heldBy !== 'user') continue;
-      const key = lockKey(lock);
+      const key = staleLockKey(lock);
       seen.add(key);
       const alive = current.containers.some(
         (c) =>
@@ -50,13 +51,4 @@ export class StaleLockTracker {
     for (const key of [...this.deadSince.keys()]) if (!seen.has(key)) this.deadSince.delete(key);
     return { stale, nextDeadline };
   }
-}
-
-/** The user locks of one app as a comparable string: a lock wait ends when this changes. */
-export function userLockSignature(locks: readonly LockState[], appId?: number): string {
-  return locks
-    .filter((l) => l.heldBy === 'user' && (appId === undefined || l.appId === appId))
-    .map(lockKey)
-    .sort()
-    .join(',');
 }

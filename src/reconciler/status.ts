@@ -4,8 +4,9 @@
  * pure function from the last observation, the last plan, the downloads and the failures, so it is the
  * same whoever asks.
  */
+import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { ContainerState, CurrentState, DownloadState, TargetState } from '../domain/model.js';
-import type { Blocker, Plan } from '../planner/steps.js';
+import type { Blocker, Plan } from '../planner/index.js';
 
 export type AppState = 'applying' | 'applied';
 export type UpdateStatus =
@@ -87,10 +88,10 @@ export interface StatusInputs {
   current: CurrentState | undefined;
   plan: Plan | undefined;
   downloads: readonly DownloadState[];
-  /** Containers/services the executor is acting on right now: key `<appUuid>/<service>`. */
-  acting: ReadonlyMap<string, 'Installing' | 'Starting' | 'Stopping'>;
-  /** Last step error per `<appUuid>/<service>`. */
-  errors: ReadonlyMap<string, string>;
+  /** Services the executor is acting on right now. */
+  acting: ReadonlyMap<ServiceKey, 'Installing' | 'Starting' | 'Stopping'>;
+  /** Last step error per service. */
+  errors: ReadonlyMap<ServiceKey, string>;
   applying: boolean;
   phase: Phase;
   rounds: number;
@@ -111,7 +112,7 @@ export function computeStatus(inputs: StatusInputs): ReconcileStatus {
       ...containers.map((c) => c.serviceName),
     ]);
     for (const serviceName of names) {
-      const key = `${app.uuid}/${serviceName}`;
+      const key = serviceKey(app.uuid, serviceName);
       const serviceTarget = release?.services[serviceName];
       const own = containers.filter((c) => c.serviceName === serviceName);
       const newest = pickNewest(own.filter((c) => !c.handoverOld)) ?? pickNewest(own);

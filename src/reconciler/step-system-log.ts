@@ -8,7 +8,7 @@
 import type { CurrentState } from '../domain/model.js';
 import type { StepOutcome } from '../executor/execute-plan.js';
 import type { SystemLogger } from '../logs/system-logger.js';
-import type { Step } from '../planner/steps.js';
+import type { Step } from '../planner/index.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { StepListener } from './reconciler.js';

@@ -9,7 +9,7 @@ import { DownloadTracker } from '../executor/downloads.js';
 import type { CommitStore, LockPort, PulledImageStore } from '../executor/ports.js';
 import { RegistryAuthResolver, type RegistryCredentials } from '../executor/registry-auth.js';
 import { StepRunner } from '../executor/step-runner.js';
-import { plan as defaultPlan } from '../planner/plan.js';
+import { plan as defaultPlan } from '../planner/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
@@ -38,8 +38,10 @@ export interface ReconcilerWiring {
   scopeLabels?: readonly string[];
   roundObserver?: RoundObserver;
   /** Told the bytes of each successful pull (metrics). */
-  onImagePulled?: (bytes: number) => void;
+  onImageBytes?: (bytes: number) => void;
   stepListener?: StepListener;
+  /** Told each image the agent pulled, once recorded (e.g. for a system line). */
+  onImagePulled?: (name: string, engineId: string) => void;
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -48,7 +50,18 @@ export function createReconciler(w: ReconcilerWiring): {
 } {
   const downloads = new DownloadTracker();
   const commits = commitStore(w.store.commits);
-  const images = pulledImageStore(w.store.images);
+  const stored = pulledImageStore(w.store.images);
+  const onPulled = w.onImagePulled;
+  const images: PulledImageStore =
+    onPulled === undefined
+      ? stored
+      : {
+          ...stored,
+          record: async (image) => {
+            await stored.record(image);
+            onPulled(image.name, image.engineId);
+          },
+        };
   const runner = new StepRunner({
     engine: w.engine,
     locks: w.locks,
@@ -57,7 +70,7 @@ export function createReconciler(w: ReconcilerWiring): {
     auth: new RegistryAuthResolver(w.registryCredentials ?? (() => ({}))),
     downloads,
     logger: w.logger.child({ component: 'executor' }),
-    ...(w.onImagePulled === undefined ? {} : { onImagePulled: w.onImagePulled }),
+    ...(w.onImageBytes === undefined ? {} : { onImagePulled: w.onImageBytes }),
   });
   const observer = new Observer({
     engine: w.engine,

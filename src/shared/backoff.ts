@@ -42,15 +42,19 @@ export class KeyedBackoff {
     this.options = { ...DEFAULT_BACKOFF, ...options };
   }
 
-  /** Records a failure and returns until when the key is held back. */
-  fail(key: string, error: string): number {
+  /**
+   * Records a failure and returns until when the key is held back. `atCap`: the error will not go away
+   * by waiting (it is not retryable), so the key waits the longest delay at once.
+   */
+  fail(key: string, error: string, options: { atCap?: boolean } = {}): number {
     const now = this.clock.now();
     const previous = this.entries.get(key);
     const healthySince =
       previous === undefined || now - previous.lastFailureAt >= this.options.resetAfterMs;
     const failures = healthySince ? 1 : previous.failures + 1;
     const { baseMs, capMs, jitter } = this.options;
-    const raw = Math.min(capMs, baseMs * 2 ** Math.min(failures - 1, 30));
+    const raw =
+      options.atCap === true ? capMs : Math.min(capMs, baseMs * 2 ** Math.min(failures - 1, 30));
     const factor = 1 - jitter + 2 * jitter * this.random();
     const delay = Math.max(0, Math.min(capMs, Math.round(raw * factor)));
     const entry = { failures, lastFailureAt: now, until: now + delay, lastError: error };

@@ -17,7 +17,7 @@ import { agentHealthChecks } from '../../src/agent/health-checks.js';
 import { createApi } from '../../src/api/app.js';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import type { EngineAdapter } from '../../src/engine/port.js';
-import { FakeEngine } from '../../src/engine/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import type { DownloadTracker } from '../../src/executor/downloads.js';
 import type { Reconciler } from '../../src/reconciler/reconciler.js';
 import { createReconciler } from '../../src/reconciler/wiring.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
 import { createApi } from '../../src/api/app.js';
 import { HostUpdateLocks } from '../../src/device/locks.js';
-import { FakeEngine } from '../../src/engine/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import type { Reconciler } from '../../src/reconciler/reconciler.js';
 import { createReconciler } from '../../src/reconciler/wiring.js';
 import { systemClock } from '../../src/shared/clock.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import type { TargetState } from '../../src/domain/model.js';
-import { FakeEngine } from '../../src/engine/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import type { Reconciler } from '../../src/reconciler/reconciler.js';
 import { createReconciler } from '../../src/reconciler/wiring.js';
 import { BosunError, isBosunError } from '../../src/shared/errors.js';

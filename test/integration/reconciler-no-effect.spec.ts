@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostUpdateLocks } from '../../src/device/locks.js';
-import { FakeEngine } from '../../src/engine/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import type { StepOutcome } from '../../src/executor/execute-plan.js';
 import type { Step } from '../../src/planner/steps.js';
 import { createReconciler } from '../../src/reconciler/wiring.js';

@@ -8,10 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostUpdateLocks } from '../../src/device/locks.js';
-import { FakeEngine } from '../../src/engine/fake-engine.js';
+import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import { DownloadTracker } from '../../src/executor/downloads.js';
 import { RegistryAuthResolver } from '../../src/executor/registry-auth.js';
 import { CONFIG_HASH_LABEL } from '../../src/domain/config-hash.js';
+import { lockKey } from '../../src/domain/keys.js';
 import { StepRunner, type StepRunContext } from '../../src/executor/step-runner.js';
 import type { Step } from '../../src/planner/steps.js';
 import { commitStore, pulledImageStore } from '../../src/reconciler/wiring.js';
@@ -179,7 +180,7 @@ describe('StepRunner on the FakeEngine', () => {
       signal,
       {
         ...ctx,
-        staleLocks: new Set([`${APP.appId}/api`]),
+        staleLocks: new Set([lockKey(APP.appId, 'api')]),
       },
     );
     assert.deepEqual(

@@ -36,6 +36,9 @@ describe('agent settings', () => {
       engineSocket: '/var/run/docker.sock',
       localMode: true,
       logLevel: 'info',
+      lockRoot: '/tmp/balena-supervisor',
+      scopeLabels: [],
+      mdnsInterfaces: undefined,
       engineRequestTimeoutMs: 120_000,
       maxLogReaders: 32,
     });
@@ -45,6 +48,24 @@ describe('agent settings', () => {
     assert.equal(settings({ BOSUN_MAX_LOG_READERS: '5' }).maxLogReaders, 5);
     rejectsVariable({ BOSUN_MAX_LOG_READERS: '0' }, 'BOSUN_MAX_LOG_READERS');
     rejectsVariable({ BOSUN_MAX_LOG_READERS: 'many' }, 'BOSUN_MAX_LOG_READERS');
+  });
+
+  it('reads the lock root, scope labels and mDNS interfaces, and refuses a lock root that is not absolute', () => {
+    const s = settings({
+      BOSUN_LOCK_ROOT: '/run/bosun-locks/',
+      BOSUN_SCOPE_LABELS: 'io.bosun.test.owner=abc,io.balena.supervised',
+      BOSUN_MDNS_INTERFACES: 'eth0,wlan0',
+    });
+    assert.equal(s.lockRoot, '/run/bosun-locks');
+    assert.deepEqual(s.scopeLabels, ['io.bosun.test.owner=abc', 'io.balena.supervised']);
+    assert.deepEqual(s.mdnsInterfaces, ['eth0', 'wlan0']);
+    assert.deepEqual(settings({ BOSUN_MDNS_INTERFACES: 'all' }).mdnsInterfaces, []);
+    // Empty means unset, as for every variable: the default, never '' as a bind-mount source.
+    assert.equal(settings({ BOSUN_LOCK_ROOT: '' }).lockRoot, '/tmp/balena-supervisor');
+    for (const bad of ['locks', './locks', '/tmp/../etc', '/tmp/a:b', '/'])
+      rejectsVariable({ BOSUN_LOCK_ROOT: bad }, 'BOSUN_LOCK_ROOT');
+    rejectsVariable({ BOSUN_SCOPE_LABELS: 'a=b,,c' }, 'BOSUN_SCOPE_LABELS');
+    rejectsVariable({ BOSUN_MDNS_INTERFACES: 'eth0;rm -rf' }, 'BOSUN_MDNS_INTERFACES');
   });
 
   it('bounds short engine requests by BOSUN_ENGINE_REQUEST_TIMEOUT_MS (default two minutes)', () => {

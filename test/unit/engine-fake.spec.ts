@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
-import { FakeEngine } from '../../src/engine/fake-engine.js';
-import { FakeRegistry } from '../../src/engine/fake-registry.js';
+import { FakeEngine } from '../support/fake-engine/fake-engine.js';
+import { FakeRegistry } from '../support/fake-engine/fake-registry.js';
 import type { EngineEvent } from '../../src/engine/port.js';
 import { isBosunError } from '../../src/shared/errors.js';
 import {

@@ -5,6 +5,7 @@
  * Reference §6.6 [quirk]: upstream's wait resolves at once, killing the old container right after the
  * new one starts; here the timeout is honoured through a `handoverPending` blocker until it passes.
  */
+import { lockKey } from '../../domain/keys.js';
 import type { ContainerState, ServiceTarget } from '../../domain/model.js';
 import { timeOf } from '../app-view.js';
 import { dispose, retire } from '../containers.js';
@@ -61,7 +62,7 @@ export function finishHandOver(
   if (incoming === undefined || incoming.startedAt === undefined) return;
   const complete =
     scope.appId !== undefined &&
-    scope.world.handoverComplete.has(`${scope.appId}/${s.serviceName}`);
+    scope.world.handoverComplete.has(lockKey(scope.appId, s.serviceName));
   const until = timeOf(incoming.startedAt) + s.handoverTimeoutMs;
   if (complete || scope.ctx.now >= until) {
     const why = complete

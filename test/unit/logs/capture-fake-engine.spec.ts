@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ContainerCreateSpec } from '../../../src/domain/container-spec.js';
-import { FakeEngine } from '../../../src/engine/fake-engine.js';
+import { FakeEngine } from '../../support/fake-engine/fake-engine.js';
 import { ContainerLogCapture } from '../../../src/logs/container-log-capture.js';
 import { MemoryLogCursorStore } from '../../../src/logs/log-cursor-store.js';
 import type { LogMessage } from '../../../src/logs/log-message.js';

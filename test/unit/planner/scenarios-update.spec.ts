@@ -42,6 +42,33 @@ const withImages = (...refs: string[]) => ({
 
 const scenarios: Scenario[] = [
   {
+    // Drift is a config hash: same release, same image, same container name, only the service's
+    // configuration changed (an env var, say). The container must be replaced; only this comparison
+    // tells (removing it from the service planner fails this scenario, not just the property tests).
+    name: 'config-only-change-recreates',
+    target: target(
+      app(
+        APP_A,
+        release(R1, { services: [service(R1, 'api', { configHash: 'cfg-new' }), worker1] }),
+      ),
+    ),
+    current: running1,
+    expect: (p) => {
+      const create = 'createContainer:aaaa:api:api_1031_1_c1';
+      assert.ok(ids(p).includes(create), 'api is recreated');
+      for (const id of [
+        'stopContainer:aaaa:api:id-api_1031_1_c1',
+        'removeContainer:aaaa:api:id-api_1031_1_c1',
+      ])
+        assert.ok(ancestors(p, create).has(id), `${create} runs after ${id}`);
+      assert.ok(
+        p.steps.every((s) => !('serviceName' in s) || s.serviceName !== 'worker'),
+        'worker, unchanged, is left alone',
+      );
+      assert.equal(stepsOf(p, 'pullImage').length, 0, 'the image is already there');
+    },
+  },
+  {
     name: 'first-install-downloads-and-prepares',
     target: target(
       app(

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { CONFIG_HASH_LABEL, serviceConfigHash } from '../../../src/domain/config-hash.js';
 import type { ContainerCreateSpec } from '../../../src/domain/container-spec.js';
-import { FakeEngine } from '../../../src/engine/fake-engine.js';
+import { FakeEngine } from '../../support/fake-engine/fake-engine.js';
 import { Observer } from '../../../src/reconciler/observe.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ContainerState, CurrentState, LockState } from '../../../src/domain/model.js';
-import { StaleLockTracker, userLockSignature } from '../../../src/reconciler/stale-locks.js';
+import { userLockSignature } from '../../../src/planner/index.js';
+import { StaleLockTracker } from '../../../src/reconciler/stale-locks.js';
 
 function state(
   locks: LockState[],

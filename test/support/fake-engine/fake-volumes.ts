@@ -2,11 +2,11 @@
  * FakeEngine's volumes, with the engine's rules: creating an existing volume returns it (a different
  * driver is a conflict), and a volume any container mounts, running or not, cannot be removed.
  */
-import type { VolumeCreateSpec } from '../domain/container-spec.js';
-import type { Clock } from '../shared/clock.js';
-import { BosunError } from '../shared/errors.js';
+import type { VolumeCreateSpec } from '../../../src/domain/container-spec.js';
+import type { Clock } from '../../../src/shared/clock.js';
+import { BosunError } from '../../../src/shared/errors.js';
 import { matchesLabels } from './fake-engine-state.js';
-import type { EngineEvent, VolumeInfo } from './port.js';
+import type { EngineEvent, VolumeInfo } from '../../../src/engine/port.js';
 
 export class FakeVolumeStore {
   private readonly volumes = new Map<string, VolumeInfo>();

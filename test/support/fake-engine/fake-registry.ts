@@ -4,7 +4,7 @@
  * and cancellation half way behave like the real thing.
  */
 import { createHash } from 'node:crypto';
-import { splitReference, withDefaultTag } from './image-reference.js';
+import { splitReference, withDefaultTag } from '../../../src/engine/image-reference.js';
 
 export interface FakeImageManifest {
   /** Engine image id after the pull (sha256:…); derived from the reference when not given. */

@@ -2,16 +2,16 @@
  * FakeEngine's networks: the three built-in ones, user networks, and the engine's rules for them
  * (unique names, built-ins cannot go, a network with live endpoints cannot go).
  */
-import type { NetworkCreateSpec } from '../domain/container-spec.js';
-import type { Clock } from '../shared/clock.js';
-import { BosunError } from '../shared/errors.js';
+import type { NetworkCreateSpec } from '../../../src/domain/container-spec.js';
+import type { Clock } from '../../../src/shared/clock.js';
+import { BosunError } from '../../../src/shared/errors.js';
 import {
   BUILTIN_NETWORKS,
   matchesLabels,
   resolveBy,
   type FakeNetwork,
 } from './fake-engine-state.js';
-import type { EngineEvent, NetworkInfo } from './port.js';
+import type { EngineEvent, NetworkInfo } from '../../../src/engine/port.js';
 
 export interface FakeNetworkDeps {
   clock: Clock;

@@ -13,11 +13,14 @@ import type {
   ContainerCreateSpec,
   NetworkCreateSpec,
   VolumeCreateSpec,
-} from '../domain/container-spec.js';
-import type { ImageConfigInspect } from '../domain/adoption.js';
-import { systemClock, type Clock } from '../shared/clock.js';
-import { BosunError, type ErrorCode } from '../shared/errors.js';
-import { formatEngineTimestamp, parseEngineTimestamp } from '../shared/engine-timestamp.js';
+} from '../../../src/domain/container-spec.js';
+import type { ImageConfigInspect } from '../../../src/domain/adoption.js';
+import { systemClock, type Clock } from '../../../src/shared/clock.js';
+import { BosunError, type ErrorCode } from '../../../src/shared/errors.js';
+import {
+  formatEngineTimestamp,
+  parseEngineTimestamp,
+} from '../../../src/shared/engine-timestamp.js';
 import {
   assertValidName,
   matchesLabels,
@@ -33,7 +36,7 @@ import { FakeImageStore } from './fake-images.js';
 import { FakeNetworkStore } from './fake-networks.js';
 import { FakeVolumeStore } from './fake-volumes.js';
 import { FakeRegistry, type FakeImageInput } from './fake-registry.js';
-import { withDefaultTag } from './image-reference.js';
+import { withDefaultTag } from '../../../src/engine/image-reference.js';
 import type {
   ContainerInfo,
   ContainerLogLine,
@@ -44,7 +47,7 @@ import type {
   NetworkInfo,
   PullOptions,
   VolumeInfo,
-} from './port.js';
+} from '../../../src/engine/port.js';
 
 export type { FakeProcess } from './fake-engine-state.js';
 

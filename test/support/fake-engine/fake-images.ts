@@ -3,13 +3,13 @@
  * Downloads are simulated layer by layer (progress through the same PullProgressTracker as Docker's,
  * a macrotask between chunks so an abort can land half way); layers already present are not fetched.
  */
-import type { Clock } from '../shared/clock.js';
-import { BosunError } from '../shared/errors.js';
+import type { Clock } from '../../../src/shared/clock.js';
+import { BosunError } from '../../../src/shared/errors.js';
 import { notFound, resolveBy, type FakeImage } from './fake-engine-state.js';
 import type { FakeImageManifest } from './fake-registry.js';
-import { splitReference, withDefaultTag } from './image-reference.js';
-import type { EngineEvent, ImageInfo, PullOptions } from './port.js';
-import { PullProgressTracker } from './pull-progress.js';
+import { splitReference, withDefaultTag } from '../../../src/engine/image-reference.js';
+import type { EngineEvent, ImageInfo, PullOptions } from '../../../src/engine/port.js';
+import { PullProgressTracker } from '../../../src/engine/pull-progress.js';
 
 const PULL_CHUNKS = 4;
 

@@ -3,10 +3,10 @@
  * (networks with aliases and an address while running, volume/bind/tmpfs mounts, exit code once exited).
  */
 import { createHash } from 'node:crypto';
-import type { ContainerInspect } from '../domain/adoption.js';
-import type { ContainerCreateSpec } from '../domain/container-spec.js';
+import type { ContainerInspect } from '../../../src/domain/adoption.js';
+import type { ContainerCreateSpec } from '../../../src/domain/container-spec.js';
 import type { FakeContainer } from './fake-engine-state.js';
-import type { ContainerInfo } from './port.js';
+import type { ContainerInfo } from '../../../src/engine/port.js';
 
 export function fakeContainerInfo(
   c: FakeContainer,

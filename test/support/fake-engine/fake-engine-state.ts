@@ -2,9 +2,14 @@
  * FakeEngine's records and the lookups the engine does on them (by id, name or unique id prefix;
  * label filters). Kept apart from the operations so fake-engine.ts reads as engine behaviour.
  */
-import type { ContainerCreateSpec } from '../domain/container-spec.js';
-import { BosunError } from '../shared/errors.js';
-import type { ContainerInfo, ContainerLogLine, ImageInfo, NetworkInfo } from './port.js';
+import type { ContainerCreateSpec } from '../../../src/domain/container-spec.js';
+import { BosunError } from '../../../src/shared/errors.js';
+import type {
+  ContainerInfo,
+  ContainerLogLine,
+  ImageInfo,
+  NetworkInfo,
+} from '../../../src/engine/port.js';
 
 export interface FakeProcess {
   /** The process traps SIGTERM and carries on: a stop ends in SIGKILL after the timeout (exit 137). */
