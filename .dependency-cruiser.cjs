@@ -31,7 +31,7 @@ module.exports = {
         'Nothing in src/ the agent does not run: every module is imported, directly or not, by src/main.ts. ' +
         'Named exceptions, each waiting for the work that wires it: step-system-events.ts (the parity ' +
         'issue wires the system log lines) and mdns-resolver.ts (`.local` lookups for the cloud HTTP client). ' +
-        'The dashboard\'s browser files (src/api/dashboard/) are served to browsers, not imported.',
+        "The dashboard's browser files (src/api/dashboard/) are served to browsers, not imported.",
       severity: 'error',
       from: { path: '^src/main\\.ts$' },
       to: {
