@@ -15,6 +15,8 @@ import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from '
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
+import { wireCloud } from './cloud/wire-cloud.js';
+import { readHardwareMetrics } from './device/hardware-metrics.js';
 import { DeviceIdentity } from './device/identity.js';
 import { LogindHostActions } from './device/logind-host-actions.js';
 import { MdnsAdvertiser } from './device/mdns.js';
@@ -267,6 +269,46 @@ async function main(): Promise<void> {
     instantUpdates: configVars.config.instantUpdates,
     vpnEnabled: configVars.config.vpnControl,
   });
+  let listeningPort = settings.api.port;
+  // Managed (config.json apiEndpoint, not in local mode): provisioning, polling, reports (src/cloud/).
+  const cloud =
+    localMode || origin.kind !== 'cloud' || origin.endpoint === ''
+      ? undefined
+      : wireCloud({
+          endpoint: origin.endpoint,
+          rootCaBase64: configJson.value.balenaRootCA,
+          config: configJson,
+          store: {
+            save: (t) => store.targets.save(origin, t),
+            load: () => store.targets.load(origin),
+          },
+          reconciler,
+          facts: {
+            deviceType: () => identity.deviceType,
+            osVersion: () => identity.osVersion(),
+            // os-release VARIANT_ID is not read yet: config.json developmentMode, as balena's fallback.
+            osVariant: () => {
+              const dev = configJson.value.developmentMode;
+              return Promise.resolve(dev === undefined ? undefined : dev ? 'dev' : 'prod');
+            },
+            ipAddresses: () => deviceFacts.ipAddresses(),
+            macAddresses: () => deviceFacts.macAddresses(),
+          },
+          metrics: readHardwareMetrics,
+          settings: () => ({
+            pollIntervalMs: configVars.config.appUpdatePollInterval,
+            instantUpdates: configVars.config.instantUpdates,
+            hardwareMetrics: configVars.config.hardwareMetrics,
+          }),
+          apiPort: () => listeningPort,
+          apiSecret: () => store.apiKeys.globalKey(),
+          version,
+          systemLog: systemLogger,
+          clock,
+          logger,
+          jitterMs: settings.cloudPollJitterMs,
+          provisioningRetryMs: configJson.value.bootstrapRetryDelay,
+        });
   const agent = new Agent({
     version,
     logger,
@@ -278,6 +320,8 @@ async function main(): Promise<void> {
     host: hostActions,
     device: deviceFacts,
     journal: new Journalctl(),
+    cloud: cloud?.port,
+    healthChecks: cloud?.healthChecks ?? [],
   });
   const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
   const server: Server = await new Promise((resolve, reject) => {
@@ -285,6 +329,7 @@ async function main(): Promise<void> {
     s.once('error', reject);
   });
   const address = server.address();
+  if (typeof address === 'object' && address !== null) listeningPort = address.port;
   log.info('api.listening', {
     host: settings.api.host,
     port: typeof address === 'object' && address ? address.port : settings.api.port,
@@ -302,6 +347,7 @@ async function main(): Promise<void> {
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
   reconciler.start();
+  cloud?.start();
   void logCapture.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
   // which a development or CI host must not do by accident. Only while in local mode.
@@ -331,6 +377,7 @@ async function main(): Promise<void> {
     const closed = Promise.allSettled([
       new Promise<void>((resolve) => server.close(() => resolve())),
       reconciler.stop(),
+      cloud?.stop(),
       logCapture.stop(),
       mdns?.stop(),
       engine.close(),

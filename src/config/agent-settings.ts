@@ -32,8 +32,11 @@ export interface AgentSettings extends AgentPaths {
   readonly localMode: boolean;
   /** BOSUN_LOG_LEVEL; default info. */
   readonly logLevel: LogLevel;
+  /** BOSUN_CLOUD_POLL_JITTER_MS: random delay added to each target poll; default 60000 (balena's). */
+  readonly cloudPollJitterMs: number;
 }
 
+export const DEFAULT_CLOUD_POLL_JITTER_MS = 60_000;
 export const DEFAULT_API_PORT = 48484;
 export const DEFAULT_API_HOST = '0.0.0.0';
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -87,6 +90,13 @@ function readPort(env: Env, name: string): number | undefined {
   return n;
 }
 
+function readMs(env: Env, name: string): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value.trim())) throw badEnv(name, value, 'a whole number of milliseconds');
+  return Number(value.trim());
+}
+
 export function resolveLogLevel(env: Env): LogLevel {
   const value = read(env, 'BOSUN_LOG_LEVEL');
   if (value === undefined) return 'info';
@@ -134,6 +144,7 @@ export interface EnvSettings extends AgentPaths {
   readonly engineSocket: string;
   readonly localMode: boolean | undefined;
   readonly logLevel: LogLevel;
+  readonly cloudPollJitterMs: number | undefined;
 }
 
 export function readEnvSettings(env: Env, cwd: string): EnvSettings {
@@ -144,6 +155,7 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
     engineSocket: resolveEngineSocket(env, cwd),
     localMode: readBool(env, 'BOSUN_LOCAL_MODE'),
     logLevel: resolveLogLevel(env),
+    cloudPollJitterMs: readMs(env, 'BOSUN_CLOUD_POLL_JITTER_MS'),
   });
 }
 
@@ -161,5 +173,6 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     // Unmanaged (no apiEndpoint) means nobody but a local developer can give this device a target.
     localMode: fromEnv.localMode ?? !configJson.apiEndpoint,
     logLevel: fromEnv.logLevel,
+    cloudPollJitterMs: fromEnv.cloudPollJitterMs ?? DEFAULT_CLOUD_POLL_JITTER_MS,
   });
 }
