@@ -20,6 +20,9 @@ export interface PeerRelease {
   id: number;
   commit: string;
   services: Record<string, PeerService>;
+  /** Top-level compose networks/volumes of the release, as the cloud puts them in the target. */
+  networks?: Record<string, unknown>;
+  volumes?: Record<string, unknown>;
 }
 
 export interface PeerFleet {
@@ -195,7 +198,10 @@ export class PeerModel {
         if (service.composition !== undefined) rendered['composition'] = service.composition;
         services[name] = rendered;
       }
-      app['releases'] = { [release.commit]: { id: release.id, services } };
+      const rendered: Record<string, unknown> = { id: release.id, services };
+      if (release.networks !== undefined) rendered['networks'] = release.networks;
+      if (release.volumes !== undefined) rendered['volumes'] = release.volumes;
+      app['releases'] = { [release.commit]: rendered };
     }
     const merged: Record<string, string> = { ...fleet.config, ...device.config };
     const pollKey = Object.keys(merged).find((k) =>
