@@ -127,7 +127,17 @@ export class CloudClient {
     return this.base.href;
   }
 
-  request(req: CloudRequest): Promise<CloudAnswer> {
+  async request(req: CloudRequest): Promise<CloudAnswer> {
+    try {
+      return await this.send(req);
+    } catch (err) {
+      // A kept-alive connection the server closed just as we reused it: once more on a fresh one.
+      if (err instanceof StaleSocketError) return this.send(req);
+      throw err;
+    }
+  }
+
+  private send(req: CloudRequest): Promise<CloudAnswer> {
     const url = new URL(
       req.path.replace(/^\//, ''),
       this.base.href.endsWith('/') ? this.base : `${this.base.href}/`,
@@ -151,16 +161,22 @@ export class CloudClient {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<CloudAnswer>((resolve, reject) => {
       const what = `${req.method} ${url.pathname}`;
-      const fail = (err: unknown): void =>
+      let answered = false;
+      const fail = (err: unknown): void => {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!answered && request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'))
+          return reject(new StaleSocketError(what));
         reject(
           err instanceof BosunError
             ? err
             : new BosunError('CLOUD_UNREACHABLE', `${what}: ${errorMessage(err)}`, { cause: err }),
         );
+      };
       const request = send(
         url,
         { method: req.method, headers, agent: this.agent, signal: req.signal },
         (res) => {
+          answered = true;
           readAnswer(res, what).then(resolve, fail);
         },
       );
@@ -236,6 +252,12 @@ function readAnswer(res: IncomingMessage, what: string): Promise<CloudAnswer> {
       });
     });
   });
+}
+
+class StaleSocketError extends BosunError {
+  constructor(what: string) {
+    super('CLOUD_UNREACHABLE', `${what}: the kept-alive connection was closed by the server`);
+  }
 }
 
 /** Parses a JSON answer; CLOUD_BAD_ANSWER when it is not JSON or not labelled as JSON. */

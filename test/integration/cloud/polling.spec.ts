@@ -133,7 +133,7 @@ describe('cloud target polling against the peer', function () {
 
   it('the cloud down for a while, then back: counted as offline (healthy), backoff doubles up to the interval, then recovers', async function () {
     await poller.pollOnce();
-    h.peer.faults.add({ kind: 'reset', times: 3 });
+    h.peer.faults.add({ kind: 'reset', times: Infinity });
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
       assert.equal(await poller.pollOnce(), 'failed');
@@ -150,6 +150,7 @@ describe('cloud target polling against the peer', function () {
     });
     await clock.advance(3 * settings.pollIntervalMs);
     assert.deepEqual(polling?.check(), { healthy: true }, 'offline is not sick');
+    h.peer.faults.clear();
     assert.equal(await poller.pollOnce(), 'unchanged');
     assert.equal(poller.failures, 0);
     assert.equal(poller.nextDelay(), 900_000 + 30_000, 'back to interval + jitter');

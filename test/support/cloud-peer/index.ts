@@ -15,7 +15,8 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { makePeerTls } from './certs.js';
+import { makePeerTls, type PeerTls } from './certs.js';
+export { makePeerTls, type PeerTls } from './certs.js';
 import { deviceRoutes, type PeerRoute, type PeerRouteContext } from './device-routes.js';
 import { applyFault, FaultQueue, trickle } from './faults.js';
 import { PeerModel, type PeerDevice, type PeerFleet, type PeerRelease } from './model.js';
@@ -38,6 +39,8 @@ export interface CloudPeerOptions {
   /** Extra routes, tried before the built-in ones. */
   routes?: readonly PeerRoute[];
   now?: () => number;
+  /** TLS material made earlier (makePeerTls), to spare a suite the key generation per peer. */
+  tls?: PeerTls;
 }
 
 export interface RecordedRequest {
@@ -137,7 +140,7 @@ export async function startCloudPeer(options: CloudPeerOptions = {}): Promise<Cl
   };
 
   const protocol = options.protocol ?? 'https';
-  const tls = protocol === 'https' ? makePeerTls() : undefined;
+  const tls = protocol === 'https' ? (options.tls ?? makePeerTls()) : undefined;
   const server: Server =
     tls === undefined
       ? createHttpServer(handle)

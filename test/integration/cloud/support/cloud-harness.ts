@@ -12,11 +12,16 @@ import { silentLogger } from '../../../../src/shared/logger.js';
 import { openStore } from '../../../../src/store/open-store.js';
 import type { Store } from '../../../../src/store/ports.js';
 import {
+  makePeerTls,
   startCloudPeer,
   type CloudPeer,
   type CloudPeerOptions,
+  type PeerTls,
 } from '../../../support/cloud-peer/index.js';
 import { makeTempDir, type TempDir } from '../../../support/store-temp.js';
+
+/** One CA per test process: RSA key generation is the slowest part of starting a peer. */
+let sharedTls: PeerTls | undefined;
 
 export const FLEET_UUID = '1d3ca6b8e3f44bc7ad45d0b628b43554';
 
@@ -92,7 +97,8 @@ export async function startHarness(
     provisioned?: boolean;
   } = {},
 ): Promise<CloudHarness> {
-  const peer = await startCloudPeer({ minPollIntervalMs: 10_000, ...options.peer });
+  sharedTls ??= makePeerTls();
+  const peer = await startCloudPeer({ minPollIntervalMs: 10_000, tls: sharedTls, ...options.peer });
   const dir = makeTempDir('bosun-cloud-');
   const base: Record<string, unknown> = {
     apiEndpoint: peer.url,
