@@ -39,6 +39,7 @@ import { SinkSystemLogger } from './logs/system-logger.js';
 import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
+import { LocalModeSwitch } from './reconciler/local-mode-switch.js';
 import { Reconciler } from './reconciler/reconciler.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
@@ -90,10 +91,27 @@ async function main(): Promise<void> {
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
   const downloads = new DownloadTracker();
 
-  const localMode = settings.localMode;
-  const origin: TargetOrigin = localMode
-    ? { kind: 'local' }
-    : { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
+  // Local mode: BOSUN_LOCAL_MODE when set, else the cloud target's SUPERVISOR_LOCAL_MODE, followed at
+  // run time (src/reconciler/local-mode-switch.ts); an unmanaged device is always in local mode.
+  const cloudOrigin: TargetOrigin = { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
+  const managed = cloudOrigin.endpoint !== '';
+  const pinnedByEnv = (env['BOSUN_LOCAL_MODE'] ?? '') !== '' || !managed;
+  const storedCloud = pinnedByEnv ? undefined : await store.targets.load(cloudOrigin);
+  const modeSwitch = new LocalModeSwitch({
+    initial: storedCloud
+      ? resolveConfigVars(storedCloud.config).config.localMode
+      : settings.localMode,
+    pinnedByEnv,
+    cloudOrigin,
+    targets: store.targets,
+    engine,
+    localModeOf: (config) => resolveConfigVars(config).config.localMode,
+    announce: (message) => systemLogger.message(message),
+    logger,
+    scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
+  });
+  const localMode = modeSwitch.localMode;
+  const origin = (): TargetOrigin => (modeSwitch.localMode ? { kind: 'local' } : cloudOrigin);
   let configVars = resolveConfigVars({});
   let storedConfig: Readonly<Record<string, string>> = {};
   let deviceName = 'local';
@@ -115,7 +133,7 @@ async function main(): Promise<void> {
       supervisorNetworkGateway: '10.114.104.1',
       listenPort: settings.api.port,
       appApiKey,
-      source: localMode ? 'local' : 'cloud',
+      source: modeSwitch.localMode ? 'local' : 'cloud',
       lockRoot,
       engineSocketPath: settings.engineSocket,
       hostHasKernelModules: existsSync('/lib/modules'),
@@ -124,7 +142,8 @@ async function main(): Promise<void> {
   };
 
   const loadTarget = async (): Promise<TargetState | undefined> => {
-    const stored = await store.targets.load(origin);
+    await modeSwitch.follow();
+    const stored = await store.targets.load(origin());
     if (stored === undefined) return undefined;
     deviceName = stored.name;
     const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
@@ -219,7 +238,10 @@ async function main(): Promise<void> {
     downloads,
     clock,
     logger,
-    settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+    settings: () => ({
+      lockOverride: configVars.config.lockOverride,
+      localMode: modeSwitch.localMode,
+    }),
   });
 
   const localLogs = new LocalLogBackend();
@@ -260,7 +282,7 @@ async function main(): Promise<void> {
       ),
   };
   const facadeSettings = (): FacadeSettings => ({
-    localMode,
+    localMode: modeSwitch.localMode,
     deviceName,
     deviceType: identity.deviceType,
     arch: identity.arch,
@@ -272,15 +294,15 @@ async function main(): Promise<void> {
   let listeningPort = settings.api.port;
   // Managed (config.json apiEndpoint, not in local mode): provisioning, polling, reports (src/cloud/).
   const cloud =
-    localMode || origin.kind !== 'cloud' || origin.endpoint === ''
+    !managed || (pinnedByEnv && localMode)
       ? undefined
       : wireCloud({
-          endpoint: origin.endpoint,
+          endpoint: cloudOrigin.endpoint,
           rootCaBase64: configJson.value.balenaRootCA,
           config: configJson,
           store: {
-            save: (t) => store.targets.save(origin, t),
-            load: () => store.targets.load(origin),
+            save: (t) => store.targets.save(cloudOrigin, t),
+            load: () => store.targets.load(cloudOrigin),
           },
           reconciler,
           facts: {
@@ -303,6 +325,7 @@ async function main(): Promise<void> {
           apiPort: () => listeningPort,
           apiSecret: () => store.apiKeys.globalKey(),
           version,
+          localMode: () => modeSwitch.localMode,
           systemLog: systemLogger,
           clock,
           logger,

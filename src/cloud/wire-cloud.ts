@@ -46,6 +46,8 @@ export interface WireCloudDeps {
   /** The device-wide local API key, reported as api_secret (the cloud calls /v1/update with it). */
   apiSecret: () => Promise<string>;
   version: string;
+  /** In local mode the report leaves `apps` out (a developer's apps are not the fleet's release). */
+  localMode: () => boolean;
   systemLog: CloudSystemLog;
   clock: Clock;
   logger: Logger;
@@ -134,7 +136,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
         mac_address: where.mac,
         name: stored?.name,
       },
-      buildAppsReport(deps.reconciler.status(), stored, intake.rejections),
+      deps.localMode() ? {} : buildAppsReport(deps.reconciler.status(), stored, intake.rejections),
     );
   };
 

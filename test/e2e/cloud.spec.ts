@@ -19,7 +19,7 @@ import {
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { CloudAgentProcess } from './support/cloud-agent.js';
-import { LOOP_CMD } from './support/reconcile-agent.js';
+import { localTargetBody, LOOP_CMD } from './support/reconcile-agent.js';
 
 const FLEET_UUID = '5e1f0a6b8e3f44bc7ad45d0b628b4355';
 
@@ -175,5 +175,73 @@ describe('agent process: a managed device driven by the cloud peer', function ()
     await agent!.kill();
     await agent!.start();
     await convergedAndReported('cccc0000cccc0000cccc0000cccc0003');
+  });
+
+  it('SUPERVISOR_LOCAL_MODE from the cloud switches into local mode and back out, without a restart', async function () {
+    const pid = agent!.child?.pid;
+    const uuid = String(agent!.configJson()['uuid']);
+    const secret = String(peer.device(uuid)!.fields['api_secret']);
+    const reportsBeforeLocal = peer.device(uuid)!.reports.length;
+    peer.model.fleet.config['RESIN_SUPERVISOR_LOCAL_MODE'] = '1';
+    const update = (key: string) =>
+      fetch(`${agent!.url}/v1/update`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}` },
+      });
+    assert.equal((await update(secret)).status, 204);
+    // In local mode the local target endpoint answers, without a key (as balena-cli expects).
+    await waitUntil(
+      async () => (await fetch(`${agent!.url}/v2/local/target-state`)).status === 200,
+      'local mode entered',
+      60_000,
+    );
+    // A developer's push, with an image only this test uses (leaving local mode removes local images).
+    const localImage = `bosun-e2e-local-${prefix}:1`;
+    await testDocker()
+      .getImage(TEST_IMAGES.busybox)
+      .tag({ repo: `bosun-e2e-local-${prefix}`, tag: '1' });
+    const appId = 50_000 + Math.floor(Math.random() * 10_000);
+    await agent!.postLocalTarget(
+      localTargetBody(prefix, appId, 'dddd0000dddd0000dddd0000dddd0004', 4, localImage, [
+        { name: 'dev' },
+      ]),
+    );
+    await waitUntil(
+      async () => {
+        const seen = await containers();
+        return seen.length === 1 && seen[0]?.service === 'dev' && seen[0].state === 'running';
+      },
+      'only the pushed local app running',
+      120_000,
+    );
+    // In local mode the report leaves the fleet's apps out: the cloud gets an empty `apps`.
+    const device = peer.device(uuid)!;
+    await waitUntil(
+      () =>
+        device.reports
+          .slice(reportsBeforeLocal)
+          .some((r) => JSON.stringify(r.body['apps']) === '{}'),
+      'a local-mode report without apps',
+      60_000,
+    );
+    const reportsBefore = device.reports.length;
+    // Out again: the cloud's stored release comes back and is reported anew.
+    delete peer.model.fleet.config['RESIN_SUPERVISOR_LOCAL_MODE'];
+    assert.equal((await update(secret)).status, 204);
+    await convergedAndReported('cccc0000cccc0000cccc0000cccc0003');
+    await waitUntil(
+      () =>
+        device.reports.slice(reportsBefore).some((r) => {
+          const apps = r.body['apps'] as Record<string, { release_uuid?: string }> | undefined;
+          return apps?.[FLEET_UUID]?.release_uuid === 'cccc0000cccc0000cccc0000cccc0003';
+        }),
+      'the cloud release reported again after local mode',
+      60_000,
+    );
+    await assert.rejects(
+      testDocker().getImage(localImage).inspect(),
+      'the local image went with local mode',
+    );
+    assert.equal(agent!.child?.pid, pid, 'no restart');
   });
 });

@@ -56,11 +56,12 @@ export class CloudAgentProcess {
 
   async start(): Promise<void> {
     const agent = agentCommand();
+    // BOSUN_LOCAL_MODE unset: managed by config.json, local mode follows the cloud's config var.
+    const { BOSUN_LOCAL_MODE: _pinned, ...inherited } = process.env;
     const child = spawn(agent.command, agent.args, {
       env: {
-        ...process.env,
+        ...inherited,
         BOSUN_DATA_DIR: join(this.dir, 'data'),
-        BOSUN_LOCAL_MODE: 'false',
         BOSUN_API_HOST: '127.0.0.1',
         BOSUN_API_PORT: String(this.port),
         BOSUN_LOCK_ROOT: join(this.dir, 'locks'),
@@ -68,7 +69,8 @@ export class CloudAgentProcess {
         BOSUN_CLOUD_POLL_JITTER_MS: '1000',
         BOSUN_LOG_LEVEL: process.env['BOSUN_TEST_LOG'] ?? 'warn',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // The agent logs JSON lines on stdout: shown only when BOSUN_TEST_LOG asks for them.
+      stdio: ['ignore', process.env['BOSUN_TEST_LOG'] === undefined ? 'ignore' : 'inherit', 'pipe'],
     });
     this.child = child;
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -86,6 +88,17 @@ export class CloudAgentProcess {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`agent did not answer /ping: ${this.stderrTail}`);
+  }
+
+  /** POST /v2/local/target-state, as balena-cli pushes in local mode. */
+  async postLocalTarget(body: unknown): Promise<void> {
+    const res = await fetch(`${this.url}/v2/local/target-state`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 200)
+      throw new Error(`POST /v2/local/target-state: ${res.status} ${await res.text()}`);
   }
 
   /** SIGKILL: no clean-up at all. */
