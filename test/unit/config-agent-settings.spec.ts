@@ -36,7 +36,16 @@ describe('agent settings', () => {
       engineSocket: '/var/run/docker.sock',
       localMode: true,
       logLevel: 'info',
+      cloudPollJitterMs: 60_000,
     });
+  });
+
+  it('BOSUN_CLOUD_POLL_JITTER_MS: whole milliseconds, a typo is an error naming the variable', () => {
+    assert.equal(settings({ BOSUN_CLOUD_POLL_JITTER_MS: '1000' }).cloudPollJitterMs, 1000);
+    assert.throws(
+      () => settings({ BOSUN_CLOUD_POLL_JITTER_MS: '10s' }),
+      /BOSUN_CLOUD_POLL_JITTER_MS='10s'/,
+    );
   });
 
   it('resolves relative paths against the working directory, and each path can be moved on its own', () => {
