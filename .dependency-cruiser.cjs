@@ -1,6 +1,6 @@
 /** Import rules that keep the architecture honest (see README "Architecture"). */
 const io =
-  '^(node:)?(fs|fs/promises|net|http|https|child_process|dgram|dns|os)$|^(dockerode|better-sqlite3|knex|express|got|systeminformation|bonjour-service|pino)$';
+  '^(node:)?(fs|fs/promises|net|http|https|child_process|dgram|dns|os)$|^(dockerode|better-sqlite3|knex|express|systeminformation|bonjour-service|pino)$';
 const adapters = ['engine', 'store', 'cloud', 'logs', 'device', 'api', 'config'];
 module.exports = {
   forbidden: [

@@ -63,6 +63,7 @@ function status(commit: string, word: ServiceStatusWord, progress?: number): Rec
     rounds: 1,
     lastAppliedAt: undefined,
     lastError: undefined,
+    lastProgressAt: undefined,
     apps: {
       [FLEET]: {
         appUuid: FLEET,

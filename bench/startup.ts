@@ -1,26 +1,36 @@
 /**
- * Start-to-ready and idle memory of the agent process.
- * Method: build first (`npm run build`). For each of N runs, spawn `node --max-semi-space-size=1 dist/bosun.mjs` (what bin/bosun runs) with a fresh
- * data dir and port, poll GET /ping every 2 ms, and record the time from spawn to the first 200. The
- * floor is the same measurement for a bare Node HTTP server answering /ping (what Node itself needs).
- * All agents are kept running; 60 s after the last one became ready, VmRSS of each is read from
- * /proc. Prints medians and writes bench/results/startup.json.
- * Usage: node --import tsx bench/startup.ts [--runs 5] [--idle-seconds 60]
+ * Start-to-ready and idle memory of the agent process against bare Node, started the same way.
+ * Method: build first (`npm run build`). Runs alternate: a bare Node HTTP server answering /ping (the
+ * floor: what Node itself needs), then the agent as bin/bosun starts it
+ * (`node --max-semi-space-size=1 dist/bosun.mjs`, local mode, fresh data dir and port), and so on, so a
+ * drift of the machine's speed hits both alike. For each process GET /ping is polled every 2 ms from
+ * spawn; ready = first 200. Every process is kept running; `--idle-seconds` after the last became
+ * ready, VmRSS of each is read from /proc. Medians and the per-pair ratio are printed and written to
+ * bench/results/startup.json.
+ *
+ * `--node PATH` runs both the floor and the agent on another Node binary; `--bundle PATH` runs another
+ * copy of the bundle (one next to a node_modules built for that Node's ABI: bench/node-lines.sh).
+ * Both processes get the same V8 flag, so the floor is "bare Node started the same way".
+ *
+ * Usage: node --import tsx bench/startup.ts [--runs 9] [--idle-seconds 60] [--node PATH] [--bundle PATH]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
+const option = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
+  return i >= 0 ? args[i + 1] : undefined;
 };
-const runs = arg('runs', 5);
-const idleSeconds = arg('idle-seconds', 60);
+const runs = Number(option('runs') ?? 9);
+const idleSeconds = Number(option('idle-seconds') ?? 60);
+const nodeBinary = option('node') ?? process.execPath;
+const bundle = resolve(option('bundle') ?? 'dist/bosun.mjs');
 const basePort = 49000 + Math.floor(Math.random() * 1000);
+const V8_FLAGS = ['--max-semi-space-size=1'];
 
 async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   for (;;) {
@@ -48,18 +58,23 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function measure(
-  kind: 'agent' | 'floor',
-  port: number,
-): Promise<{ readyMs: number; child: ChildProcess }> {
+interface Started {
+  readyMs: number;
+  child: ChildProcess;
+}
+
+async function start(kind: 'agent' | 'floor', port: number): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-bench-'));
-  mkdirSync(dataDir, { recursive: true });
   const cmd =
     kind === 'agent'
-      ? ['--max-semi-space-size=1', 'dist/bosun.mjs']
-      : ['-e', `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`];
+      ? [...V8_FLAGS, bundle]
+      : [
+          ...V8_FLAGS,
+          '-e',
+          `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`,
+        ];
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, cmd, {
+  const child = spawn(nodeBinary, cmd, {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,
@@ -71,31 +86,43 @@ async function measure(
     },
   });
   await waitForPing(port, child);
-  const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
-  return { readyMs, child };
+  return { readyMs: Number(process.hrtime.bigint() - started) / 1e6, child };
 }
 
-const agents: Array<{ readyMs: number; child: ChildProcess }> = [];
-const floors: number[] = [];
+const agents: Started[] = [];
+const floors: Started[] = [];
 try {
   for (let i = 0; i < runs; i++) {
-    const floor = await measure('floor', basePort + 100 + i);
-    floors.push(floor.readyMs);
-    floor.child.kill('SIGKILL');
-    agents.push(await measure('agent', basePort + i));
+    floors.push(await start('floor', basePort + 100 + i));
+    agents.push(await start('agent', basePort + i));
   }
   await sleep(idleSeconds * 1000);
-  const rss = agents.map((a) => rssMiB(a.child.pid!));
+  const agentRss = agents.map((a) => rssMiB(a.child.pid!));
+  const floorRss = floors.map((f) => rssMiB(f.child.pid!));
+  const readyRatios = agents.map((a, i) => a.readyMs / floors[i]!.readyMs);
+  const version = await new Promise<string>((done) => {
+    const c = spawn(nodeBinary, ['--version']);
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('exit', () => done(out.trim()));
+  });
   const result = {
+    node: version,
     runs,
     idleSeconds,
     readyMs: { median: median(agents.map((a) => a.readyMs)), all: agents.map((a) => a.readyMs) },
-    floorReadyMs: { median: median(floors), all: floors },
-    idleRssMiB: { median: median(rss), all: rss },
+    floorReadyMs: {
+      median: median(floors.map((f) => f.readyMs)),
+      all: floors.map((f) => f.readyMs),
+    },
+    readyRatio: { median: median(readyRatios), all: readyRatios },
+    idleRssMiB: { median: median(agentRss), all: agentRss },
+    floorIdleRssMiB: { median: median(floorRss), all: floorRss },
+    rssAboveFloorMiB: median(agentRss) - median(floorRss),
   };
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/startup.json', JSON.stringify(result, null, 2));
+  writeFileSync(`bench/results/startup-${version}.json`, JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  for (const a of agents) a.child.kill('SIGTERM');
+  for (const p of [...agents, ...floors]) p.child.kill('SIGTERM');
 }

@@ -7,18 +7,26 @@
  * be starting: the reconciler retries with backoff and says so in its log.
  */
 import { existsSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
+import { runKeyCommand } from './cli/key-command.js';
+import { deviceHostnames } from './api/request-guard.js';
+import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
+import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
+import { agentHealthChecks } from './agent/health-checks.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
 import { wireCloud } from './cloud/wire-cloud.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
-import { DeviceIdentity } from './device/identity.js';
-import { LogindHostActions } from './device/logind-host-actions.js';
+import { loadDeviceIdentity } from './device/load-identity.js';
+import { appsWithServices, createHostActions } from './device/host-actions.js';
+import { GuardedPower } from './device/guarded-power.js';
+import { RebootAfterApply } from './device/reboot-after-apply.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { DEFAULT_LOCK_ROOT, HostUpdateLocks } from './device/locks.js';
@@ -40,7 +48,9 @@ import { plan } from './planner/plan.js';
 import { Observer } from './reconciler/observe.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
 import { LocalModeSwitch } from './reconciler/local-mode-switch.js';
-import { Reconciler } from './reconciler/reconciler.js';
+import { DEFAULT_RECONCILER_OPTIONS, Reconciler } from './reconciler/reconciler.js';
+import { StepSystemLog } from './reconciler/step-system-log.js';
+import { TargetRefusals } from './reconciler/target-refusals.js';
 import { systemClock } from './shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -48,6 +58,7 @@ import { openStore } from './store/open-store.js';
 import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
+const DEFAULT_API_SOCKET_TIMEOUT_MS = 900_000;
 
 async function readVersion(): Promise<string> {
   // The bundle (scripts/build.mjs) carries its version; from source (tsx), read package.json.
@@ -82,17 +93,28 @@ async function main(): Promise<void> {
   const store = await openStore({ path: settings.dbPath, logger });
   await store.apiKeys.globalKey(); // created at first start; reported to the cloud as api_secret later
 
-  const identity = new DeviceIdentity({
+  const identity = await loadDeviceIdentity({
+    env,
+    configPath: settings.configPath,
     configDeviceType: configJson.value.deviceType,
     configHostname: configJson.value.hostname,
+    developmentMode: configJson.value.developmentMode,
+    logger,
   });
-  const engine = new DockerEngine({ socketPath: settings.engineSocket, logger, clock });
+  const engine = new DockerEngine({
+    socketPath: settings.engineSocket,
+    logger,
+    clock,
+    requestTimeoutMs: settings.engineRequestTimeoutMs,
+  });
   const lockRoot = env['BOSUN_LOCK_ROOT'] ?? DEFAULT_LOCK_ROOT;
+  // The kernel's boot (the host's, also inside a container): services needing a reboot wait for the next.
+  const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
   const downloads = new DownloadTracker();
 
   // Local mode: BOSUN_LOCAL_MODE when set, else the cloud target's SUPERVISOR_LOCAL_MODE, followed at
-  // run time (src/reconciler/local-mode-switch.ts); an unmanaged device is always in local mode.
+  // run time (src/reconciler/local-mode-switch.ts); an unmanaged device keeps BOSUN_LOCAL_MODE or local mode.
   const cloudOrigin: TargetOrigin = { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
   const managed = cloudOrigin.endpoint !== '';
   const pinnedByEnv = (env['BOSUN_LOCAL_MODE'] ?? '') !== '' || !managed;
@@ -144,7 +166,10 @@ async function main(): Promise<void> {
   const loadTarget = async (): Promise<TargetState | undefined> => {
     await modeSwitch.follow();
     const stored = await store.targets.load(origin());
-    if (stored === undefined) return undefined;
+    if (stored === undefined) {
+      await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
+      return undefined;
+    }
     deviceName = stored.name;
     const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
     storedConfig = stored.config;
@@ -185,6 +210,9 @@ async function main(): Promise<void> {
       }),
     );
     for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    // Keys of apps that left the target die with them; a returning app then gets a fresh key.
+    const appIds = new Set(Object.values(parsed.target.apps).map((a) => a.appId));
+    await revokeKeysOfRemovedApps(store.apiKeys, appIds, log);
     return parsed.target;
   };
 
@@ -197,6 +225,16 @@ async function main(): Promise<void> {
     // Agents sharing one engine (tests) each see only what carries their labels: `k=v,k2=v2`.
     scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
   });
+  const localLogs = new LocalLogBackend();
+  const logRouter = new LogRouter({ local: localLogs, localMode });
+  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
+  // Every step's start, end and failure as a system line (reference §12.3).
+  const refusals = new TargetRefusals(systemLogger, logger);
+  const stepLog = new StepSystemLog({
+    systemLogger,
+    logger,
+    lockRetryMs: DEFAULT_RECONCILER_OPTIONS.lockPollMs,
+  });
   const images = {
     record: (image: {
       name: string;
@@ -204,7 +242,10 @@ async function main(): Promise<void> {
       appUuid: string;
       serviceName: string;
       commit: string;
-    }) => store.images.record(image),
+    }) => {
+      stepLog.imagePulled(image.name, image.engineId);
+      return store.images.record(image);
+    },
     forget: async (name: string, engineId: string) => {
       for (const image of await store.images.list())
         if (image.name === name || image.engineId === engineId) await store.images.remove(image);
@@ -227,27 +268,27 @@ async function main(): Promise<void> {
     downloads,
     logger,
   });
-  const reconciler = new Reconciler({
-    engine,
-    observer,
-    loadTarget,
-    plan,
-    runner,
-    locks,
-    images,
-    downloads,
-    clock,
-    logger,
-    settings: () => ({
-      lockOverride: configVars.config.lockOverride,
-      localMode: modeSwitch.localMode,
-    }),
-  });
+  const reconciler = new Reconciler(
+    {
+      engine,
+      observer,
+      loadTarget: refusals.watch(loadTarget),
+      plan,
+      runner,
+      locks,
+      images,
+      downloads,
+      clock,
+      logger,
+      settings: () => ({
+        lockOverride: configVars.config.lockOverride,
+        localMode: modeSwitch.localMode,
+      }),
+      stepListener: stepLog,
+    },
+    { bootTime },
+  );
 
-  const localLogs = new LocalLogBackend();
-  const logRouter = new LogRouter({ local: localLogs, localMode });
-  // The reconciler's step runner takes this too once it reports steps (reference §12.3 texts).
-  const systemLogger = new SinkSystemLogger(logRouter, () => clock.now());
   const logCapture = new ContainerLogCapture({
     source: engine,
     sink: logRouter,
@@ -258,9 +299,16 @@ async function main(): Promise<void> {
     logger,
   });
 
-  // Reboot and power-off through systemd-logind over D-Bus (as balenaOS does); where there is no
-  // logind the request fails with the bus error in the log and the API's error answer.
-  const hostActions: HostActions = new LogindHostActions();
+  // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
+  // reboot and power-off first wait for update locks unless forced (or lockOverride).
+  const hostActions: HostActions = createHostActions(env, logger);
+  const power = new GuardedPower({
+    host: hostActions,
+    locks,
+    apps: () => appsWithServices(reconciler.snapshot().target),
+    clock,
+    logger,
+  });
   const deviceFacts: DeviceFacts = {
     ipAddresses: () => Promise.resolve(identity.ipAddresses()),
     macAddresses: () => identity.macAddresses(),
@@ -308,11 +356,7 @@ async function main(): Promise<void> {
           facts: {
             deviceType: () => identity.deviceType,
             osVersion: () => identity.osVersion(),
-            // os-release VARIANT_ID is not read yet: config.json developmentMode, as balena's fallback.
-            osVariant: () => {
-              const dev = configJson.value.developmentMode;
-              return Promise.resolve(dev === undefined ? undefined : dev ? 'dev' : 'prod');
-            },
+            osVariant: () => identity.osVariant(),
             ipAddresses: () => deviceFacts.ipAddresses(),
             macAddresses: () => deviceFacts.macAddresses(),
           },
@@ -341,22 +385,34 @@ async function main(): Promise<void> {
     store,
     engine,
     host: hostActions,
+    power: {
+      request: (action, force) => power.request(action, force || configVars.config.lockOverride),
+    },
     device: deviceFacts,
     journal: new Journalctl(),
     cloud: cloud?.port,
-    healthChecks: cloud?.healthChecks ?? [],
+    healthChecks: [
+      ...agentHealthChecks({ reconciler, store, now: () => clock.now() }),
+      ...(cloud?.healthChecks ?? []),
+    ],
+    onTargetRefused: (error) => refusals.refused(error, 'pushed'),
   });
-  const app = createApi(agent, { logger, localLogs: createLocalLogsHandler(localLogs) });
+  const app = createApi(agent, {
+    logger,
+    localLogs: createLocalLogsHandler(localLogs),
+    deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
+  });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
     s.once('error', reject);
   });
+  // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
+  server.setTimeout(configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS);
   const address = server.address();
   if (typeof address === 'object' && address !== null) listeningPort = address.port;
-  log.info('api.listening', {
-    host: settings.api.host,
-    port: typeof address === 'object' && address ? address.port : settings.api.port,
-  });
+  const port = typeof address === 'object' && address ? address.port : settings.api.port;
+  log.info('api.listening', { host: settings.api.host, port });
+  logApiExposure(log, { localMode: agent.isLocalMode(), host: settings.api.host, port });
 
   if (!localMode) {
     // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
@@ -369,6 +425,8 @@ async function main(): Promise<void> {
       scopeLabels: (env['BOSUN_SCOPE_LABELS'] ?? '').split(',').filter((l) => l !== ''),
     }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
   }
+  const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
+  reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
   reconciler.start();
   cloud?.start();
   void logCapture.start();
@@ -420,14 +478,26 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
-  const logger = createLogger({ level: 'info' });
-  logger.error('agent.start-failed', {
-    err,
-    code: isBosunError(err) ? err.code : undefined,
-    message: errorMessage(err),
+// `bosun key` prints the device-wide API key and exits; anything else starts the agent.
+if (process.argv[2] === 'key') {
+  process.exitCode = runKeyCommand({
+    env: process.env,
+    cwd: process.cwd(),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
   });
-  setTimeout(() => process.exit(1), 50).unref();
-  process.exitCode = 1;
-});
+} else startAgent();
+
+function startAgent(): void {
+  main().catch((err: unknown) => {
+    // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
+    const logger = createLogger({ level: 'info' });
+    logger.error('agent.start-failed', {
+      err,
+      code: isBosunError(err) ? err.code : undefined,
+      message: errorMessage(err),
+    });
+    setTimeout(() => process.exit(1), 50).unref();
+    process.exitCode = 1;
+  });
+}

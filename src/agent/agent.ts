@@ -28,7 +28,7 @@ import { localTargetToV3 } from '../domain/target/local-target.js';
 import { validateTargetDevice } from '../domain/target/validate-target.js';
 import type { EngineAdapter } from '../engine/port.js';
 import type { Clock } from '../shared/clock.js';
-import { BosunError, errorMessage } from '../shared/errors.js';
+import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApiKeyRepository, TargetStateRepository } from '../store/ports.js';
 import {
@@ -37,15 +37,14 @@ import {
   withoutService,
   withServiceRunning,
 } from './intermediate-targets.js';
-import { KeyCache } from './key-cache.js';
-import { keysEqual } from './key-match.js';
+import { ApiKeyResolver } from './api-keys.js';
+import { reconcilerRunning, runHealthChecks, type NamedHealthCheck } from './health-checks.js';
 import { journalctlArgs } from './journal-args.js';
 import { summariseLocalApps, toJsonObjects } from './local-target-view.js';
 import type {
   AgentSettings,
   CloudPort,
   DeviceFacts,
-  HealthCheck,
   HostActions,
   JournalReader,
   ReconcilerPort,
@@ -70,21 +69,26 @@ export interface AgentDeps {
   cloud?: CloudPort | undefined;
   /** Absent where the host has no journal. */
   journal?: JournalReader | undefined;
-  healthChecks?: readonly HealthCheck[];
+  healthChecks?: readonly NamedHealthCheck[];
+  /** A pushed target was refused (validation failed): main.ts logs it and says so as a system line. */
+  onTargetRefused?: (error: BosunError) => void;
   /** Time between answering a reboot/shutdown request and acting, so the answer gets out (reference: 1 s). */
   hostActionDelayMs?: number;
+  /**
+   * Reboot/shutdown that wait for update locks (device/guarded-power.ts). Without it, a held lock
+   * refuses the request at once and the host is asked after hostActionDelayMs.
+   */
+  power?: { request(action: HostAction, force: boolean): Promise<unknown> } | undefined;
 }
 
 const BLINK_MS = 15_000;
 /** Safety net: a reconciler that never plans again must not keep status at `applying` for ever. */
 const PENDING_APPLY_MAX_MS = 30_000;
-/** Keys are 32 hex chars; anything outside \w is not a key we ever issued, so it is not looked up. */
-const KEY_SHAPE = /^\w{1,128}$/;
 const SUPERVISED_LABELS = ['io.balena.supervised', 'io.resin.supervised'];
 
 export class Agent implements AgentApi {
   private readonly statusCache = new StatusViewCache();
-  private readonly keyCache: KeyCache;
+  private readonly keys: ApiKeyResolver;
   private readonly logger: Logger;
   /**
    * After a local target is stored, status must not say `applied` before the reconciler has planned with
@@ -96,24 +100,20 @@ export class Agent implements AgentApi {
 
   constructor(private readonly deps: AgentDeps) {
     this.logger = deps.logger.child({ component: 'agent' });
-    this.keyCache = new KeyCache(deps.clock);
+    this.keys = new ApiKeyResolver(deps.store.apiKeys, deps.clock, () => {
+      const apps = Object.values(deps.reconciler.snapshot().target?.apps ?? {});
+      return new Set(apps.map((a) => a.appId));
+    });
   }
 
   // ── health and identity
 
-  async health(): Promise<HealthReport> {
-    const reasons: string[] = [];
-    const phase = this.deps.reconciler.snapshot().status.phase;
-    if (phase === 'stopped') reasons.push('the reconciler is stopped');
-    for (const check of this.deps.healthChecks ?? []) {
-      try {
-        const result = await check();
-        if (!result.healthy) reasons.push(result.reason ?? 'a health check failed');
-      } catch (err) {
-        reasons.push(`a health check threw: ${errorMessage(err)}`);
-      }
-    }
-    return { healthy: reasons.length === 0, reasons };
+  /** The reconciler's own check always runs; the rest come from main.ts (see health-checks.ts). */
+  health(): Promise<HealthReport> {
+    return runHealthChecks([
+      reconcilerRunning(this.deps.reconciler),
+      ...(this.deps.healthChecks ?? []),
+    ]);
   }
 
   version(): string {
@@ -151,26 +151,12 @@ export class Agent implements AgentApi {
 
   // ── keys
 
-  async resolveApiKey(key: string): Promise<KeyScope | undefined> {
-    if (!KEY_SHAPE.test(key)) return undefined;
-    const cached = this.keyCache.get(key);
-    if (cached !== undefined) return cached;
-    const found = await this.deps.store.apiKeys.find(key);
-    // The store finds by equality; the constant-time check also guards against a lookup that matched loosely.
-    if (found === undefined || !keysEqual(key, found.key)) return undefined;
-    const app = found.scopes.find((s) => s.type === 'app');
-    const scope: KeyScope | undefined = found.scopes.some((s) => s.type === 'global')
-      ? { kind: 'global' }
-      : app?.type === 'app'
-        ? { kind: 'app', appId: app.appId }
-        : undefined;
-    if (scope !== undefined) this.keyCache.set(key, scope);
-    return scope;
+  resolveApiKey(key: string): Promise<KeyScope | undefined> {
+    return this.keys.resolve(key);
   }
 
   async regenerateApiKey(key: string): Promise<string> {
-    const fresh = await this.deps.store.apiKeys.regenerate(key);
-    this.keyCache.clear();
+    const fresh = await this.keys.regenerate(key);
     if (fresh === undefined) throw new BosunError('UNAUTHORIZED', 'Unauthorized: unknown API key');
     this.logger.info('api_key_regenerated');
     // Containers holding the old scoped key get the new one when the next apply recreates them.
@@ -229,9 +215,16 @@ export class Agent implements AgentApi {
         'NOT_IN_LOCAL_MODE',
         'Target state can only set when device is in local mode',
       );
-    const converted = localTargetToV3(body, this.deviceName());
-    // Validate as a whole before storing anything: a rejected target changes nothing.
-    const validated = validateTargetDevice(converted.device);
+    let converted: ReturnType<typeof localTargetToV3>;
+    let validated: ReturnType<typeof validateTargetDevice>;
+    try {
+      converted = localTargetToV3(body, this.deviceName());
+      // Validate as a whole before storing anything: a rejected target changes nothing.
+      validated = validateTargetDevice(converted.device);
+    } catch (err) {
+      if (isBosunError(err, 'VALIDATION_FAILED')) this.targetRefused(err);
+      throw err;
+    }
     for (const warning of validated.warnings) this.logger.warn('local_target_warning', { warning });
     await this.deps.store.targets.save(
       { kind: 'local' },
@@ -244,6 +237,10 @@ export class Agent implements AgentApi {
     this.logger.info('local_target_set', { apps: Object.keys(validated.value.apps) });
     this.expectApply();
     this.deps.reconciler.triggerApply({ force: options.force || converted.force });
+  }
+
+  targetRefused(error: BosunError): void {
+    this.deps.onTargetRefused?.(error);
   }
 
   triggerUpdate(options: { force: boolean; cancel: boolean }): Promise<{ triggered: boolean }> {
@@ -326,7 +323,11 @@ export class Agent implements AgentApi {
     });
   }
 
-  hostAction(action: HostAction, options: ActionOptions): Promise<void> {
+  async hostAction(action: HostAction, options: ActionOptions): Promise<void> {
+    if (this.deps.power !== undefined) {
+      await this.deps.power.request(action, options.force);
+      return;
+    }
     const apps = Object.values(this.deps.reconciler.snapshot().target?.apps ?? {}).map(
       (a) => a.appId,
     );
@@ -337,7 +338,6 @@ export class Agent implements AgentApi {
       .sleep(this.deps.hostActionDelayMs ?? 1000)
       .then(() => (action === 'reboot' ? host.reboot() : host.shutdown()))
       .catch((err: unknown) => this.logger.error('host_action_failed', { action, err }));
-    return Promise.resolve();
   }
 
   blink(): Promise<void> {

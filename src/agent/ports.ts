@@ -93,6 +93,5 @@ export interface CloudPort {
   setTags(tags: Record<string, string>): Promise<void>;
 }
 
-/** One health criterion (the cloud binding's fetch freshness, the reconciler's progress). */
-export type HealthCheck = () =>
-  Promise<{ healthy: boolean; reason?: string }> | { healthy: boolean; reason?: string };
+/** One health criterion: see health-checks.ts (named checks; the cloud binding adds its own). */
+export type { NamedHealthCheck as HealthCheck } from './health-checks.js';

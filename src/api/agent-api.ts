@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { JournalLogsBody, LocalTargetBody } from './schemas.js';
+import type { BosunError } from '../shared/errors.js';
 
 export type { JournalLogsBody, LocalTargetBody };
 
@@ -168,6 +169,8 @@ export interface AgentApi {
    * rejects it; nothing is stored then.
    */
   setLocalTarget(body: LocalTargetBody, options: ActionOptions): Promise<void>;
+  /** A pushed target was refused (its body failed validation): logged, and said as a system line. */
+  targetRefused(error: BosunError): void;
   /** Ask the cloud for a new target; `triggered` false means the request was ignored (instant updates off). */
   triggerUpdate(options: { force: boolean; cancel: boolean }): Promise<{ triggered: boolean }>;
 

@@ -1,7 +1,8 @@
 /**
  * createApi: the express 5 app for the local API, built from the route table with no global state.
- * Per route: authenticate → parse the body (only after auth, so unauthenticated callers cannot make us
- * parse 10 MB) → precondition → validate → handler. Errors of every kind end in one middleware that maps
+ * Every request first passes the cross-site and DNS-rebinding guards (request-guard.ts).
+ * Per route: authenticate → parse the JSON body (only after auth, so unauthenticated callers cannot
+ * make us parse 10 MB) → precondition → validate → handler. Errors of every kind end in one middleware that maps
  * registry codes to HTTP (http-errors.ts). express 5 forwards rejected promises to it, so no request hangs.
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -9,7 +10,9 @@ import type { Logger } from '../shared/logger.js';
 import type { AgentApi } from './agent-api.js';
 import { authenticate, scopeOf } from './auth.js';
 import { errorMiddleware, notFoundHandler, setErrorShape } from './http-errors.js';
+import { isBosunError } from '../shared/errors.js';
 import { buildOpenApi } from './openapi.js';
+import { refuseForeignRequests, requireJsonBody } from './request-guard.js';
 import { defineRoute, sendJson, type RouteDef } from './route.js';
 import { healthRoutes } from './routes/health.js';
 import { localRoutes, type LocalLogsHandler } from './routes/local.js';
@@ -23,6 +26,11 @@ export interface ApiOptions {
   logger: Logger;
   /** Mounted at GET /v2/local/logs; without it that route answers 503. */
   localLogs?: LocalLogsHandler | undefined;
+  /**
+   * Names of this device a Host header may carry besides IP literals, localhost and `.local` names
+   * (the DNS-rebinding guard, request-guard.ts). Read per request: the hostname can change at run time.
+   */
+  deviceHostnames?: () => readonly string[];
 }
 
 function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
@@ -31,9 +39,9 @@ function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
     path: '/v2/openapi.json',
     tag: 'meta',
     summary: 'This description (OpenAPI 3.1), generated from the schemas that validate requests.',
-    // Same policy as the routes balena-cli uses: open in local mode, else any valid key. It reveals no
-    // secrets, but it does reveal the agent version, which we do not hand to anonymous callers on a managed device.
-    auth: 'local-mode',
+    // It reveals no secrets, but it does reveal the agent version, which we do not hand to anonymous
+    // callers on a managed device.
+    auth: 'key',
     responses: { 200: { description: 'OpenAPI 3.1 document' } },
     handler: ({ res, agent }) => sendJson(res, 200, buildOpenApi(routes(), agent.version())),
   });
@@ -73,16 +81,20 @@ function mount(app: Express, agent: AgentApi, route: RouteDef): void {
   }
   steps.push(authenticate(agent, route.auth));
   if (route.body !== undefined) {
-    steps.push(
-      express.json({ limit: BODY_LIMIT }),
-      express.urlencoded({ extended: true, limit: BODY_LIMIT }),
-    );
+    // JSON only: form encodings are what a foreign web page can post without a CORS preflight.
+    steps.push(requireJsonBody(), express.json({ limit: BODY_LIMIT }));
   }
   steps.push(async (req, res) => {
     route.precondition?.(agent);
     const rawBody: unknown = req.body;
-    const body: unknown =
-      route.body === undefined ? undefined : validate(route.body, rawBody ?? {}, 'body');
+    let body: unknown;
+    try {
+      body = route.body === undefined ? undefined : validate(route.body, rawBody ?? {}, 'body');
+    } catch (err) {
+      if (route.targetBody === true && isBosunError(err, 'VALIDATION_FAILED'))
+        agent.targetRefused(err);
+      throw err;
+    }
     const query: unknown =
       route.query === undefined ? undefined : validate(route.query, req.query, 'query');
     await route.handler({ req, res, agent, scope: scopeOf(res), body, query });
@@ -96,6 +108,8 @@ export function createApi(agent: AgentApi, options: ApiOptions): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(logger));
+  const hostnames = options.deviceHostnames ?? (() => []);
+  app.use(refuseForeignRequests(hostnames));
   for (const route of apiRoutes(options.localLogs)) mount(app, agent, route);
   app.use(notFoundHandler());
   app.use(errorMiddleware(logger));

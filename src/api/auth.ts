@@ -1,8 +1,11 @@
 /**
  * Authentication (reference §8.2, tightened): a key comes from `?apikey=` or `Authorization: Bearer|ApiKey <key>`
  * (scheme case-insensitive) and resolves to a scope through the agent, which compares in constant time.
- * Unlike balena-supervisor, neither local mode nor an unmanaged device switches auth off wholesale:
- * only the routes balena-cli needs are open in local mode, and they are declared per route.
+ * As in balena-supervisor, local mode opens every route without a key: anyone who can reach the API in
+ * local mode can already push a target (root on the device), so a key on the other routes protects
+ * nothing and only breaks developers' scripts. What still protects the device from the web is
+ * request-guard.ts (foreign origins, DNS rebinding, non-JSON bodies), which runs before this. The mode is
+ * read per request: it can change at run time.
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { BosunError } from '../shared/errors.js';
@@ -10,10 +13,10 @@ import type { AgentApi, KeyScope } from './agent-api.js';
 
 /**
  * `public`: never authenticated (/ping, /v1/healthy).
- * `local-mode`: open while the device is in local mode (what balena-cli calls), else a key is needed.
- * `key`: every valid key is accepted; app-specific routes then check the scope against the app.
+ * `key`: open while the device is in local mode; otherwise every valid key is accepted, and app-specific
+ * routes then check the scope against the app.
  */
-export type AuthPolicy = 'public' | 'local-mode' | 'key';
+export type AuthPolicy = 'public' | 'key';
 
 const AUTH_HEADER = /^(?:bearer|apikey)\s+(\S+)\s*$/i;
 
@@ -38,7 +41,7 @@ const OPEN: KeyScope = GLOBAL;
 
 export function authenticate(agent: AgentApi, policy: AuthPolicy): RequestHandler {
   return async (req, res, next) => {
-    if (policy === 'public' || (policy === 'local-mode' && agent.isLocalMode())) {
+    if (policy === 'public' || agent.isLocalMode()) {
       // A balena-cli user who ran `balena login` sends a cloud token here: it is deliberately ignored.
       res.locals['scope'] = OPEN;
       next();

@@ -70,8 +70,7 @@ function responsesOf(route: RouteDef): JsonObject {
 
 const AUTH_NOTE: Record<RouteDef['auth'], string> = {
   public: 'No authentication.',
-  'local-mode': 'No authentication while the device is in local mode; otherwise any valid API key.',
-  key: 'Any valid API key; app-scoped keys reach only their own app (403 otherwise).',
+  key: 'No authentication while the device is in local mode (browsers from other origins are refused); otherwise any valid API key, and app-scoped keys reach only their own app (403 otherwise).',
 };
 
 export function buildOpenApi(routes: readonly RouteDef[], agentVersion: string): JsonObject {
@@ -84,9 +83,8 @@ export function buildOpenApi(routes: readonly RouteDef[], agentVersion: string):
       operationId: `${route.method}${openApiPath(route.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       responses: responsesOf(route),
     };
-    if (route.auth !== 'public') operation['security'] = [{ apiKeyQuery: [] }, { bearer: [] }];
-    if (route.auth === 'local-mode')
-      operation['security'] = [{}, { apiKeyQuery: [] }, { bearer: [] }];
+    // `{}` first: no credentials are needed while the device is in local mode.
+    if (route.auth !== 'public') operation['security'] = [{}, { apiKeyQuery: [] }, { bearer: [] }];
     const parameters = queryParameters(route);
     if (parameters.length > 0) operation['parameters'] = parameters;
     if (route.body !== undefined) {
@@ -94,7 +92,6 @@ export function buildOpenApi(routes: readonly RouteDef[], agentVersion: string):
         required: false,
         content: {
           'application/json': { schema: schemaOf(route.body, 'input') },
-          'application/x-www-form-urlencoded': { schema: schemaOf(route.body, 'input') },
         },
       };
     }

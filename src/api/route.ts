@@ -40,6 +40,8 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   query?: Q;
   responses: Record<number, ResponseDoc>;
   errorShape?: ErrorShape;
+  /** The body is a target: a body that fails validation is reported as a refused target. */
+  targetBody?: boolean;
   /** Checks that must answer before the body is validated (balena checks local mode before the body). */
   precondition?(agent: AgentApi): void;
   handler(ctx: RouteContext<z.output<B>, z.output<Q>>): Promise<void> | void;

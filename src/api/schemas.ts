@@ -1,8 +1,8 @@
 /**
  * zod 4 schemas for request bodies, queries and responses. They validate requests and generate the
  * OpenAPI description (src/api/openapi.ts), so the docs cannot drift from what the API accepts.
- * Field rules follow the reference (§3.5, §8.3); legacy clients send booleans and ids as strings
- * (urlencoded forms), so those are accepted and coerced.
+ * Field rules follow the reference (§3.5, §8.3); legacy clients send booleans and ids as strings, so
+ * those are accepted and coerced (bodies are JSON only: see request-guard.ts).
  */
 import { z } from 'zod';
 import { LocalTargetSchema } from '../domain/target/local-target.js';

@@ -1,5 +1,6 @@
 /** Runs a zod schema over request input and turns failures into VALIDATION_FAILED naming the JSON path. */
 import type { z } from 'zod';
+import { reasonOf } from '../domain/zod-issues.js';
 import { BosunError } from '../shared/errors.js';
 
 export function formatIssues(where: string, issues: readonly z.core.$ZodIssue[]): string {
@@ -7,7 +8,7 @@ export function formatIssues(where: string, issues: readonly z.core.$ZodIssue[])
     .slice(0, 5)
     .map((issue) => {
       const path = [where, ...issue.path.map(String)].join('.');
-      return `${path}: ${issue.message}`;
+      return `${path}: ${reasonOf(issue)}`;
     })
     .join('; ');
 }
@@ -26,7 +27,7 @@ export function validate<S extends z.ZodType>(
         details: {
           issues: result.error.issues.map((i) => ({
             path: i.path.map(String),
-            message: i.message,
+            message: reasonOf(i),
           })),
         },
       },

@@ -11,9 +11,10 @@
 import type { ReconcileStatus } from '../reconciler/status.js';
 import type { Clock } from '../shared/clock.js';
 
+/** The agent's named health check shape (src/agent/health-checks.ts). */
 export interface NamedHealthCheck {
-  name: string;
-  check: () => { healthy: boolean; reason?: string };
+  readonly name: string;
+  run(): { healthy: boolean; reason?: string };
 }
 
 export interface PollHealthSource {
@@ -56,7 +57,7 @@ export function cloudHealthChecks(deps: {
   return [
     {
       name: 'cloud-target-polling',
-      check: () => {
+      run: () => {
         const poller = deps.poller();
         if (poller === undefined || poller.offline) return { healthy: true };
         const window = 2 * deps.pollIntervalMs();
@@ -72,7 +73,7 @@ export function cloudHealthChecks(deps: {
     },
     {
       name: 'apply-progress',
-      check: () => {
+      run: () => {
         const stuck = deps.apply.stuckFor();
         const window = 2 * deps.pollIntervalMs();
         if (stuck < window) return { healthy: true };

@@ -3,7 +3,7 @@
  * the health checks. main.ts calls `wireCloud(deps)` once for a managed device and hands `port` to the
  * agent facade, `healthChecks` to the health endpoint, and `stop()` to shutdown.
  */
-import type { CloudPort, HealthCheck } from '../agent/ports.js';
+import type { CloudPort } from '../agent/ports.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -62,8 +62,7 @@ export interface WireCloudDeps {
 
 export interface WiredCloud {
   port: CloudPort;
-  healthChecks: HealthCheck[];
-  namedHealthChecks: NamedHealthCheck[];
+  healthChecks: NamedHealthCheck[];
   poller(): TargetPoller | undefined;
   reporter(): StateReporter | undefined;
   start(): void;
@@ -207,8 +206,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
 
   return {
     port,
-    namedHealthChecks,
-    healthChecks: namedHealthChecks.map((c) => c.check),
+    healthChecks: namedHealthChecks,
     poller: () => poller,
     reporter: () => reporter,
     start: () => {

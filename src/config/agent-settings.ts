@@ -34,9 +34,16 @@ export interface AgentSettings extends AgentPaths {
   readonly logLevel: LogLevel;
   /** BOSUN_CLOUD_POLL_JITTER_MS: random delay added to each target poll; default 60000 (balena's). */
   readonly cloudPollJitterMs: number;
+  /**
+   * BOSUN_ENGINE_REQUEST_TIMEOUT_MS: bound of one short engine request (create, start, inspect, …;
+   * not log/event/pull streams). Past it the step fails with ENGINE_TIMEOUT and is retried with backoff.
+   */
+  readonly engineRequestTimeoutMs: number;
 }
 
 export const DEFAULT_CLOUD_POLL_JITTER_MS = 60_000;
+/** Two minutes: far above any healthy engine answer, even on a slow SD card, yet a hung step is seen. */
+export const DEFAULT_ENGINE_REQUEST_TIMEOUT_MS = 120_000;
 export const DEFAULT_API_PORT = 48484;
 export const DEFAULT_API_HOST = '0.0.0.0';
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -97,6 +104,15 @@ function readMs(env: Env, name: string): number | undefined {
   return Number(value.trim());
 }
 
+function readPositiveInt(env: Env, name: string, max: number): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max)
+    throw badEnv(name, value, `a whole number from 1 to ${max}`);
+  return n;
+}
+
 export function resolveLogLevel(env: Env): LogLevel {
   const value = read(env, 'BOSUN_LOG_LEVEL');
   if (value === undefined) return 'info';
@@ -145,6 +161,7 @@ export interface EnvSettings extends AgentPaths {
   readonly localMode: boolean | undefined;
   readonly logLevel: LogLevel;
   readonly cloudPollJitterMs: number | undefined;
+  readonly engineRequestTimeoutMs: number;
 }
 
 export function readEnvSettings(env: Env, cwd: string): EnvSettings {
@@ -156,6 +173,9 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
     localMode: readBool(env, 'BOSUN_LOCAL_MODE'),
     logLevel: resolveLogLevel(env),
     cloudPollJitterMs: readMs(env, 'BOSUN_CLOUD_POLL_JITTER_MS'),
+    engineRequestTimeoutMs:
+      readPositiveInt(env, 'BOSUN_ENGINE_REQUEST_TIMEOUT_MS', 3_600_000) ??
+      DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
   });
 }
 
@@ -174,5 +194,6 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     localMode: fromEnv.localMode ?? !configJson.apiEndpoint,
     logLevel: fromEnv.logLevel,
     cloudPollJitterMs: fromEnv.cloudPollJitterMs ?? DEFAULT_CLOUD_POLL_JITTER_MS,
+    engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
   });
 }

@@ -3,7 +3,7 @@
  * open (or create) config.json with the device identity, and compute the AgentSettings. main.ts calls
  * this once and passes the results to whoever needs them; there is no global getter.
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BosunError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -35,6 +35,9 @@ export async function loadConfiguration(
   for (const dir of new Set([fromEnv.dataDir, dirname(fromEnv.dbPath)])) {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      // mkdir's mode applies only to a new directory: an existing one (an older bosun made it 0755)
+      // is made private too, since it holds config.json and the database with the API keys.
+      if (dir === fromEnv.dataDir) await chmod(dir, 0o700);
     } catch (err) {
       throw new BosunError(
         'CONFIG_UNWRITABLE',

@@ -11,13 +11,17 @@ import {
   balenaArch,
   defaultDeviceType,
   EXCLUDED_INTERFACE,
-  parseOsRelease,
   presenceAddresses,
 } from './identity-facts.js';
+import { osVariant, readOsRelease, type OsFacts } from './host-os-facts.js';
 
 export interface DeviceIdentityOptions {
-  /** config.json `deviceType`, when set. */
+  /** The device type: device-type.json `slug` on a device, else config.json `deviceType`, when set. */
   configDeviceType?: string | undefined;
+  /** device-type.json `arch`, when the boot partition has one; else detected from this Node. */
+  arch?: string | undefined;
+  /** config.json `developmentMode`: the OS variant when os-release has no VARIANT_ID. */
+  developmentMode?: boolean | undefined;
   /** config.json `hostname`, when set. */
   configHostname?: string | undefined;
   osReleasePath?: string;
@@ -41,10 +45,9 @@ export class DeviceIdentity {
   private readonly systemHostname: () => string;
 
   constructor(private readonly options: DeviceIdentityOptions = {}) {
-    this.arch = balenaArch(
-      options.nodeArch ?? process.arch,
-      options.armVersion ?? armVersionOfThisNode(),
-    );
+    this.arch =
+      nonEmpty(options.arch) ??
+      balenaArch(options.nodeArch ?? process.arch, options.armVersion ?? armVersionOfThisNode());
     this.deviceType = nonEmpty(options.configDeviceType) ?? defaultDeviceType(this.arch);
     this.osReleasePath = options.osReleasePath ?? '/etc/os-release';
     this.sysClassNetPath = options.sysClassNetPath ?? '/sys/class/net';
@@ -52,15 +55,19 @@ export class DeviceIdentity {
     this.systemHostname = options.systemHostname ?? os.hostname;
   }
 
-  /** os-release PRETTY_NAME; undefined when the file is missing or has none. */
+  /** os-release PRETTY_NAME; undefined when the file is missing, broken or has none. */
   async osVersion(): Promise<string | undefined> {
-    return nonEmpty((await this.osRelease())['PRETTY_NAME']);
+    return (await this.osRelease()).version;
+  }
+
+  /** `prod` or `dev`: os-release VARIANT_ID, else from config.json developmentMode. */
+  async osVariant(): Promise<string> {
+    return osVariant((await this.osRelease()).variantId, this.options.developmentMode ?? false);
   }
 
   /** os-release BALENA_BOARD_REV, falling back to RESIN_BOARD_REV (balenaOS only). */
   async osBoardRev(): Promise<string | undefined> {
-    const release = await this.osRelease();
-    return nonEmpty(release['BALENA_BOARD_REV']) ?? nonEmpty(release['RESIN_BOARD_REV']);
+    return (await this.osRelease()).boardRev;
   }
 
   hostname(): string {
@@ -100,9 +107,12 @@ export class DeviceIdentity {
     return address.toUpperCase();
   }
 
-  private async osRelease(): Promise<Record<string, string>> {
-    const text = await readText(this.osReleasePath);
-    return text === undefined ? {} : parseOsRelease(text);
+  /** A missing or broken os-release means "unknown", never an error (development hosts, containers). */
+  private async osRelease(): Promise<OsFacts> {
+    const read = await readOsRelease(this.osReleasePath);
+    return read.kind === 'found'
+      ? read.facts
+      : { version: undefined, variantId: undefined, boardRev: undefined };
   }
 }
 

@@ -15,13 +15,20 @@
  *
  * Stale user locks: the caller (the reconciler, which sees the containers) decides which services'
  * user locks are stale and passes them in `overrideServices`; this module only does the file work.
+ *
+ * Hostile lock files: the service directory is writable from inside the app's containers, so every
+ * entry in it is attacker-controlled. Entries are judged with lstat (lock-entry.ts): only a regular file
+ * is a normal lock and at most a few bytes of it are read, with O_NOFOLLOW|O_NONBLOCK; a symlink, FIFO,
+ * directory, device, socket or unreadable file counts as "locked by the service" (the app clearly did
+ * something there) and is logged once per path and kind, so one app's odd file never fails the round.
  */
 import { constants as fsConstants } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LockHolder, LockState } from '../domain/model.js';
 import { BosunError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { inspectLockEntry, removeLockEntry, type LockEntry } from './lock-entry.js';
 
 export const LOCK_FILES = ['updates.lock', 'resin-updates.lock'] as const;
 export const HANDOVER_FILES = ['handover-complete', 'resin-kill-me'] as const;
@@ -50,6 +57,8 @@ export class HostUpdateLocks {
   private readonly chownAgentLocks: boolean;
   /** One locking operation per app at a time inside this process (take and release interleave badly). */
   private readonly perApp = new Map<number, Promise<unknown>>();
+  /** Last odd kind logged per path: the log line is repeated only when the kind changes (throttle). */
+  private readonly reportedOdd = new Map<string, string>();
 
   constructor(options: UpdateLocksOptions) {
     this.root = options.root;
@@ -100,7 +109,7 @@ export class HostUpdateLocks {
               file,
               force: options.force,
             });
-            await rm(path, { force: true });
+            await removeLockEntry(path);
             if (!(await this.createExclusive(path))) {
               throw new BosunError(
                 'UPDATES_LOCKED',
@@ -115,7 +124,7 @@ export class HostUpdateLocks {
         }
       } catch (err) {
         // All or nothing: give back what this call took so a failed take leaves no agent locks behind.
-        await Promise.all(created.map((path) => rm(path, { force: true })));
+        await Promise.all(created.map((path) => removeLockEntry(path)));
         if (err instanceof BosunError) throw err;
         throw new BosunError(
           'UPDATES_LOCKED',
@@ -133,7 +142,7 @@ export class HostUpdateLocks {
       for (const service of await listDirs(appDir)) {
         for (const file of LOCK_FILES) {
           const path = join(appDir, service, file);
-          if ((await this.holderOf(path)) === 'agent') await rm(path, { force: true });
+          if ((await this.holderOf(path)) === 'agent') await removeLockEntry(path);
         }
       }
     });
@@ -159,7 +168,7 @@ export class HostUpdateLocks {
     const done: string[] = [];
     for (const { appId, serviceName, dir } of await this.serviceDirs()) {
       for (const file of HANDOVER_FILES) {
-        if (await exists(join(dir, file))) {
+        if ((await inspectLockEntry(join(dir, file))).kind !== 'missing') {
           done.push(`${appId}/${serviceName}`);
           break;
         }
@@ -171,7 +180,7 @@ export class HostUpdateLocks {
   /** Deletes hand-over flags once the outgoing container is gone, so the next hand-over waits again. */
   async clearHandover(appId: number, serviceName: string): Promise<void> {
     const dir = this.serviceDir(appId, serviceName);
-    await Promise.all(HANDOVER_FILES.map((file) => rm(join(dir, file), { force: true })));
+    await Promise.all(HANDOVER_FILES.map((file) => removeLockEntry(join(dir, file))));
   }
 
   private async serviceDirs(): Promise<Array<{ appId: number; serviceName: string; dir: string }>> {
@@ -209,15 +218,37 @@ export class HostUpdateLocks {
   }
 
   private async holderOf(path: string): Promise<LockHolder | undefined> {
-    try {
-      const info = await stat(path);
-      if (info.uid === AGENT_LOCK_UID) return 'agent'; // ours, or balena-supervisor's leftover
-      const head = (await readFile(path, 'utf8')).slice(0, AGENT_MARKER.length);
-      return head === AGENT_MARKER ? 'agent' : 'user';
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return undefined;
-      throw err;
+    const entry = await inspectLockEntry(path, AGENT_MARKER.length);
+    this.reportOdd(path, entry);
+    switch (entry.kind) {
+      case 'missing':
+        return undefined;
+      case 'file':
+        if (entry.uid === AGENT_LOCK_UID) return 'agent'; // ours, or balena-supervisor's leftover
+        return entry.head === AGENT_MARKER ? 'agent' : 'user';
+      case 'symlink':
+      case 'directory':
+      case 'fifo':
+      case 'socket':
+      case 'device':
+      case 'unreadable':
+        return 'user'; // the app put something odd there: it means "do not update me" (logged above)
     }
+  }
+
+  private reportOdd(path: string, entry: LockEntry): void {
+    if (entry.kind === 'missing' || entry.kind === 'file') {
+      this.reportedOdd.delete(path);
+      return;
+    }
+    const what = entry.kind === 'unreadable' ? `unreadable (${entry.reason})` : entry.kind;
+    if (this.reportedOdd.get(path) === what) return;
+    this.reportedOdd.set(path, what);
+    this.logger.warn('lock.odd-lock-file', {
+      path,
+      kind: what,
+      treatedAs: 'locked by the service',
+    });
   }
 
   private async serialised<T>(appId: number, fn: () => Promise<T>): Promise<T> {
@@ -240,15 +271,6 @@ async function listDirs(dir: string): Promise<string[]> {
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return [];
     throw err;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

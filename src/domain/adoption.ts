@@ -84,6 +84,45 @@ function envMinusImage(env: readonly string[], image: readonly string[]): string
   return env.filter((line) => !inherited.has(line));
 }
 
+/**
+ * balena-supervisor v19 injects the hand-over path as `RESIN_SERVICE_KILL_ME_PATH` only, where bosun
+ * injects both prefixes (reference §7.1: every agent variable exists with both). The missing twin is an
+ * injected variable of the agent's own, not a difference the target asked for: read it as present.
+ */
+const AGENT_ENV_TWINS: ReadonlyArray<readonly [legacy: string, current: string, value: string]> = [
+  ['RESIN_SERVICE_KILL_ME_PATH', 'BALENA_SERVICE_KILL_ME_PATH', '/tmp/balena/handover-complete'],
+];
+
+function withAgentAliases(env: string[]): string[] {
+  const keys = new Set(env.map((line) => line.slice(0, line.indexOf('='))));
+  const added: string[] = [];
+  for (const [legacy, current, value] of AGENT_ENV_TWINS)
+    if (!keys.has(current) && env.includes(`${legacy}=${value}`)) added.push(`${current}=${value}`);
+  return added.length === 0 ? env : [...env, ...added];
+}
+
+/** `{"Test": ["NONE"]}`: balena-supervisor writes it when a service defines no healthcheck. */
+function isDisabledHealthcheck(hc: HealthcheckSpec): boolean {
+  return hc.Test[0] === 'NONE';
+}
+
+function hasHealthcheck(hc: Maybe<HealthcheckSpec>): boolean {
+  return hc !== null && hc !== undefined && !isDisabledHealthcheck(hc);
+}
+
+/**
+ * The engine's default stop signal is SIGTERM, and balena-supervisor writes it explicitly (reference §6.2
+ * default `stopSignal: SIGTERM`). Where the image sets no other signal, an explicit SIGTERM means the
+ * default, as the target's unset one does.
+ */
+function stopSignal(container: Maybe<string>, image: Maybe<string>): string | undefined {
+  const value = minusImage(container, image);
+  const imageSets = image !== null && image !== undefined && image !== '';
+  if (!imageSets && value !== undefined && ['SIGTERM', 'TERM', '15'].includes(value.toUpperCase()))
+    return undefined;
+  return value;
+}
+
 /** Modes whose network the engine lists as an endpoint although the create request named no endpoint. */
 const BUILTIN_MODES = new Set(['host', 'none', 'bridge', 'default']);
 
@@ -152,7 +191,9 @@ export function createSpecFromInspect(
   const restart = h.RestartPolicy?.Name ?? '';
   const hostname = c.Hostname && c.Hostname !== inspect.Id.slice(0, 12) ? c.Hostname : undefined;
   const healthcheck =
-    c.Healthcheck && JSON.stringify(c.Healthcheck) !== JSON.stringify(image.Healthcheck ?? null)
+    c.Healthcheck &&
+    JSON.stringify(c.Healthcheck) !== JSON.stringify(image.Healthcheck ?? null) &&
+    !(isDisabledHealthcheck(c.Healthcheck) && !hasHealthcheck(image.Healthcheck))
       ? c.Healthcheck
       : undefined;
   const networkEndpoints = endpoints(inspect);
@@ -218,7 +259,7 @@ export function createSpecFromInspect(
   const spec: ContainerCreateSpec = {
     name: inspect.Name.replace(/^\//, ''),
     Image: c.Image,
-    Env: envMinusImage(c.Env ?? [], image.Env ?? []),
+    Env: withAgentAliases(envMinusImage(c.Env ?? [], image.Env ?? [])),
     Labels: labels,
     Tty: c.Tty ?? false,
     HostConfig: hostConfig,
@@ -239,7 +280,7 @@ export function createSpecFromInspect(
   set('User', minusImage(c.User, image.User));
   set('WorkingDir', minusImage(c.WorkingDir, image.WorkingDir));
   set('OpenStdin', c.OpenStdin === true ? true : undefined);
-  set('StopSignal', minusImage(c.StopSignal, image.StopSignal));
+  set('StopSignal', stopSignal(c.StopSignal, image.StopSignal));
   set('StopTimeout', c.StopTimeout ?? undefined);
   set('Healthcheck', healthcheck ?? undefined);
   // Exposed ports the image declares only count when the container also publishes them.

@@ -4,7 +4,8 @@ import type { IssueCollector } from './issues.js';
 
 type ZodIssue = z.core.$ZodIssue;
 
-function reasonOf(issue: ZodIssue): string {
+/** A reason a person can act on (zod's own text for a bad record key is only "Invalid key in record"). */
+export function reasonOf(issue: ZodIssue): string {
   if (issue.code === 'invalid_key')
     return `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`;
   if (issue.code === 'unrecognized_keys') return `unknown key(s): ${issue.keys.join(', ')}`;

@@ -172,6 +172,8 @@ export class DockerEngine implements EngineAdapter {
       path: `/containers/${segment(id)}/stop`,
       query: options.timeoutSec === undefined ? {} : { t: options.timeoutSec },
       ok: [204, 304], // 304: already stopped
+      // The engine answers only after the grace period (default 10 s) and the kill that follows it.
+      extraTimeMs: (options.timeoutSec ?? 10) * 1000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }
@@ -329,7 +331,7 @@ export class DockerEngine implements EngineAdapter {
   async inspectImage(reference: string): Promise<ImageInfo> {
     const image = await this.call<Dockerode.ImageInspectInfo>(`inspect image ${reference}`, {
       method: 'GET',
-      path: `/images/${reference}/json`,
+      path: `/images/${segment(reference)}/json`,
       ok: [200],
     });
     return imageInfoFromInspect(image);
@@ -338,7 +340,7 @@ export class DockerEngine implements EngineAdapter {
   async inspectImageConfig(reference: string): Promise<ImageConfigInspect> {
     const image = await this.call<Dockerode.ImageInspectInfo>(`inspect image ${reference}`, {
       method: 'GET',
-      path: `/images/${reference}/json`,
+      path: `/images/${segment(reference)}/json`,
       ok: [200],
     });
     // Same nullability caveat as a container's inspect (docker-mapping.ts).
@@ -348,7 +350,7 @@ export class DockerEngine implements EngineAdapter {
   async tagImage(reference: string, repo: string, tag: string): Promise<void> {
     await this.call(`tag image ${reference} as ${repo}:${tag}`, {
       method: 'POST',
-      path: `/images/${reference}/tag`,
+      path: `/images/${segment(reference)}/tag`,
       query: { repo, tag },
       ok: [200, 201],
     });
@@ -357,7 +359,7 @@ export class DockerEngine implements EngineAdapter {
   async removeImage(reference: string, options: { force?: boolean } = {}): Promise<void> {
     await this.call(`remove image ${reference}`, {
       method: 'DELETE',
-      path: `/images/${reference}`,
+      path: `/images/${segment(reference)}`,
       query: { force: options.force ?? false },
       ok: [200],
     });

@@ -6,8 +6,20 @@
  * Plain node:http over the unix socket (or TCP), not docker-modem: docker-modem eagerly loads ssh2 for
  * `ssh://` engines, which costs ~15 MB of resident memory (a WebAssembly heap) on a device that never
  * uses ssh — close to a third of bosun's idle budget. The Docker API needs nothing more than this.
+ *
+ * Two kinds of request, kept apart so one can never starve the other (issue 8: with one shared pool of
+ * 16 sockets, 16 log follows of a 40-service app queued every later request forever):
+ * - short requests (`json`) share a keep-alive pool and each has a time bound (`requestTimeoutMs`, the
+ *   agent setting BOSUN_ENGINE_REQUEST_TIMEOUT_MS) covering the wait for a socket, the answer and its
+ *   body; past it the request is aborted and fails with ENGINE_TIMEOUT naming what was asked;
+ * - streams (`stream`: log follows, events, pull progress) live as long as their caller wants, so each
+ *   gets its own connection outside the pool (no cap they could fill) and no time bound.
  */
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { BosunError } from '../shared/errors.js';
+
+/** Default bound of one short engine request (create, start, inspect, …); generous for slow SD cards. */
+export const DEFAULT_ENGINE_REQUEST_TIMEOUT_MS = 120_000;
 
 export interface EngineConnection {
   /** Unix socket of the engine (default /var/run/docker.sock). */
@@ -15,6 +27,8 @@ export interface EngineConnection {
   /** Or a TCP endpoint, e.g. `http://127.0.0.1:2375`. */
   host?: string;
   port?: number;
+  /** Bound of one short request (default DEFAULT_ENGINE_REQUEST_TIMEOUT_MS); streams have none. */
+  requestTimeoutMs?: number;
 }
 
 export interface EngineRequest {
@@ -28,6 +42,8 @@ export interface EngineRequest {
   signal?: AbortSignal;
   /** Sent as X-Registry-Auth. */
   auth?: Record<string, string>;
+  /** Extra time this request may legitimately take on top of the bound (e.g. a stop's grace period). */
+  extraTimeMs?: number;
 }
 
 /** An answer outside `ok`: the engine's status and its JSON body (`{message}`) when it sent one. */
@@ -66,6 +82,10 @@ function readBody(res: IncomingMessage): Promise<Buffer> {
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
     res.on('end', () => resolve(Buffer.concat(chunks)));
     res.on('error', reject);
+    // An aborted request may close the answer without an 'error': never leave the caller waiting.
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the engine connection closed before the answer ended'));
+    });
   });
 }
 
@@ -82,9 +102,13 @@ export class EngineHttp {
   private dialed = 0;
   /** Keep-alive: the observer's list + inspects reuse sockets instead of reconnecting per request. */
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  /** Streams: one connection each, never pooled, never queued behind anything. */
+  private readonly streamAgent = new Agent({ keepAlive: false });
   private readonly target: { socketPath: string } | { host: string; port: number };
+  private readonly requestTimeoutMs: number;
 
   constructor(connection: EngineConnection) {
+    this.requestTimeoutMs = connection.requestTimeoutMs ?? DEFAULT_ENGINE_REQUEST_TIMEOUT_MS;
     if (connection.host === undefined) {
       this.target = { socketPath: connection.socketPath ?? '/var/run/docker.sock' };
     } else {
@@ -101,21 +125,42 @@ export class EngineHttp {
 
   /** A request whose answer is JSON (or empty: then `undefined`). */
   async json<T>(request: EngineRequest): Promise<T> {
-    const res = await this.dial(request);
-    return parseJson(await readBody(res)) as T;
+    const boundMs = this.requestTimeoutMs + (request.extraTimeMs ?? 0);
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(), boundMs);
+    const signal =
+      request.signal === undefined ? timer.signal : AbortSignal.any([request.signal, timer.signal]);
+    try {
+      const res = await this.dial({ ...request, signal }, this.agent);
+      return parseJson(await readBody(res)) as T;
+    } catch (err) {
+      if (timer.signal.aborted && request.signal?.aborted !== true)
+        throw new BosunError(
+          'ENGINE_TIMEOUT',
+          `engine did not answer ${request.method} ${request.path} within ${Math.round(boundMs / 1000)} s`,
+          {
+            cause: err,
+            details: { method: request.method, path: request.path, timeoutMs: boundMs },
+          },
+        );
+      throw err;
+    } finally {
+      clearTimeout(timeout);
+    }
   }
 
   /** A request whose answer is streamed (pull progress, events, logs): the caller reads and destroys it. */
   stream(request: EngineRequest): Promise<IncomingMessage> {
-    return this.dial(request);
+    return this.dial(request, this.streamAgent);
   }
 
   /** Closes idle keep-alive sockets (open streams end when their callers destroy them). */
   close(): void {
     this.agent.destroy();
+    this.streamAgent.destroy();
   }
 
-  private dial(request: EngineRequest): Promise<IncomingMessage> {
+  private dial(request: EngineRequest, agent: Agent): Promise<IncomingMessage> {
     this.dialed++;
     const body = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
     const headers: Record<string, string | number> = {};
@@ -134,7 +179,7 @@ export class EngineHttp {
       const req = httpRequest(
         {
           ...this.target,
-          agent: this.agent,
+          agent,
           method: request.method,
           path: `${request.path}${encodeQuery(request.query ?? {})}`,
           headers,

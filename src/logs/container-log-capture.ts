@@ -16,7 +16,7 @@ import type { LogCursorStore } from './log-cursor-store.js';
 import { serviceLogLevel, type ServiceLogLevel } from './log-level.js';
 import type { LogSink } from './log-sink.js';
 import type { LogSource, LogSourceContainer, LogSourceEvent, LogSourceLine } from './log-source.js';
-import type { SystemLogger } from './system-logger.js';
+import { formatSystemEvent, type SystemLogger } from './system-logger.js';
 
 export const SUPERVISED_LABEL = 'io.balena.supervised';
 /** How often a live stream's cursor is handed to the store (which writes it out debounced). */
@@ -97,7 +97,7 @@ export class ContainerLogCapture {
         return;
       case 'die':
         this.exited.add(event.id);
-        void this.announce(event.id, 'serviceExit');
+        void this.announce(event.id, 'serviceExit', event.exitCode);
         return;
       case 'destroy':
         this.detach(event.id);
@@ -274,19 +274,34 @@ export class ContainerLogCapture {
     this.options.cursors.delete(id);
   }
 
-  private async announce(id: string, event: 'serviceExit' | 'serviceRestart'): Promise<void> {
+  private async announce(
+    id: string,
+    event: 'serviceExit' | 'serviceRestart',
+    exitCode?: number,
+  ): Promise<void> {
     if (this.options.systemLogger === undefined) return;
     try {
-      this.systemEvent(event, await this.options.source.inspectContainer(id));
+      this.systemEvent(event, await this.options.source.inspectContainer(id), exitCode);
     } catch (err) {
       this.logger.debug('log_capture_inspect_failed', { containerId: id, err });
     }
   }
 
-  private systemEvent(event: 'serviceExit' | 'serviceRestart', info: LogSourceContainer): void {
+  private systemEvent(
+    event: 'serviceExit' | 'serviceRestart',
+    info: LogSourceContainer,
+    exitCode?: number,
+  ): void {
     const serviceName = info.labels['io.balena.service-name'];
     if (serviceName === undefined) return;
-    this.options.systemLogger?.event(event, { serviceName, image: info.image });
+    // Named like every other service line: by engine image id when the engine gave it (reference §6.2).
+    const subject = { serviceName, image: info.imageId ?? info.image };
+    if (event === 'serviceExit' && exitCode !== undefined)
+      // balena prints no code; users asked for it, so it follows the reference text as a suffix.
+      this.options.systemLogger?.message(
+        `${formatSystemEvent(event, subject)} with code ${exitCode}`,
+      );
+    else this.options.systemLogger?.event(event, subject);
   }
 }
 

@@ -7,8 +7,10 @@ import type { Observable } from 'rxjs';
 export interface LogSourceContainer {
   id: string;
   name: string;
-  /** The image reference the container was created from (shown in system lines). */
+  /** The image reference the container was created from. */
   image: string;
+  /** The engine image id (`sha256:…`): system lines name a service's image by it (reference §6.2). */
+  imageId?: string;
   labels: Record<string, string>;
   env: string[];
   state: string;
@@ -22,7 +24,14 @@ export interface LogSourceLine {
 }
 
 export type LogSourceEvent =
-  | { type: 'container'; action: string; id: string; labels: Record<string, string> }
+  | {
+      type: 'container';
+      action: string;
+      id: string;
+      labels: Record<string, string>;
+      /** `die` events: the exit status. */
+      exitCode?: number;
+    }
   | { type: 'image' | 'network' | 'volume' | 'reconnected' | 'disconnected' };
 
 export interface LogSource {

@@ -47,10 +47,23 @@ export function groupByApp(target: TargetState, current: CurrentState): Map<stri
     slot(c.appUuid, c.appId).containers.push(c);
     if (!uuidByAppId.has(c.appId)) uuidByAppId.set(c.appId, c.appUuid);
   }
+  // Networks another agent made may carry no app uuid (balena-supervisor v19 labels only the app id,
+  // and names them `<appUuid>_<name>`, which reads as a legacy `<appId>_<name>` when the uuid is
+  // numeric, as in local mode): attribute them by name, as balena-supervisor does, then by app id.
+  const uuidByNetworkName = new Map<string, string>();
+  for (const app of Object.values(target.apps))
+    for (const network of Object.values(app.release?.networks ?? {}))
+      uuidByNetworkName.set(network.engineName, app.uuid);
   const networks = [...current.networks].sort(byKey((n) => `${n.engineName}\u0000${n.id}`));
   for (const n of networks) {
-    slot(n.appUuid, n.appId).networks.push(n);
-    if (n.appId !== undefined && !uuidByAppId.has(n.appId)) uuidByAppId.set(n.appId, n.appUuid);
+    const uuid =
+      n.appUuid !== ''
+        ? n.appUuid
+        : (uuidByNetworkName.get(n.engineName) ??
+          (n.appId === undefined ? undefined : uuidByAppId.get(n.appId)) ??
+          '');
+    slot(uuid, n.appId).networks.push(n);
+    if (n.appId !== undefined && !uuidByAppId.has(n.appId)) uuidByAppId.set(n.appId, uuid);
   }
   const volumes = [...current.volumes].sort(byKey((v) => v.engineName));
   for (const v of volumes) {

@@ -22,6 +22,8 @@ import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage, isBosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { holdBack, serviceOf } from './hold-back.js';
+import { ExternalStopGrace } from './external-stops.js';
+import { NoEffectTracker } from './no-effect.js';
 import type { LockReader } from './observe.js';
 import { lockKey, StaleLockTracker, userLockSignature } from './stale-locks.js';
 import { computeStatus, type Phase, type ReconcileStatus } from './status.js';
@@ -50,6 +52,13 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Read every round, so config var changes apply without a restart. */
   settings: () => { lockOverride: boolean; localMode: boolean };
+  /** Told each step's start and end (with the observation it was planned from), e.g. for system lines. */
+  stepListener?: StepListener;
+}
+
+export interface StepListener {
+  stepStarted(step: Step, current: CurrentState): void;
+  stepEnded(outcome: StepOutcome, current: CurrentState): void;
 }
 
 export interface ReconcilerOptions {
@@ -65,6 +74,8 @@ export interface ReconcilerOptions {
   staleLockAfterMs: number;
   /** A container that dies this soon after the agent started it counts as a failure of its service. */
   crashWindowMs: number;
+  /** A container stopped by someone else is left to them this long before the agent starts it. */
+  externalStopGraceMs: number;
   /** The same successful steps planned this many rounds running means the plan does not converge. */
   noProgressRounds: number;
   /** An intermediate target (restart, purge) that has not converged by then fails. */
@@ -84,6 +95,7 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   blockedRecheckMs: 60_000,
   staleLockAfterMs: 300_000,
   crashWindowMs: 10_000,
+  externalStopGraceMs: 10_000,
   noProgressRounds: 3,
   intermediateTimeoutMs: 300_000,
   backoff: {},
@@ -139,6 +151,8 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly backoff: KeyedBackoff;
   private readonly staleLocks: StaleLockTracker;
+  private readonly noEffect: NoEffectTracker;
+  private readonly externalStops: ExternalStopGrace;
   private target: TargetState | undefined;
   private force = false;
   private stopped = false;
@@ -173,6 +187,7 @@ export class Reconciler {
   private applying = false;
   private rounds = 0;
   private lastAppliedAt: number | undefined;
+  private lastProgressAt: number | undefined;
   private lastError: string | undefined;
   private statusCache: ReconcileStatus | undefined;
   private snapshotCache: ReconcilerSnapshot | undefined;
@@ -191,6 +206,8 @@ export class Reconciler {
     this.log = deps.logger.child({ component: 'reconciler' });
     this.backoff = new KeyedBackoff(deps.clock, this.options.backoff, this.options.random);
     this.staleLocks = new StaleLockTracker(this.options.staleLockAfterMs);
+    this.noEffect = new NoEffectTracker(this.options.noProgressRounds);
+    this.externalStops = new ExternalStopGrace(this.options.externalStopGraceMs);
   }
 
   /**
@@ -456,7 +473,7 @@ export class Reconciler {
       const ctx = await this.planContext(target, mode, now);
       const backoffs = this.backoff.snapshot();
       const plan = holdBack(this.deps.plan(target, visible, ctx), {
-        backoffs,
+        backoffs: this.externalStops.withGrace(backoffs, now),
         lockWaits: mode.force || ctx.lockOverride ? new Map() : this.lockWaits,
         lockSignature: (appId) => userLockSignature(visible.locks, appId),
       });
@@ -474,6 +491,15 @@ export class Reconciler {
           ? { kind: 'converged' }
           : { kind: 'blocked', plan, staleDeadline: staleness.nextDeadline };
 
+      // A step planned again right after it "succeeded" N rounds running had no effect: fail it.
+      const noEffect = this.noEffect.planned(plan.steps);
+      if (noEffect.length > 0) {
+        for (const outcome of noEffect) {
+          this.onStepEnd(outcome, visible);
+          this.deps.stepListener?.stepEnded(outcome, visible);
+        }
+        continue;
+      }
       const signature = plan.steps
         .map((s) => s.id)
         .sort()
@@ -505,10 +531,17 @@ export class Reconciler {
         {
           concurrency: this.options.concurrency,
           signal,
-          onStepStart: (step) => this.onStepStart(step),
-          onStepEnd: (outcome) => this.onStepEnd(outcome, visible),
+          onStepStart: (step) => {
+            this.onStepStart(step);
+            this.deps.stepListener?.stepStarted(step, visible);
+          },
+          onStepEnd: (outcome) => {
+            this.onStepEnd(outcome, visible);
+            this.deps.stepListener?.stepEnded(outcome, visible);
+          },
         },
       );
+      this.noEffect.ran(result.outcomes);
       throwIfAborted(signal);
       if (!result.ok) repeats = 0;
       if (
@@ -751,7 +784,12 @@ export class Reconciler {
       if (!supervised || !(WAKING_CONTAINER_ACTIONS.has(action) || action === 'health_status'))
         return;
       if (!(this.deps.observer.covers?.(event.labels) ?? true)) return;
-      if (action === 'die') this.noteDeath(event.labels, event.exitCode);
+      if (action === 'die') {
+        this.noteDeath(event.labels, event.exitCode);
+        if (!this.isAgentStop(event.id, event.name, event.labels))
+          this.externalStops.died(event.labels, event.name, this.deps.clock.now());
+      }
+      if (action === 'destroy') this.externalStops.destroyed(event.labels, event.name);
       if (this.isEcho(event.id, event.name, action)) return;
     } else if (event.action !== 'destroy' || !this.wasObserved(event.type, event.id)) {
       // Only the loss of a network or volume we saw matters (these events carry no labels).
@@ -794,6 +832,21 @@ export class Reconciler {
       return true;
     }
     return false;
+  }
+
+  /** A `die` the agent caused: its stop step is running, or succeeded and awaits its echo. */
+  private isAgentStop(
+    id: string,
+    name: string | undefined,
+    labels: Record<string, string>,
+  ): boolean {
+    const key = `${labels['io.balena.app-uuid'] ?? ''}/${labels['io.balena.service-name'] ?? ''}`;
+    if (this.acting.get(key) === 'Stopping') return true;
+    const now = this.deps.clock.now();
+    return [id, name].some((ref) => {
+      const echo = ref === undefined ? undefined : this.echoes.get(ref);
+      return echo !== undefined && echo.until >= now && echo.actions.has('die');
+    });
   }
 
   private wasObserved(type: 'image' | 'network' | 'volume', id: string): boolean {
@@ -899,6 +952,7 @@ export class Reconciler {
   }
 
   private publishStatus(): void {
+    this.lastProgressAt = this.deps.clock.now(); // every publication is progress (health: stuck rounds)
     this.statusCache = undefined;
     this.snapshotCache = undefined;
     if (this.statusListeners.size === 0) return;
@@ -925,6 +979,7 @@ export class Reconciler {
       rounds: this.rounds,
       lastAppliedAt: this.lastAppliedAt,
       lastError: this.lastError,
+      lastProgressAt: this.lastProgressAt,
     });
   }
 }

@@ -74,6 +74,11 @@ export interface ReconcileStatus {
   lastAppliedAt: number | undefined;
   /** Set when the last apply failed as a whole (e.g. a malformed stored target, an engine outage). */
   lastError: string | undefined;
+  /**
+   * When the reconciler last showed progress: a round, a step, a phase change or download progress
+   * (the health check's stuck-round bound counts from here).
+   */
+  lastProgressAt: number | undefined;
   apps: Record<string, AppStatus>;
 }
 
@@ -91,6 +96,7 @@ export interface StatusInputs {
   rounds: number;
   lastAppliedAt: number | undefined;
   lastError: string | undefined;
+  lastProgressAt?: number | undefined;
 }
 
 export function computeStatus(inputs: StatusInputs): ReconcileStatus {
@@ -167,6 +173,7 @@ export function computeStatus(inputs: StatusInputs): ReconcileStatus {
     rounds: inputs.rounds,
     lastAppliedAt: inputs.lastAppliedAt,
     lastError: inputs.lastError,
+    lastProgressAt: inputs.lastProgressAt,
     apps,
   };
 }

@@ -1,9 +1,13 @@
 /**
  * Which system log line (reference §12.3) a step's start, success or failure produces, so users see
  * `Installing service 'web sha256:…'`, `Killed service …`, `Failed to download image … due to '…'`
- * in the log stream. Pure: the reconciler calls it from its step hooks and hands the result to the
- * SystemLogger port. Services are shown as `<serviceName> <engine image id>` when the image is known
- * locally, as balena-supervisor does once an image is present, else by reference.
+ * in the log stream. Pure: the step system log (step-system-log.ts) calls it for every step outcome and
+ * hands the result to the SystemLogger port.
+ *
+ * Naming follows the reference: a service is `<serviceName> <config.image>`, and balena-supervisor
+ * replaces `config.image` by the engine image id once the image is on the device (§6.2 step 13), so a
+ * service is shown with its `sha256:…` id whenever it is known, else by reference; an image by its
+ * reference; a network or volume by its name in the compose file.
  */
 import type { CurrentState } from '../domain/model.js';
 import type { SystemEvent, SystemEventSubject } from '../logs/system-logger.js';
@@ -17,6 +21,27 @@ export interface StepSystemEvent {
   subject: SystemEventSubject | undefined;
 }
 
+/** How services' images are named: engine ids of containers and of image references, when known. */
+export interface ImageNaming {
+  /** The engine image id of a container, by engine id or name. */
+  containerImage(ref: string): string | undefined;
+  /** The engine image id of an image reference present on the device. */
+  imageId(reference: string): string | undefined;
+}
+
+/** What one observation knows about images. */
+export function namingFrom(current: CurrentState): ImageNaming {
+  return {
+    containerImage: (ref) =>
+      current.containers.find((c) => c.id === ref || c.name === ref)?.engineImageId,
+    imageId: (reference) =>
+      current.images.find(
+        (i) =>
+          i.id === reference || i.repoTags.includes(reference) || i.repoDigests.includes(reference),
+      )?.id,
+  };
+}
+
 type Words = readonly [
   start: SystemEvent | undefined,
   ok: SystemEvent | undefined,
@@ -26,17 +51,14 @@ type Words = readonly [
 export function stepSystemEvent(
   step: Step,
   phase: StepPhase,
-  current: CurrentState,
+  naming: ImageNaming,
 ): StepSystemEvent | undefined {
   const pick = (words: Words, subject?: SystemEventSubject): StepSystemEvent | undefined => {
     const event = words[phase === 'start' ? 0 : phase === 'ok' ? 1 : 2];
     return event === undefined ? undefined : { event, subject };
   };
-  const container = (id: string): string | undefined =>
-    current.containers.find((c) => c.id === id)?.engineImageId;
-  const imageId = (reference: string): string =>
-    current.images.find((i) => i.repoTags.includes(reference) || i.repoDigests.includes(reference))
-      ?.id ?? reference;
+  // `<appUuid>_<name>` / `<appId>_<name>` → the compose name, as balena words removals too.
+  const logical = (engineName: string): string => engineName.slice(engineName.indexOf('_') + 1);
   switch (step.kind) {
     case 'pullImage':
       return pick(['imageDownload', 'imageDownloaded', 'imageDownloadError'], { name: step.image });
@@ -45,11 +67,15 @@ export function stepSystemEvent(
     case 'createNetwork':
       return pick(['networkCreate', undefined, 'networkCreateError'], { name: step.network.name });
     case 'removeNetwork':
-      return pick(['networkRemove', undefined, 'networkRemoveError'], { name: step.engineName });
+      return pick(['networkRemove', undefined, 'networkRemoveError'], {
+        name: logical(step.engineName),
+      });
     case 'createVolume':
       return pick(['volumeCreate', undefined, 'volumeCreateError'], { name: step.volume.name });
     case 'removeVolume':
-      return pick(['volumeRemove', undefined, 'volumeRemoveError'], { name: step.engineName });
+      return pick(['volumeRemove', undefined, 'volumeRemoveError'], {
+        name: logical(step.engineName),
+      });
     case 'takeLock':
       return pick(['takeLock', undefined, undefined]);
     case 'releaseLock':
@@ -57,17 +83,17 @@ export function stepSystemEvent(
     case 'createContainer':
       return pick(['serviceInstall', 'serviceInstalled', 'serviceInstallError'], {
         serviceName: step.service.serviceName,
-        image: imageId(step.service.image),
+        image: naming.imageId(step.service.image) ?? step.service.image,
       });
     case 'startContainer':
       return pick(['serviceStart', 'serviceStarted', 'serviceStartError'], {
         serviceName: step.serviceName,
-        image: container(step.containerId) ?? '',
+        image: naming.containerImage(step.containerId) ?? '',
       });
     case 'stopContainer':
       return pick(['serviceKill', 'serviceStop', 'serviceStopError'], {
         serviceName: step.serviceName,
-        image: container(step.containerId) ?? '',
+        image: naming.containerImage(step.containerId) ?? '',
       });
     case 'removeContainer':
     case 'renameContainer':

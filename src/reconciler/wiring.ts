@@ -14,7 +14,12 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
 import { Observer, type LockReader } from './observe.js';
-import { Reconciler, type PlanFn, type ReconcilerOptions } from './reconciler.js';
+import {
+  Reconciler,
+  type PlanFn,
+  type ReconcilerOptions,
+  type StepListener,
+} from './reconciler.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -30,6 +35,7 @@ export interface ReconcilerWiring {
   options?: Partial<ReconcilerOptions>;
   /** See ObserverDeps.scopeLabels (tests on a shared engine). */
   scopeLabels?: readonly string[];
+  stepListener?: StepListener;
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -69,6 +75,7 @@ export function createReconciler(w: ReconcilerWiring): {
       logger: w.logger,
       settings: w.settings ?? (() => ({ lockOverride: false, localMode: false })),
       ...(w.loadTarget === undefined ? {} : { loadTarget: w.loadTarget }),
+      ...(w.stepListener === undefined ? {} : { stepListener: w.stepListener }),
     },
     w.options,
   );

@@ -86,6 +86,12 @@ export const ERROR_REGISTRY = {
     retryable: true,
     description: 'An image could not be downloaded; retried with backoff.',
   },
+  ENGINE_TIMEOUT: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      'A short engine request (create, start, inspect, …) got no answer within BOSUN_ENGINE_REQUEST_TIMEOUT_MS; the step fails and is retried with backoff.',
+  },
   CANCELLED: {
     httpStatus: 503,
     retryable: true,
@@ -148,6 +154,38 @@ export const ERROR_REGISTRY = {
     httpStatus: 500,
     retryable: false,
     description: 'A bug: an invariant bosun relies on did not hold.',
+  },
+  // Local API hardening (cross-site requests, DNS rebinding, reader bounds)
+  UNSUPPORTED_MEDIA_TYPE: {
+    httpStatus: 415,
+    retryable: false,
+    description:
+      'A request body was sent with a Content-Type other than application/json; the API reads JSON only (this also keeps web-page forms out).',
+  },
+  CROSS_ORIGIN_REFUSED: {
+    httpStatus: 403,
+    retryable: false,
+    description:
+      'A browser request from another web origin (Origin or Sec-Fetch-Site says so); the local API serves no web pages, so a web page has no business calling it.',
+  },
+  HOST_NOT_ALLOWED: {
+    httpStatus: 403,
+    retryable: false,
+    description:
+      'The Host header names neither an IP address, localhost, a `.local` name nor one of the device hostnames (a DNS-rebinding guard); call the device by its address or hostname.',
+  },
+  TOO_MANY_LOG_READERS: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      'The number of open log streams reached its bound (BOSUN_MAX_LOG_READERS); close one or try again later.',
+  },
+  // Host
+  HOST_ACTION_FAILED: {
+    httpStatus: 502,
+    retryable: true,
+    description:
+      'The host refused or did not answer a host action (reboot, power-off, unit restart, hostname) over D-Bus.',
   },
 } as const satisfies Record<string, ErrorDefinition>;
 

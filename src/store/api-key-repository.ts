@@ -84,6 +84,15 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
     });
   }
 
+  appIdsWithKeys(): Promise<number[]> {
+    return storeOperation('listing the apps that hold API keys', async () => {
+      const rows = await this.knex<ApiKeyRow>('api_key')
+        .distinct('app_id')
+        .whereNot({ app_id: GLOBAL_APP_ID });
+      return rows.map((r) => r.app_id);
+    });
+  }
+
   /** Insert-if-absent then read, in one transaction, so two callers never end up with different keys. */
   private getOrCreate(appId: number, serviceName: string, scopes: ApiKeyScope[]): Promise<string> {
     return this.knex.transaction(async (trx) => {

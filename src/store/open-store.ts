@@ -15,7 +15,14 @@ import { SqliteEngineSnapshotRepository } from './engine-snapshot-repository.js'
 import { SqliteImageRepository } from './image-repository.js';
 import type { Migration } from './migration.js';
 import { migrateToLatest } from './migrate.js';
+import { makeDatabaseFilesPrivate } from './private-files.js';
 import type { Store } from './ports.js';
+import {
+  databaseFileProblem,
+  fileIdentity,
+  probeWrite,
+  type FileIdentity,
+} from './store-health.js';
 import { SqliteTargetStateRepository } from './target-state-repository.js';
 
 export interface OpenStoreOptions {
@@ -31,10 +38,21 @@ export interface OpenStoreOptions {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const logger = options.logger.child({ component: 'store' });
   const clock = options.clock ?? systemClock;
+  try {
+    await makeDatabaseFilesPrivate(options.path);
+  } catch (err) {
+    throw new BosunError(
+      'STORE_ERROR',
+      `cannot open database ${options.path}: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
   const knex = createKnex(options.path, logger);
   try {
     // Opening is lazy in knex: this first query creates the connection and applies the pragmas.
     await knex.raw('select 1');
+    // The -wal and -shm it just made inherit the database's mode; say it explicitly all the same.
+    await makeDatabaseFilesPrivate(options.path);
   } catch (err) {
     await knex.destroy();
     throw new BosunError(
@@ -50,10 +68,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await knex.destroy();
     throw err;
   }
-  return buildStore(knex, clock);
+  return buildStore(knex, clock, options.path, await fileIdentity(options.path));
 }
 
-function buildStore(knex: Knex, clock: Clock): Store {
+function buildStore(knex: Knex, clock: Clock, path: string, opened: FileIdentity): Store {
   let closing: Promise<void> | undefined;
   return {
     targets: new SqliteTargetStateRepository(knex, clock),
@@ -62,6 +80,8 @@ function buildStore(knex: Knex, clock: Clock): Store {
     apiKeys: new SqliteApiKeyRepository(knex),
     config: new SqliteDbConfigRepository(knex),
     engineSnapshots: new SqliteEngineSnapshotRepository(knex),
+    probeWrite: () => probeWrite(knex),
+    fileProblem: () => databaseFileProblem(path, opened),
     // Idempotent: main.ts and tests may both close on shutdown.
     close: () => (closing ??= knex.destroy()),
   };

@@ -108,6 +108,8 @@ export interface ApiKeyRepository {
   regenerate(key: string): Promise<string | undefined>;
   /** Deletes the app-scoped keys of an app that is gone. */
   removeAppKeys(appId: number): Promise<void>;
+  /** Ids of the apps that hold app-scoped keys (the device-wide key's 0 excluded). */
+  appIdsWithKeys(): Promise<number[]>;
 }
 
 // ───────────────────────────── DB-sourced settings ─────────────────────────────
@@ -158,6 +160,10 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly config: DbConfigRepository;
   readonly engineSnapshots: EngineSnapshotRepository;
+  /** Throws when a durable write fails (read-only or full file system, I/O error). */
+  probeWrite(): Promise<void>;
+  /** Undefined while the database path still names the open file; else says it was deleted or replaced. */
+  fileProblem(): Promise<string | undefined>;
   /** Closes the database (checkpointing the WAL); the store must not be used afterwards. */
   close(): Promise<void>;
 }

@@ -178,12 +178,12 @@ export async function startHarness(overrides: Partial<AgentDeps> = {}): Promise<
     engine,
     host,
     device,
-    healthChecks: [() => health],
+    healthChecks: [{ name: 'test', run: () => health }],
     hostActionDelayMs: 0,
     journal: new Journalctl(),
     ...overrides,
   });
-  const app = createApi(agent, { logger });
+  const app = createApi(agent, { logger, deviceHostnames: () => [device.name] });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,11 +1,14 @@
 /** Host update locks on a real file system, as a container would see them through its bind mount. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import { isBosunError } from '../../src/shared/errors.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { createLogger, silentLogger } from '../../src/shared/logger.js';
+import { Writable } from 'node:stream';
 
 describe('HostUpdateLocks (real files)', () => {
   let root: string;
@@ -108,5 +111,104 @@ describe('HostUpdateLocks (real files)', () => {
     const empty = new HostUpdateLocks({ root: join(root, 'missing'), logger: silentLogger() });
     assert.deepEqual(await empty.list(), []);
     assert.deepEqual(await empty.handoverComplete(), []);
+  });
+
+  describe('hostile entries (the directory is writable from inside the container)', () => {
+    /** `make` may return a clean-up (the socket's server must stay open: closing it unlinks the file). */
+    const oddKinds: Array<{
+      kind: string;
+      make: (path: string) => Promise<void | (() => Promise<void>)>;
+    }> = [
+      { kind: 'symlink', make: (path) => symlink('/dev/zero', path) },
+      { kind: 'fifo', make: (path) => Promise.resolve(void execFileSync('mkfifo', [path])) },
+      { kind: 'directory', make: (path) => mkdir(path) },
+      {
+        kind: 'socket',
+        make: (path) =>
+          new Promise((resolve, reject) => {
+            const server: Server = createServer();
+            server.on('error', reject);
+            server.listen(path, () =>
+              resolve(() => new Promise<void>((done) => server.close(() => done()))),
+            );
+          }),
+      },
+    ];
+
+    for (const { kind, make } of oddKinds) {
+      it(`a ${kind} at updates.lock counts as a user lock, without blocking or reading it, and is logged once`, async () => {
+        const lines: string[] = [];
+        const logged = new HostUpdateLocks({
+          root,
+          logger: createLogger({
+            level: 'info',
+            destination: new Writable({
+              write: (chunk: Buffer, _enc, done) => {
+                lines.push(chunk.toString());
+                done();
+              },
+            }),
+          }),
+        });
+        const dir = await logged.prepare(8, 'odd');
+        const cleanUp = await make(join(dir, 'updates.lock'));
+        try {
+          await logged.prepare(8, 'plain');
+          const before = process.memoryUsage().rss;
+          for (let i = 0; i < 3; i++)
+            assert.deepEqual(await logged.list(), [
+              { appId: 8, serviceName: 'odd', heldBy: 'user' },
+            ]);
+          assert.ok(
+            process.memoryUsage().rss - before < 64 * 1024 * 1024,
+            'nothing read into memory',
+          );
+          const odd = lines.filter((l) => l.includes('lock.odd-lock-file'));
+          assert.equal(odd.length, 1, `one log line over three observations: ${lines.join('')}`);
+          assert.match(odd[0]!, new RegExp(`"kind":"${kind}"`));
+          assert.match(odd[0]!, /services\/8\/odd\/updates\.lock/);
+          await assert.rejects(
+            () => logged.take(8, ['odd'], { force: false }),
+            (err: unknown) => isBosunError(err, 'UPDATES_LOCKED'),
+          );
+        } finally {
+          if (cleanUp) await cleanUp();
+        }
+      });
+    }
+
+    it('forcing removes a symlink, FIFO or directory lock without following links inside it', async () => {
+      const outside = await mkdtemp(join(tmpdir(), 'bosun-test-locks-outside-'));
+      try {
+        const precious = join(outside, 'precious');
+        await writeFile(precious, 'keep me');
+        const dir = await locks.prepare(9, 'a');
+        await symlink(precious, join(dir, 'updates.lock'));
+        execFileSync('mkfifo', [join(dir, 'resin-updates.lock')]);
+        const dirB = await locks.prepare(9, 'b');
+        await mkdir(join(dirB, 'updates.lock'));
+        await symlink(outside, join(dirB, 'updates.lock', 'link-to-outside'));
+        await locks.take(9, ['a', 'b'], { force: true });
+        assert.deepEqual(await locks.list(), [
+          { appId: 9, serviceName: 'a', heldBy: 'agent' },
+          { appId: 9, serviceName: 'b', heldBy: 'agent' },
+        ]);
+        assert.equal(await readFile(precious, 'utf8'), 'keep me', 'the link target is untouched');
+        assert.deepEqual(await readdir(outside), ['precious']);
+        await locks.release(9);
+        assert.deepEqual(await locks.list(), []);
+      } finally {
+        await rm(outside, { recursive: true, force: true });
+      }
+    });
+
+    it('a hand-over flag that is a directory or a dangling link still counts, and clearing removes it', async () => {
+      const dir = await locks.prepare(10, 'web');
+      await mkdir(join(dir, 'handover-complete'));
+      await symlink('/nonexistent', join(dir, 'resin-kill-me'));
+      assert.deepEqual(await locks.handoverComplete(), ['10/web']);
+      await locks.clearHandover(10, 'web');
+      assert.deepEqual(await readdir(dir), []);
+    });
   });
 });

@@ -37,6 +37,7 @@ describe('agent settings', () => {
       localMode: true,
       logLevel: 'info',
       cloudPollJitterMs: 60_000,
+      engineRequestTimeoutMs: 120_000,
     });
   });
 
@@ -46,6 +47,18 @@ describe('agent settings', () => {
       () => settings({ BOSUN_CLOUD_POLL_JITTER_MS: '10s' }),
       /BOSUN_CLOUD_POLL_JITTER_MS='10s'/,
     );
+  });
+
+  it('bounds short engine requests by BOSUN_ENGINE_REQUEST_TIMEOUT_MS (default two minutes)', () => {
+    assert.equal(
+      settings({ BOSUN_ENGINE_REQUEST_TIMEOUT_MS: '5000' }).engineRequestTimeoutMs,
+      5000,
+    );
+    for (const value of ['0', '-1', 'soon', '1.5', '3600001'])
+      rejectsVariable(
+        { BOSUN_ENGINE_REQUEST_TIMEOUT_MS: value },
+        'BOSUN_ENGINE_REQUEST_TIMEOUT_MS',
+      );
   });
 
   it('resolves relative paths against the working directory, and each path can be moved on its own', () => {

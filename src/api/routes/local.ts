@@ -1,6 +1,6 @@
 /**
  * What balena-cli calls in local mode (balena-cli-local-mode.md): open without a key while the device is in
- * local mode, key-protected otherwise. Shapes are exactly what the CLI parses: JSON under
+ * local mode (like every route), key-protected otherwise. Shapes are exactly what the CLI parses: JSON under
  * `Content-Type: application/json`, `status: "success"`, and exactly 200 on success.
  */
 import { BosunError } from '../../shared/errors.js';
@@ -30,7 +30,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       path: '/v2/version',
       tag: 'local',
       summary: 'Supervisor API version (balena-cli requires ≥ 7.21.4, ≥ 9.7.0 for livepush).',
-      auth: 'local-mode',
+      auth: 'key',
       responses: { 200: { description: 'Version', schema: VersionResponse } },
       handler: ({ res, agent }) =>
         sendJson(res, 200, { status: 'success', version: cliCompatibleVersion(agent.version()) }),
@@ -41,7 +41,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       tag: 'local',
       summary:
         'Apply status of the (first) app: applied/applying, containers, images, download progress.',
-      auth: 'local-mode',
+      auth: 'key',
       responses: { 200: { description: 'Status', schema: StateStatusResponse } },
       handler: ({ res, agent, scope }) =>
         sendJson(res, 200, renderStateStatus(agent.status(), scope)),
@@ -52,7 +52,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       tag: 'local',
       summary:
         'Container id of a service (?serviceName= or ?service=), or all service → container ids.',
-      auth: 'local-mode',
+      auth: 'key',
       query: ContainerIdQuery,
       responses: {
         200: { description: 'Container id(s)', schema: ContainerIdLookupResponse },
@@ -77,7 +77,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       path: '/v2/local/device-info',
       tag: 'local',
       summary: 'Architecture and device type (drive Dockerfile.template resolution in balena-cli).',
-      auth: 'local-mode',
+      auth: 'key',
       responses: { 200: { description: 'Device info', schema: DeviceInfoResponse } },
       handler: async ({ res, agent }) =>
         sendJson(res, 200, { status: 'success', info: await agent.deviceInfo() }),
@@ -87,7 +87,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       path: '/v2/local/target-state',
       tag: 'local',
       summary: 'The local target in the v2 local shape (balena-cli reuses `name` and `config`).',
-      auth: 'local-mode',
+      auth: 'key',
       responses: { 200: { description: 'Local target', schema: LocalTargetResponse } },
       handler: async ({ res, agent }) =>
         sendJson(res, 200, { status: 'success', state: { local: await agent.localTarget() } }),
@@ -97,8 +97,9 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       path: '/v2/local/target-state',
       tag: 'local',
       summary: 'Set the local target (v2 local body); only in local mode.',
-      auth: 'local-mode',
+      auth: 'key',
       body: LocalTargetBody,
+      targetBody: true,
       precondition: (agent) => {
         if (!agent.isLocalMode()) {
           throw new BosunError(
@@ -123,7 +124,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       path: '/v2/local/logs',
       tag: 'local',
       summary: 'Live NDJSON log stream (no history); stays open until the client leaves.',
-      auth: 'local-mode',
+      auth: 'key',
       responses: {
         200: { description: 'NDJSON stream of log lines', schema: LogLineSchema, ndjson: true },
       },

@@ -2,6 +2,14 @@
  * Release-level (top-level compose) `networks` and `volumes` definitions (reference §6.8). Unknown keys are
  * warned about and ignored; `external` and custom `name` are rejected: bosun owns every network and volume
  * of an app, under balena's names, and cannot attach to ones it did not create.
+ *
+ * A named volume of the `local` driver whose `driver_opts` make the engine mount a host path
+ * (`type: none, o: bind, device: /etc`, or any `o` with `bind`/`rbind`, or a `device` that is a host path
+ * or block device) is REJECTED. balena-supervisor passes `driver_opts` to the engine unchecked [quirk],
+ * which lets a release bypass its own "no bind mounts" rule (compose binds are ignored there and
+ * rejected here, volumes.ts): any release could mount `/etc` or the root disk writable. Host access stays
+ * with the io.balena.features.* labels. Network mounts (`device: :/export` for NFS, `//server/share` for
+ * CIFS), tmpfs and other drivers keep working.
  */
 import { z } from 'zod';
 import type { IssueCollector } from '../issues.js';
@@ -91,5 +99,28 @@ export function parseVolumeDefinition(
   raw: Readonly<Record<string, unknown>> | null,
   issues: IssueCollector,
 ): VolumeDefinition | undefined {
-  return parseDefinition(VolumeDefinitionSchema, raw, issues);
+  const def = parseDefinition(VolumeDefinitionSchema, raw, issues);
+  if (def !== undefined) checkHostMount(def, issues);
+  return def;
+}
+
+const HOST_MOUNT_REASON =
+  'would mount a host path into the app; bind mounts are not supported (host paths are only reachable through io.balena.features.* labels)';
+
+/** Refuses local-driver options that turn a named volume into a bind mount of the host. */
+function checkHostMount(def: VolumeDefinition, issues: IssueCollector): void {
+  if (def.driver !== undefined && def.driver !== 'local') return; // a plugin's options are its own
+  const opts = def.driver_opts ?? {};
+  const o = opts['o'];
+  if (o !== undefined) {
+    const flags = String(o)
+      .split(',')
+      .map((flag) => flag.trim().toLowerCase());
+    if (flags.includes('bind') || flags.includes('rbind'))
+      issues.issue(['driver_opts', 'o'], `"${String(o)}" ${HOST_MOUNT_REASON}`);
+  }
+  const device = opts['device'];
+  // `/path` is a host directory or block device; `//server/share` (CIFS) and `host:/export` (NFS) are not.
+  if (typeof device === 'string' && device.startsWith('/') && !device.startsWith('//'))
+    issues.issue(['driver_opts', 'device'], `"${device}" ${HOST_MOUNT_REASON}`);
 }

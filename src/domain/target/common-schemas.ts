@@ -15,6 +15,22 @@ export const NumericIdentifier = z.union(
   { error: 'must be a non-negative integer (number or numeric string)' },
 );
 
+/** An id that must be at least 1 (app ids: 0 would read as "no app" and block loading the target). */
+export const PositiveIdentifier = z.union(
+  [
+    z
+      .number()
+      .int()
+      .min(1, 'must be a positive integer, at least 1 (0 is no app)')
+      .max(Number.MAX_SAFE_INTEGER),
+    z
+      .string()
+      .regex(/^[1-9]\d{0,14}$/)
+      .transform(Number),
+  ],
+  { error: 'must be a positive integer (number or numeric string), at least 1' },
+);
+
 export const DockerName = z
   .string()
   .regex(

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { IssueCollector, reportPrototypeKeys, validationFailed } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';
+import { checkDepth } from './bounds.js';
 import { ConfigRecord, DeviceName, NumericIdentifier, ShortString } from './common-schemas.js';
 
 const LocalServiceSchema = z.looseObject({
@@ -33,7 +34,11 @@ export const LocalTargetSchema = z.object({
     name: DeviceName.optional(),
     config: ConfigRecord.optional(),
     apps: z
-      .record(z.string().regex(/^\d+$/, 'local app keys are numeric app ids'), LocalAppSchema)
+      .record(
+        // App id 0 is no app: balena's ids start at 1, and 0 reads as "none" to every consumer.
+        z.string().regex(/^[1-9]\d{0,14}$/, 'local app keys are numeric app ids of at least 1'),
+        LocalAppSchema,
+      )
       .optional(),
   }),
   force: z.boolean().optional(),
@@ -62,6 +67,8 @@ export interface ConvertedLocalTarget {
 /** Converts a local v2 body to the v3 device form; throws VALIDATION_FAILED if its v2 shape is wrong. */
 export function localTargetToV3(body: unknown, fallbackName: string): ConvertedLocalTarget {
   const collector = new IssueCollector();
+  // Depth first (iteratively): the checks below recurse. Counts are checked on the v3 form.
+  if (!checkDepth(body, collector)) collector.throwIfAny('local target state');
   reportPrototypeKeys(body, collector);
   const parsed = LocalTargetSchema.safeParse(body);
   if (!parsed.success || !collector.ok) {

@@ -11,6 +11,7 @@ import {
   EnvRecord,
   LabelRecord,
   NumericIdentifier,
+  PositiveIdentifier,
   ResourceDefinitions,
   ShortString,
 } from './common-schemas.js';
@@ -66,7 +67,7 @@ export const TargetReleaseSchema = z.object({
 });
 
 export const TargetAppSchema = z.object({
-  id: NumericIdentifier,
+  id: PositiveIdentifier,
   name: ShortString,
   class: z.enum(['fleet', 'app', 'block']).optional(),
   releases: z.record(ShortString, TargetReleaseSchema).optional(),

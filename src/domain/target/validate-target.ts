@@ -12,6 +12,7 @@ import { containerName } from '../names.js';
 import { SUPERVISOR_NETWORK } from '../context.js';
 import { setOwn } from '../records.js';
 import { addZodIssues } from '../zod-issues.js';
+import { checkDeviceBounds } from './bounds.js';
 import { checkRelease } from './release-checks.js';
 import { TargetDeviceSchema } from './v3-schema.js';
 import type { TargetAppDoc, TargetReleaseDoc, TargetServiceDoc } from './v3-schema.js';
@@ -30,6 +31,9 @@ export interface Validated<T> {
 /** Validates one device's v3 target (`{name, config, apps}`); throws VALIDATION_FAILED listing every issue. */
 export function validateTargetDevice(raw: unknown): Validated<ValidatedTarget> {
   const issues = new IssueCollector();
+  // Bounds first: they make every later (recursive) check safe to run on what is left.
+  checkDeviceBounds(raw, issues);
+  issues.throwIfAny('target state');
   reportPrototypeKeys(raw, issues);
   const parsed = TargetDeviceSchema.safeParse(raw);
   if (!parsed.success) {

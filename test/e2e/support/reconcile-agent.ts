@@ -29,6 +29,8 @@ export class AgentProcess {
   child: ChildProcess | undefined;
   readonly url: string;
   stderrTail = '';
+  /** The agent's structured log (stdout), bounded to its first 256 KiB. */
+  logText = '';
 
   private constructor(
     readonly prefix: string,
@@ -47,8 +49,8 @@ export class AgentProcess {
     return join(this.dir, 'locks');
   }
 
-  /** Starts the agent and resolves once its API answers /ping. */
-  async start(): Promise<void> {
+  /** Starts the agent (with `extraEnv` on top of the test defaults) and resolves once its API answers /ping. */
+  async start(extraEnv: Record<string, string> = {}): Promise<void> {
     const agent = agentCommand();
     const child = spawn(agent.command, agent.args, {
       env: {
@@ -60,10 +62,15 @@ export class AgentProcess {
         BOSUN_LOCK_ROOT: this.lockRoot,
         BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${this.prefix}`,
         BOSUN_LOG_LEVEL: process.env['BOSUN_TEST_LOG'] ?? 'warn',
+        ...extraEnv,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (this.logText.length < 256 * 1024) this.logText += chunk.toString();
+      if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stdout.write(chunk);
+    });
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
       if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stderr.write(chunk);

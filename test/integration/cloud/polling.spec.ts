@@ -149,7 +149,7 @@ describe('cloud target polling against the peer', function () {
       apply,
     });
     await clock.advance(3 * settings.pollIntervalMs);
-    assert.deepEqual(polling?.check(), { healthy: true }, 'offline is not sick');
+    assert.deepEqual(polling?.run(), { healthy: true }, 'offline is not sick');
     h.peer.faults.clear();
     assert.equal(await poller.pollOnce(), 'unchanged');
     assert.equal(poller.failures, 0);
@@ -175,7 +175,7 @@ describe('cloud target polling against the peer', function () {
       poller: () => poller,
       apply: new ApplyProgressWatch(clock),
     });
-    const result = polling?.check();
+    const result = polling?.run();
     assert.equal(result?.healthy, false);
     assert.match(result?.reason ?? '', /no successful target state poll for \d+ s.*500/);
   });

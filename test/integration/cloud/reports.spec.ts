@@ -32,6 +32,7 @@ function running(status: 'Running' | 'Downloading' = 'Running'): ReconcileStatus
     rounds: 3,
     lastAppliedAt: 1,
     lastError: undefined,
+    lastProgressAt: undefined,
     apps: {
       [FLEET_UUID]: {
         appUuid: FLEET_UUID,

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { HostUpdateLocks } from '../../../src/device/locks.js';
 import type { TargetState, UpdateStrategy } from '../../../src/domain/model.js';
 import { DockerEngine } from '../../../src/engine/docker-engine.js';
-import type { Reconciler, ReconcilerOptions } from '../../../src/reconciler/reconciler.js';
+import type {
+  Reconciler,
+  ReconcilerOptions,
+  StepListener,
+} from '../../../src/reconciler/reconciler.js';
 import { createReconciler } from '../../../src/reconciler/wiring.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { createLogger, silentLogger, type Logger } from '../../../src/shared/logger.js';
@@ -47,6 +51,7 @@ export async function dockerRig(
   area: string,
   options: Partial<ReconcilerOptions> = {},
   registries: Record<string, { username: string; password: string }> = {},
+  stepListener?: StepListener,
 ): Promise<DockerRig> {
   const prefix = uniquePrefix(area);
   const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
@@ -69,6 +74,7 @@ export async function dockerRig(
     settings: () => ({ lockOverride: false, localMode: true }),
     registryCredentials: () => ({ registries }),
     scopeLabels: [`${TEST_LABEL}=${prefix}`],
+    ...(stepListener === undefined ? {} : { stepListener }),
     options: { lockPollMs: 200, backoff: { baseMs: 200, capMs: 2000 }, ...options },
   });
   const rig: DockerRig = {

@@ -22,19 +22,19 @@ describe('cloud health checks', () => {
     });
     apply.observe(status('applying'));
     await clock.advance(100_000);
-    assert.deepEqual(progress?.check(), { healthy: true });
+    assert.deepEqual(progress?.run(), { healthy: true });
     // A download is progress: the window starts again after it.
     apply.observe(status('applying', true));
     await clock.advance(100_000);
     apply.observe(status('applying'));
     await clock.advance(100_000);
-    assert.equal(progress?.check().healthy, true);
+    assert.equal(progress?.run().healthy, true);
     await clock.advance(20_000);
-    const result = progress?.check();
+    const result = progress?.run();
     assert.equal(result?.healthy, false);
     assert.match(result?.reason ?? '', /no progress for 120 s/);
     apply.observe(status('converged'));
-    assert.equal(progress?.check().healthy, true);
+    assert.equal(progress?.run().healthy, true);
   });
 
   it('polling: healthy before provisioning and while offline; unhealthy when the cloud answers but fails too long', async () => {
@@ -53,7 +53,7 @@ describe('cloud health checks', () => {
       poller: () => poller,
       apply: new ApplyProgressWatch(clock),
     });
-    assert.equal(polling?.check().healthy, true);
+    assert.equal(polling?.run().healthy, true);
     poller = {
       startedAt: clock.now(),
       lastSuccessAt: undefined,
@@ -61,8 +61,8 @@ describe('cloud health checks', () => {
       lastError: { message: 'ECONNREFUSED' },
     };
     await clock.advance(600_000);
-    assert.equal(polling?.check().healthy, true);
+    assert.equal(polling?.run().healthy, true);
     poller = { ...poller, offline: false, lastError: { message: 'the cloud answered 500' } };
-    assert.match(polling?.check().reason ?? '', /no successful target state poll for 600 s.*500/);
+    assert.match(polling?.run().reason ?? '', /no successful target state poll for 600 s.*500/);
   });
 });

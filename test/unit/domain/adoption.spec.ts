@@ -116,4 +116,40 @@ describe('domain: adoption (config hash from an engine inspect)', () => {
       comparableServiceConfig(target)['Env'],
     );
   });
+
+  it('reads what balena-supervisor v19.0.5 writes as what it means (kill-me path, Healthcheck NONE, SIGTERM)', () => {
+    const env = ['PATH=/bin', 'RESIN_SERVICE_KILL_ME_PATH=/tmp/balena/handover-complete', 'A=1'];
+    const balena = createSpecFromInspect(
+      inspectOf({ Env: env, Healthcheck: { Test: ['NONE'] }, StopSignal: 'SIGTERM' }),
+      image,
+    );
+    const bosun = createSpecFromInspect(
+      inspectOf({
+        Env: [...env, 'BALENA_SERVICE_KILL_ME_PATH=/tmp/balena/handover-complete'],
+      }),
+      image,
+    );
+    assert.equal(balena.Healthcheck, undefined, 'NONE without an image healthcheck is none');
+    assert.equal(balena.StopSignal, undefined, 'SIGTERM is the default');
+    assert.deepEqual(comparableServiceConfig(balena), comparableServiceConfig(bosun));
+
+    // Where the image says otherwise, the same values are real choices and stay.
+    const imageWithBoth: ImageConfigInspect = {
+      ...image,
+      Healthcheck: { Test: ['CMD', 'true'] },
+      StopSignal: 'SIGINT',
+    };
+    const overriding = createSpecFromInspect(
+      inspectOf({ Healthcheck: { Test: ['NONE'] }, StopSignal: 'SIGTERM' }),
+      imageWithBoth,
+    );
+    assert.deepEqual(overriding.Healthcheck, { Test: ['NONE'] });
+    assert.equal(overriding.StopSignal, 'SIGTERM');
+    // A value the user chose is not the agent's own variable: nothing is read into it.
+    const custom = createSpecFromInspect(
+      inspectOf({ Env: ['RESIN_SERVICE_KILL_ME_PATH=/elsewhere'] }),
+      image,
+    );
+    assert.deepEqual(custom.Env, ['RESIN_SERVICE_KILL_ME_PATH=/elsewhere']);
+  });
 });

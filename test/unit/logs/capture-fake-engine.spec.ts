@@ -97,10 +97,10 @@ describe('ContainerLogCapture on the FakeEngine', () => {
     await engine.startContainer(id);
     engine.writeLog(id, 'one');
     await until(() => messages('worker').includes('one'), 'the first line');
+    const imageId = (await engine.inspectContainer(id)).imageId;
     await engine.crash(id, 1);
     await until(
-      () =>
-        published.some((m) => m.message === "Restarting service 'worker registry.test/app/web:1'"),
+      () => published.some((m) => m.message === `Restarting service 'worker ${imageId}'`),
       'the restart notice',
     );
     engine.writeLog(id, 'two');
@@ -108,7 +108,7 @@ describe('ContainerLogCapture on the FakeEngine', () => {
     assert.deepEqual(messages('worker'), ['one', 'two']);
     const system = published.filter((m) => m.isSystem).map((m) => m.message);
     assert.ok(
-      system.includes("Service exited 'worker registry.test/app/web:1'"),
+      system.includes(`Service exited 'worker ${imageId}' with code 1`),
       JSON.stringify(system),
     );
   });

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { formatSystemEvent } from '../../../src/logs/system-logger.js';
 import type { Step } from '../../../src/planner/steps.js';
-import { stepSystemEvent, type StepPhase } from '../../../src/reconciler/step-system-events.js';
+import {
+  namingFrom,
+  stepSystemEvent,
+  type StepPhase,
+} from '../../../src/reconciler/step-system-events.js';
 import {
   APP_A,
   containerFor,
@@ -19,7 +23,7 @@ const current = { ...emptyCurrent(), containers: [running], images: [image(web.i
 const base = { reason: 'test', dependsOn: [], appUuid: APP_A.uuid };
 
 function line(step: Step, phase: StepPhase, error?: unknown): string | undefined {
-  const e = stepSystemEvent(step, phase, current);
+  const e = stepSystemEvent(step, phase, namingFrom(current));
   return e === undefined ? undefined : formatSystemEvent(e.event, e.subject, error);
 }
 
@@ -92,7 +96,7 @@ describe('stepSystemEvent (reference §12.3 texts)', () => {
     );
     assert.equal(
       line({ ...base, id: 'v', kind: 'removeVolume', engineName: '1_data' }, 'start'),
-      "Removing volume '1_data'",
+      "Removing volume 'data'",
     );
     assert.equal(
       line(

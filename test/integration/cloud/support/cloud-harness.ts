@@ -57,6 +57,7 @@ export class StubReconciler implements CloudReconciler {
     rounds: 0,
     lastAppliedAt: undefined,
     lastError: undefined,
+    lastProgressAt: undefined,
     apps: {},
   };
   readonly applies: Array<{ force: boolean }> = [];

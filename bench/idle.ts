@@ -1,0 +1,174 @@
+/**
+ * How quiet the agent is when there is nothing to do: CPU time and wake-ups per idle minute, measured on
+ * an engine of its own (scripts/private-engine.sh), so that other work's engine events do not count.
+ *
+ * Method: build first (`npm run build`). Start a private dockerd ("idle"), start the agent as bin/bosun
+ * does (node --max-semi-space-size=1 dist/bosun.mjs) against it in local mode with a fresh data dir, and
+ * optionally push a target of N services (busybox from the local test registry, pulled into the private
+ * engine). Wait until it is converged and a settle period has passed, then sample, once at the start and
+ * once at the end of the window:
+ *  - CPU: utime+stime of the whole process (all threads) from /proc/<pid>/stat;
+ *  - wake-ups: voluntary + involuntary context switches summed over /proc/<pid>/task/<tid>/status, i.e.
+ *    how many times any of its threads was scheduled (a timer firing, a socket read, a GC helper);
+ *  - RSS from /proc/<pid>/status.
+ * The same figures for a bare Node HTTP server started the same way in the same run are the floor.
+ *
+ * Usage: node --import tsx bench/idle.ts [--minutes 2] [--services 0] [--settle-seconds 20]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const minutes = arg('minutes', 2);
+const services = arg('services', 0);
+const settleSeconds = arg('settle-seconds', 20);
+const CLK_TCK = 100; // Linux USER_HZ on every architecture bosun runs on
+
+interface Sample {
+  cpuMs: number;
+  wakeups: number;
+  rssMiB: number;
+}
+
+function sample(pid: number): Sample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  let wakeups = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    wakeups += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    wakeups += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+  return { cpuMs, wakeups, rssMiB };
+}
+
+async function waitForPing(port: number, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/ping`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(20);
+  }
+}
+
+async function pushTarget(port: number, count: number, image: string): Promise<void> {
+  const svc: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++)
+    svc[`s${i}`] = {
+      image,
+      command: ['sleep', '100000'],
+      environment: {},
+      labels: {},
+      restart: 'always',
+    };
+  const body = {
+    local: {
+      name: 'idle-bench',
+      config: {},
+      apps: {
+        '1': {
+          name: 'idle',
+          commit: 'idle1',
+          releaseId: 1,
+          services: Object.fromEntries(
+            Object.entries(svc).map(([name, s], i) => [
+              String(i + 1),
+              { ...(s as object), serviceName: name, imageId: i + 1, running: true },
+            ]),
+          ),
+          volumes: {},
+          networks: {},
+        },
+      },
+    },
+    dependent: { apps: {}, devices: {} },
+  };
+  const res = await fetch(`http://127.0.0.1:${port}/v2/local/target-state`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`target refused: ${res.status} ${await res.text()}`);
+  for (;;) {
+    const status = (await (await fetch(`http://127.0.0.1:${port}/v2/state/status`)).json()) as {
+      appState?: string;
+    };
+    if (status.appState === 'applied') return;
+    await sleep(500);
+  }
+}
+
+async function measureOne(
+  kind: 'agent' | 'floor',
+  socket: string,
+): Promise<Sample & { kind: string }> {
+  const port = 49500 + Math.floor(Math.random() * 400);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bosun-idle-'));
+  const cmd =
+    kind === 'agent'
+      ? ['--max-semi-space-size=1', 'dist/bosun.mjs']
+      : ['-e', `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`];
+  const child = spawn(process.execPath, cmd, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      BOSUN_DATA_DIR: dataDir,
+      BOSUN_API_PORT: String(port),
+      BOSUN_API_HOST: '127.0.0.1',
+      BOSUN_LOCAL_MODE: 'true',
+      BOSUN_LOG_LEVEL: 'warn',
+      BOSUN_ENGINE_SOCKET: socket,
+    },
+  });
+  try {
+    await waitForPing(port, child);
+    if (kind === 'agent' && services > 0) {
+      const image = '127.0.0.1:5050/bosun-test/busybox:1';
+      await pushTarget(port, services, image);
+    }
+    await sleep(settleSeconds * 1000);
+    const pid = child.pid as number;
+    const a = sample(pid);
+    await sleep(minutes * 60_000);
+    const b = sample(pid);
+    return {
+      kind,
+      cpuMs: (b.cpuMs - a.cpuMs) / minutes,
+      wakeups: (b.wakeups - a.wakeups) / minutes,
+      rssMiB: b.rssMiB,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+const socket = execFileSync('bash', ['scripts/private-engine.sh', 'start', 'idle'], {
+  encoding: 'utf8',
+}).trim();
+// Agent and floor at the same time, so both see the same machine.
+const [agent, floor] = await Promise.all([
+  measureOne('agent', socket),
+  measureOne('floor', socket),
+]);
+const row = (s: Sample & { kind: string }): string =>
+  `| ${s.kind} | ${s.cpuMs.toFixed(0)} ms | ${s.wakeups.toFixed(1)} | ${s.rssMiB.toFixed(1)} MiB |`;
+console.log(`idle window: ${minutes} min, ${services} services, settle ${settleSeconds} s`);
+console.log('| process | CPU per idle minute | wake-ups per minute | RSS at end |');
+console.log('|---|---|---|---|');
+console.log(row(agent));
+console.log(row(floor));
