@@ -22,6 +22,8 @@ import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from '
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import { resolveConfigVars } from './config/config-vars.js';
+import { wireCloud } from './cloud/wire-cloud.js';
+import { readHardwareMetrics } from './device/hardware-metrics.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
 import { appsWithServices, createHostActions } from './device/host-actions.js';
 import { GuardedPower } from './device/guarded-power.js';
@@ -38,6 +40,7 @@ import { cloudAgents, logStreamCredentials } from './logs/cloud-log-credentials.
 import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
+import { LocalModeSwitch } from './reconciler/local-mode-switch.js';
 import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler.js';
 import { StepSystemLog } from './reconciler/step-system-log.js';
 import { TargetRefusals } from './reconciler/target-refusals.js';
@@ -98,12 +101,11 @@ async function main(): Promise<void> {
     developmentMode: configJson.value.developmentMode,
     logger,
   });
-  const localMode = settings.localMode;
   let deviceName = 'local';
   // Metrics and the dashboard read the reconciler's snapshot, late-bound (it is built below).
   const observability = wireObservability({
     version,
-    localMode,
+    localMode: settings.localMode,
     clock,
     snapshot: () => reconciler.snapshot(),
     device: async () => ({
@@ -112,10 +114,10 @@ async function main(): Promise<void> {
       deviceType: identity.deviceType,
       os: (await identity.osVersion()) ?? 'unknown',
       version,
-      mode: localMode ? 'local' : 'cloud',
-      connectivity: localMode
+      mode: modeSwitch.localMode ? 'local' : 'cloud',
+      connectivity: modeSwitch.localMode
         ? 'local mode: managed from this network with balena-cli'
-        : 'cloud: not connected (this build has no cloud binding yet)',
+        : `cloud: ${configJson.value.apiEndpoint ?? 'no endpoint configured'}`,
       ipAddresses: identity.ipAddresses(),
     }),
   });
@@ -132,9 +134,27 @@ async function main(): Promise<void> {
   const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
 
-  const origin: TargetOrigin = localMode
-    ? { kind: 'local' }
-    : { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
+  // Local mode: BOSUN_LOCAL_MODE when set, else the cloud target's SUPERVISOR_LOCAL_MODE, followed at
+  // run time (src/reconciler/local-mode-switch.ts); an unmanaged device keeps BOSUN_LOCAL_MODE or local mode.
+  const cloudOrigin: TargetOrigin = { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
+  const managed = cloudOrigin.endpoint !== '';
+  const pinnedByEnv = (env['BOSUN_LOCAL_MODE'] ?? '') !== '' || !managed;
+  const storedCloud = pinnedByEnv ? undefined : await store.targets.load(cloudOrigin);
+  const modeSwitch = new LocalModeSwitch({
+    initial: storedCloud
+      ? resolveConfigVars(storedCloud.config).config.localMode
+      : settings.localMode,
+    pinnedByEnv,
+    cloudOrigin,
+    targets: store.targets,
+    engine,
+    localModeOf: (config) => resolveConfigVars(config).config.localMode,
+    announce: (message) => systemLogger.message(message),
+    logger,
+    scopeLabels: settings.scopeLabels,
+  });
+  const localMode = modeSwitch.localMode;
+  const origin = (): TargetOrigin => (modeSwitch.localMode ? { kind: 'local' } : cloudOrigin);
   let configVars = resolveConfigVars({});
   let storedConfig: Readonly<Record<string, string>> = {};
 
@@ -155,7 +175,7 @@ async function main(): Promise<void> {
       supervisorNetworkGateway: '10.114.104.1',
       listenPort: settings.api.port,
       appApiKey,
-      source: localMode ? 'local' : 'cloud',
+      source: modeSwitch.localMode ? 'local' : 'cloud',
       lockRoot,
       engineSocketPath: settings.engineSocket,
       hostHasKernelModules: existsSync('/lib/modules'),
@@ -164,7 +184,8 @@ async function main(): Promise<void> {
   };
 
   const loadTarget = async (): Promise<TargetState | undefined> => {
-    const stored = await store.targets.load(origin);
+    await modeSwitch.follow();
+    const stored = await store.targets.load(origin());
     if (stored === undefined) {
       await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
       return undefined;
@@ -252,7 +273,10 @@ async function main(): Promise<void> {
       deviceApiKey: configJson.value.deviceApiKey,
       cloudRegistry: configJson.value.registryEndpoint,
     }),
-    settings: () => ({ lockOverride: configVars.config.lockOverride, localMode }),
+    settings: () => ({
+      lockOverride: configVars.config.lockOverride,
+      localMode: modeSwitch.localMode,
+    }),
     // Agents sharing one engine (tests) each see only what carries their labels.
     scopeLabels: settings.scopeLabels,
     stepListener: stepLog,
@@ -293,7 +317,7 @@ async function main(): Promise<void> {
       ),
   };
   const facadeSettings = (): FacadeSettings => ({
-    localMode,
+    localMode: modeSwitch.localMode,
     deviceName,
     deviceType: identity.deviceType,
     arch: identity.arch,
@@ -302,6 +326,43 @@ async function main(): Promise<void> {
     instantUpdates: configVars.config.instantUpdates,
     vpnEnabled: configVars.config.vpnControl,
   });
+  let listeningPort = settings.api.port;
+  // Managed (config.json apiEndpoint, not in local mode): provisioning, polling, reports (src/cloud/).
+  const cloud =
+    !managed || (pinnedByEnv && localMode)
+      ? undefined
+      : wireCloud({
+          endpoint: cloudOrigin.endpoint,
+          rootCaBase64: configJson.value.balenaRootCA,
+          config: configJson,
+          store: {
+            save: (t) => store.targets.save(cloudOrigin, t),
+            load: () => store.targets.load(cloudOrigin),
+          },
+          reconciler,
+          facts: {
+            deviceType: () => identity.deviceType,
+            osVersion: () => identity.osVersion(),
+            osVariant: () => identity.osVariant(),
+            ipAddresses: () => deviceFacts.ipAddresses(),
+            macAddresses: () => deviceFacts.macAddresses(),
+          },
+          metrics: readHardwareMetrics,
+          settings: () => ({
+            pollIntervalMs: configVars.config.appUpdatePollInterval,
+            instantUpdates: configVars.config.instantUpdates,
+            hardwareMetrics: configVars.config.hardwareMetrics,
+          }),
+          apiPort: () => listeningPort,
+          apiSecret: () => store.apiKeys.globalKey(),
+          version,
+          localMode: () => modeSwitch.localMode,
+          systemLog: systemLogger,
+          clock,
+          logger,
+          jitterMs: settings.cloudPollJitterMs,
+          provisioningRetryMs: configJson.value.bootstrapRetryDelay,
+        });
   const agent = new Agent({
     version,
     logger,
@@ -316,7 +377,11 @@ async function main(): Promise<void> {
     },
     device: deviceFacts,
     journal: new Journalctl(),
-    healthChecks: agentHealthChecks({ reconciler, store, now: () => clock.now() }),
+    cloud: cloud?.port,
+    healthChecks: [
+      ...agentHealthChecks({ reconciler, store, now: () => clock.now() }),
+      ...(cloud?.healthChecks ?? []),
+    ],
     onTargetRefused: (error) => refusals.refused(error, 'pushed'),
   });
   const app = createApi(agent, {
@@ -333,6 +398,7 @@ async function main(): Promise<void> {
   // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
   server.setTimeout(configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS);
   const address = server.address();
+  if (typeof address === 'object' && address !== null) listeningPort = address.port;
   const port = typeof address === 'object' && address ? address.port : settings.api.port;
   log.info('api.listening', { host: settings.api.host, port });
   logApiExposure(log, { localMode: agent.isLocalMode(), host: settings.api.host, port });
@@ -352,6 +418,7 @@ async function main(): Promise<void> {
   reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
   reconciler.start();
   void logs.start();
+  cloud?.start();
   // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
   // which a development or CI host must not do by accident. Only while in local mode.
   const mdnsInterfaces = settings.mdnsInterfaces;
@@ -381,6 +448,7 @@ async function main(): Promise<void> {
       new Promise<void>((resolve) => server.close(() => resolve())),
       reconciler.stop(),
       logs.stop(),
+      cloud?.stop(),
       mdns?.stop(),
       engine.close(),
     ]).then(() => store.close());

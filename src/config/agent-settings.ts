@@ -41,6 +41,8 @@ export interface AgentSettings extends AgentPaths {
    * the named interfaces.
    */
   readonly mdnsInterfaces: readonly string[] | undefined;
+  /** BOSUN_CLOUD_POLL_JITTER_MS: random delay added to each target poll; default 60000 (balena's). */
+  readonly cloudPollJitterMs: number;
   /**
    * BOSUN_ENGINE_REQUEST_TIMEOUT_MS: bound of one short engine request (create, start, inspect, …;
    * not log/event/pull streams). Past it the step fails with ENGINE_TIMEOUT and is retried with backoff.
@@ -50,6 +52,7 @@ export interface AgentSettings extends AgentPaths {
   readonly maxLogReaders: number;
 }
 
+export const DEFAULT_CLOUD_POLL_JITTER_MS = 60_000;
 /** Two minutes: far above any healthy engine answer, even on a slow SD card, yet a hung step is seen. */
 export const DEFAULT_ENGINE_REQUEST_TIMEOUT_MS = 120_000;
 
@@ -108,6 +111,13 @@ function readPort(env: Env, name: string): number | undefined {
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(n) || n > 65535) throw badEnv(name, value, 'a TCP port number 0–65535');
   return n;
+}
+
+function readMs(env: Env, name: string): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value.trim())) throw badEnv(name, value, 'a whole number of milliseconds');
+  return Number(value.trim());
 }
 
 function readPositiveInt(env: Env, name: string, max: number): number | undefined {
@@ -205,6 +215,7 @@ export interface EnvSettings extends AgentPaths {
   readonly lockRoot: string;
   readonly scopeLabels: readonly string[];
   readonly mdnsInterfaces: readonly string[] | undefined;
+  readonly cloudPollJitterMs: number | undefined;
   readonly engineRequestTimeoutMs: number;
   readonly maxLogReaders: number | undefined;
 }
@@ -220,6 +231,7 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
     lockRoot: resolveLockRoot(env),
     scopeLabels: resolveScopeLabels(env),
     mdnsInterfaces: resolveMdnsInterfaces(env),
+    cloudPollJitterMs: readMs(env, 'BOSUN_CLOUD_POLL_JITTER_MS'),
     engineRequestTimeoutMs:
       readPositiveInt(env, 'BOSUN_ENGINE_REQUEST_TIMEOUT_MS', 3_600_000) ??
       DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
@@ -244,6 +256,7 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     lockRoot: fromEnv.lockRoot,
     scopeLabels: fromEnv.scopeLabels,
     mdnsInterfaces: fromEnv.mdnsInterfaces,
+    cloudPollJitterMs: fromEnv.cloudPollJitterMs ?? DEFAULT_CLOUD_POLL_JITTER_MS,
     engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
     maxLogReaders: fromEnv.maxLogReaders ?? DEFAULT_MAX_LOG_READERS,
   });

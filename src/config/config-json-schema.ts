@@ -38,6 +38,8 @@ export const configJsonSchema = z.looseObject({
   /** The cloud's registry host (e.g. registry2.balena-cloud.com): pulls from it use d_<uuid> / device key. */
   registryEndpoint: z.string().optional(),
   os: z.looseObject({}).optional(),
+  /** Base64 PEM of a CA to trust for cloud requests besides the system CAs (self-signed openBalena). */
+  balenaRootCA: z.string().optional(),
 });
 
 export type ConfigJson = z.infer<typeof configJsonSchema>;

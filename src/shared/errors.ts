@@ -124,6 +124,31 @@ export const ERROR_REGISTRY = {
     retryable: false,
     description: 'A database migration failed; the previous schema is kept.',
   },
+  // Cloud
+  CLOUD_UNREACHABLE: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      'The cloud API could not be reached (DNS, connection, TLS or timeout); the device keeps running its stored target and retries with backoff.',
+  },
+  CLOUD_ERROR: {
+    httpStatus: 502,
+    retryable: true,
+    description:
+      'The cloud API answered with an unexpected status (5xx, 429 or another error); retried with backoff, honouring Retry-After.',
+  },
+  CLOUD_BAD_ANSWER: {
+    httpStatus: 502,
+    retryable: true,
+    description:
+      'The cloud API answered with a body bosun cannot use (not JSON, wrong content type, too large, cut short); nothing of it is applied.',
+  },
+  PROVISIONING_REJECTED: {
+    httpStatus: 503,
+    retryable: false,
+    description:
+      'The cloud refused to register the device: the provisioning key (config.json apiKey) is not accepted, the device type is unknown, or config.json lacks applicationId/apiKey. Fix config.json and restart; bosun retries only hourly.',
+  },
   // Catch-all
   INTERNAL: {
     httpStatus: 500,

@@ -39,6 +39,7 @@ describe('agent settings', () => {
       lockRoot: '/tmp/balena-supervisor',
       scopeLabels: [],
       mdnsInterfaces: undefined,
+      cloudPollJitterMs: 60_000,
       engineRequestTimeoutMs: 120_000,
       maxLogReaders: 32,
     });
@@ -66,6 +67,14 @@ describe('agent settings', () => {
       rejectsVariable({ BOSUN_LOCK_ROOT: bad }, 'BOSUN_LOCK_ROOT');
     rejectsVariable({ BOSUN_SCOPE_LABELS: 'a=b,,c' }, 'BOSUN_SCOPE_LABELS');
     rejectsVariable({ BOSUN_MDNS_INTERFACES: 'eth0;rm -rf' }, 'BOSUN_MDNS_INTERFACES');
+  });
+
+  it('BOSUN_CLOUD_POLL_JITTER_MS: whole milliseconds, a typo is an error naming the variable', () => {
+    assert.equal(settings({ BOSUN_CLOUD_POLL_JITTER_MS: '1000' }).cloudPollJitterMs, 1000);
+    assert.throws(
+      () => settings({ BOSUN_CLOUD_POLL_JITTER_MS: '10s' }),
+      /BOSUN_CLOUD_POLL_JITTER_MS='10s'/,
+    );
   });
 
   it('bounds short engine requests by BOSUN_ENGINE_REQUEST_TIMEOUT_MS (default two minutes)', () => {
