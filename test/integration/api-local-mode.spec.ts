@@ -134,7 +134,10 @@ describe('local API: open in local mode, keyed outside it (table over the route 
     h.settings.localMode = false;
     for (const route of routes) {
       const r = await request(h, route);
-      if (route.auth === 'public') assert.equal(r.status, 200, `${keyOf(route)}: ${r.text}`);
+      // Public routes never ask for a key (the dashboard's `/` redirects; its pages answer 503 in this
+      // harness, which mounts no dashboard).
+      if (route.auth === 'public')
+        assert.ok(r.status !== 401 && r.status !== 403, `${keyOf(route)}: ${r.status} ${r.text}`);
       else {
         assert.equal(r.status, 401, `${keyOf(route)}: ${r.text}`);
         assert.match(r.contentType, /application\/json/, keyOf(route));
