@@ -69,7 +69,7 @@ describe('bosun aarch64 image under emulation', function () {
     const started = Date.now();
     await host.post(
       '/v2/local/target-state',
-      localTargetBody(host.prefix, 1, 'c0ffee01', 1, TEST_IMAGES.busybox, [
+      localTargetBody(host.prefix, 1, `${host.prefix.slice(-8)}01`, 1, TEST_IMAGES.busybox, [
         { name: 'web', data: true, env: { GREETING: 'hello' } },
         { name: 'worker', env: { ROLE: 'worker' } },
       ]),
