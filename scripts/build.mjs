@@ -28,10 +28,6 @@ const external = [
   'oracledb',
   'tedious',
   'sqlite3',
-  // dbus-next's optional transports: X11 session-bus discovery and unix-fd passing (usocket, native);
-  // bosun only speaks to the system bus over a socket path.
-  'x11',
-  'usocket',
   // mDNS is loaded only when advertising is switched on.
   'bonjour-service',
   'multicast-dns',

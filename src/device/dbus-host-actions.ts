@@ -2,11 +2,11 @@
  * Host actions on a real host, the way balenaOS takes them: systemd-logind for reboot and power-off
  * (org.freedesktop.login1.Manager.Reboot / PowerOff, `interactive=false`), systemd for restarting host
  * services (org.freedesktop.systemd1.Manager.RestartUnit, mode `fail`), systemd-hostnamed for the
- * static hostname. Spoken over the system D-Bus with dbus-next: the container image has no busctl.
+ * static hostname. Spoken over the system D-Bus with dbus-next (@jellybrick's maintained fork, no native parts): the container image has no busctl.
  * DBUS_SYSTEM_BUS_ADDRESS selects the bus (bosun in a container gets the host's socket mounted); one
  * connection per action, since actions are rare and a long-lived one would outlive a restarted bus.
  */
-import dbus from 'dbus-next';
+import { DBusError, Message, sessionBus, type MessageBus } from '@jellybrick/dbus-next';
 import { BosunError } from '../shared/errors.js';
 
 export interface DbusHostActionsOptions {
@@ -87,14 +87,15 @@ export class DbusHostActions {
 
   private async call(call: Call): Promise<void> {
     const what = `${call.interface.split('.').pop() ?? call.interface}.${call.member}`;
-    let bus: dbus.MessageBus | undefined;
+    let bus: MessageBus | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
-      bus = dbus.sessionBus({ busAddress: this.busAddress });
-      // dbus-next reports a failed connection as an 'error' event; without a listener it would throw
-      // from the event loop. The call below then fails with the same error.
+      bus = sessionBus({ busAddress: this.busAddress });
+      // The library emits 'error' for a failed connection (its typings leave the event out); without a
+      // listener that would throw from the event loop.
+      const emitter: NodeJS.EventEmitter = bus;
       const connectionFailed = new Promise<never>((_, reject) => {
-        bus?.on('error', (err: unknown) =>
+        emitter.on('error', (err: unknown) =>
           reject(err instanceof Error ? err : new Error(String(err))),
         );
       });
@@ -104,10 +105,9 @@ export class DbusHostActions {
           this.timeoutMs,
         );
       });
-      await Promise.race([bus.call(new dbus.Message(call)), connectionFailed, timedOut]);
+      await Promise.race([bus.call(new Message(call)), connectionFailed, timedOut]);
     } catch (err) {
-      const text =
-        err instanceof dbus.DBusError ? `${err.type}: ${err.text}` : (err as Error).message;
+      const text = err instanceof DBusError ? `${err.type}: ${err.text}` : (err as Error).message;
       throw new BosunError('HOST_ACTION_FAILED', `${what} on ${this.busAddress} failed: ${text}`, {
         cause: err,
         details: { member: call.member },

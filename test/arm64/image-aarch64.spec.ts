@@ -4,7 +4,8 @@
  * compiled for aarch64), run under emulation against this machine's engine. It brings the same
  * two-service release up and answers balena-cli's local-mode calls, reporting `aarch64` — detected by
  * the emulated Node itself, since the fake boot partition has no device-type.json. Timings and memory
- * are printed for BENCHMARKS.md.
+ * are printed for BENCHMARKS.md. BOSUN_ARM64_IMAGE=<tag> runs an aarch64 image built beforehand instead
+ * (the build alone takes about an hour under emulation on a shared 2-core machine).
  */
 import assert from 'node:assert/strict';
 import { cleanupByLabel, requireDocker, testDocker, uniquePrefix } from '../support/docker.js';
@@ -15,7 +16,8 @@ import { localTargetBody } from '../e2e/support/reconcile-agent.js';
 
 describe('bosun aarch64 image under emulation', function () {
   this.timeout(180 * 60_000);
-  const tag = `bosun-e2e-image:${uniquePrefix('arm64')}`;
+  const prebuilt = process.env['BOSUN_ARM64_IMAGE'];
+  const tag = prebuilt ?? `bosun-e2e-image:${uniquePrefix('arm64')}`;
   let host: FakeHost | undefined;
 
   before(async () => {
@@ -24,6 +26,11 @@ describe('bosun aarch64 image under emulation', function () {
   });
   after(async () => {
     if (host !== undefined) {
+      // The agent first, so it cannot recreate an app container while the clean-up removes them.
+      await testDocker()
+        .getContainer(`${host.prefix}-bosun`)
+        .remove({ force: true })
+        .catch(() => undefined);
       await cleanupByLabel(host.prefix);
       await host.remove();
     }
@@ -34,12 +41,14 @@ describe('bosun aarch64 image under emulation', function () {
   });
 
   it('builds, brings the two-service release up and answers /ping, /v2/version, /v2/local/device-info (aarch64)', async () => {
-    const built = await buildImage(tag, 'aarch64', false);
+    if (prebuilt === undefined) {
+      const built = await buildImage(tag, 'aarch64', false);
+      console.log(`      aarch64 image: ${built.bytes} bytes, built in ${built.seconds} s`);
+    }
     const image = await testDocker().getImage(tag).inspect();
     assert.equal(image.Architecture, 'arm64');
-    console.log(`      aarch64 image: ${built.bytes} bytes, built in ${built.seconds} s`);
 
-    host = await FakeHost.create(uniquePrefix('arm64'), undefined);
+    host = await FakeHost.create(uniquePrefix('arm64'), null);
     const bosun = await host.startBosun(tag, `${host.prefix}-bosun`);
     console.log(`      start to first /ping under emulation: ${host.lastStartMs} ms`);
 
@@ -60,7 +69,7 @@ describe('bosun aarch64 image under emulation', function () {
     const started = Date.now();
     await host.post(
       '/v2/local/target-state',
-      localTargetBody(host.prefix, 1, 'c0ffee01', 1, TEST_IMAGES.busybox, [
+      localTargetBody(host.prefix, 1, `${host.prefix.slice(-8)}01`, 1, TEST_IMAGES.busybox, [
         { name: 'web', data: true, env: { GREETING: 'hello' } },
         { name: 'worker', env: { ROLE: 'worker' } },
       ]),

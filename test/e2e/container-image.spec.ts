@@ -38,6 +38,14 @@ import { localTargetBody } from './support/reconcile-agent.js';
 
 const SERVICES = ['web', 'worker'];
 
+/**
+ * A commit unique to this host's run: it is part of every container name (`<service>_<image>_<release>_
+ * <commit>`), and names are global on the shared engine, where other runs may push the same release.
+ */
+function commitOf(host: FakeHost, n: number): string {
+  return `${host.prefix.slice(-8)}0${n}`;
+}
+
 function release(prefix: string, commit: string, webGreeting = 'hello'): unknown {
   return localTargetBody(prefix, 1, commit, 1, TEST_IMAGES.busybox, [
     { name: 'web', data: true, env: { GREETING: webGreeting } },
@@ -92,7 +100,7 @@ describe('bosun image as a container (amd64)', function () {
     assert.equal(info.info?.['arch'], 'amd64');
     assert.equal(info.info?.['deviceType'], FAKE_DEVICE.deviceType);
 
-    await host.post('/v2/local/target-state', release(host.prefix, 'c0ffee01'));
+    await host.post('/v2/local/target-state', release(host.prefix, commitOf(host, 1)));
     const before = await host.waitApplied(SERVICES, first);
 
     // BALENA_*/RESIN_* carry the device's real facts: config.json uuid, device-type.json, os-release.
@@ -129,10 +137,10 @@ describe('bosun image as a container (amd64)', function () {
     const after = await host.waitApplied(SERVICES, second);
     assert.deepEqual(idsOf(after), idsOf(before), 'same containers, never restarted');
     const state = (await host.get('/v2/state/status')) as { release?: string };
-    assert.equal(state.release, 'c0ffee01');
+    assert.equal(state.release, commitOf(host, 1));
 
     // And it still drives the engine: a changed release recreates only the changed service.
-    await host.post('/v2/local/target-state', release(host.prefix, 'c0ffee02', 'bonjour'));
+    await host.post('/v2/local/target-state', release(host.prefix, commitOf(host, 2), 'bonjour'));
     await host.waitApplied(SERVICES, second);
     const updated = await host.appContainers();
     assert.notEqual(updated.get('web')!.id, before.get('web')!.id);
@@ -146,9 +154,9 @@ describe('bosun image as a container (amd64)', function () {
       Memory: 128 * 1024 * 1024,
       MemorySwap: 128 * 1024 * 1024,
     });
-    await host.post('/v2/local/target-state', release(host.prefix, 'c0ffee01'));
+    await host.post('/v2/local/target-state', release(host.prefix, commitOf(host, 1)));
     await host.waitApplied(SERVICES, limited);
-    await host.post('/v2/local/target-state', release(host.prefix, 'c0ffee02', 'bonjour'));
+    await host.post('/v2/local/target-state', release(host.prefix, commitOf(host, 2), 'bonjour'));
     await host.waitApplied(SERVICES, limited);
 
     const info = await limited.inspect();
@@ -180,7 +188,7 @@ describe('bosun image as a container (amd64)', function () {
       logger: silentLogger(),
       clock: systemClock,
     });
-    const body = release(host.prefix, 'c0ffee01');
+    const body = release(host.prefix, commitOf(host, 1));
     // The release as balena-supervisor created it on this device: its names and io.balena.* labels,
     // the same create body, no bosun config-hash label. The facts are the ones the agent in the
     // container sees (its own view of /lib/modules and /lib/firmware: not mounted).

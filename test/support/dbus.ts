@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dbus from 'dbus-next';
+import { Message, sessionBus, type MessageBus } from '@jellybrick/dbus-next';
 
 export class TestBus {
   private constructor(
@@ -97,40 +97,33 @@ export class HostStandIn {
   /** When set, every call is refused with this D-Bus error text (as polkit refuses). */
   refuse: string | undefined;
 
-  private constructor(private readonly bus: dbus.MessageBus) {}
+  private constructor(private readonly bus: MessageBus) {}
 
   static async start(address: string): Promise<HostStandIn> {
-    const bus = dbus.sessionBus({ busAddress: address });
+    const bus = sessionBus({ busAddress: address });
     const standIn = new HostStandIn(bus);
     for (const name of SERVICES) await bus.requestName(name, 0);
-    bus.addMethodHandler((msg: dbus.Message) => standIn.handle(msg));
+    bus.addMethodHandler((msg: Message) => standIn.handle(msg));
     return standIn;
   }
 
-  private handle(msg: dbus.Message): boolean {
+  private handle(msg: Message): boolean {
     if (!SERVICES.includes(msg.destination ?? '')) return false;
     this.calls.push({
       destination: msg.destination ?? '',
       path: msg.path ?? '',
       interface: msg.interface ?? '',
       member: msg.member ?? '',
-      body: msg.body as unknown[],
+      body: msg.body,
     });
     if (this.refuse !== undefined) {
-      this.bus.send(
-        // dbus-next's typings say string; the implementation takes the message it answers.
-        dbus.Message.newError(
-          msg as unknown as string,
-          'org.freedesktop.DBus.Error.AccessDenied',
-          this.refuse,
-        ),
-      );
+      this.bus.send(Message.newError(msg, 'org.freedesktop.DBus.Error.AccessDenied', this.refuse));
       return true;
     }
     const reply =
       msg.member === 'RestartUnit'
-        ? dbus.Message.newMethodReturn(msg, 'o', ['/org/freedesktop/systemd1/job/1'])
-        : dbus.Message.newMethodReturn(msg, '', []);
+        ? Message.newMethodReturn(msg, 'o', ['/org/freedesktop/systemd1/job/1'])
+        : Message.newMethodReturn(msg, '', []);
     this.bus.send(reply);
     return true;
   }

@@ -60,11 +60,8 @@ export class FakeHost {
   /** Milliseconds from `docker start` to the first answered /ping, of the last startBosun. */
   lastStartMs = 0;
 
-  /** `arch` undefined: no device-type.json (a development host: the agent detects its arch). */
-  static async create(
-    prefix: string,
-    arch: string | undefined = FAKE_DEVICE.arch,
-  ): Promise<FakeHost> {
+  /** `arch` null: no device-type.json (a development host: the agent detects its arch). */
+  static async create(prefix: string, arch: string | null = FAKE_DEVICE.arch): Promise<FakeHost> {
     const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
     await mkdir(join(dir, 'boot'));
     await mkdir(join(dir, 'root', 'etc'), { recursive: true });
@@ -73,7 +70,7 @@ export class FakeHost {
       join(dir, 'boot', 'config.json'),
       JSON.stringify({ uuid: FAKE_DEVICE.uuid, hostname: FAKE_DEVICE.hostname }),
     );
-    if (arch !== undefined)
+    if (arch !== null)
       await writeFile(
         join(dir, 'boot', 'device-type.json'),
         JSON.stringify({ slug: FAKE_DEVICE.deviceType, arch, name: 'Intel NUC' }),
