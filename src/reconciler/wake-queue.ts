@@ -3,7 +3,7 @@
  * event that is not our own echo, a blocker's deadline, a user lock released, a long operation finished.
  * The loop only takes from here.
  *
- * - De-duplication: any number of wakes before the loop takes them make one round.
+ * - De-duplication: however many wakes come before the loop takes them, they make one round.
  * - Rate limiting: bursty sources (engine events) use `wakeSoon`, which waits `debounceMs` and then wakes
  *   only if something arrived after the last observation began: the events our own steps cause usually
  *   arrive while the next observation is already running, and that observation covers them.

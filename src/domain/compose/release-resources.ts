@@ -7,7 +7,7 @@
  * (`type: none, o: bind, device: /etc`, or any `o` with `bind`/`rbind`, or a `device` that is a host path
  * or block device) is REJECTED. balena-supervisor passes `driver_opts` to the engine unchecked [quirk],
  * which lets a release bypass its own "no bind mounts" rule (compose binds are ignored there and
- * rejected here, volumes.ts): any release could mount `/etc` or the root disk writable. Host access stays
+ * rejected here, volumes.ts), so any release could mount `/etc` or the root disk writable. Host access stays
  * with the io.balena.features.* labels. Network mounts (`device: :/export` for NFS, `//server/share` for
  * CIFS), tmpfs and other drivers keep working.
  */
