@@ -31,6 +31,7 @@ import {
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { freePort } from './support/reconcile-agent.js';
+import { waitForPing } from './support/wait-for-ping.js';
 
 interface LogLine {
   message: string;
@@ -83,20 +84,7 @@ class Agent {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null)
-        throw new Error(`agent exited with ${child.exitCode}: ${this.output}`);
-      if (
-        (
-          await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) }).catch(
-            () => undefined,
-          )
-        )?.ok
-      )
-        return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`agent did not answer /ping: ${this.output}`);
+    await waitForPing(this.url, child, () => this.output);
   }
 
   async stop(): Promise<void> {

@@ -12,6 +12,7 @@ import { agentCommand } from '../../support/agent-command.js';
 import type { CloudPeer } from '../../support/cloud-peer/index.js';
 import { TEST_LABEL } from '../../support/docker.js';
 import { freePort } from './reconcile-agent.js';
+import { waitForPing } from './wait-for-ping.js';
 
 export class CloudAgentProcess {
   child: ChildProcess | undefined;
@@ -77,17 +78,7 @@ export class CloudAgentProcess {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
       if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stderr.write(chunk);
     });
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null)
-        throw new Error(`agent exited with ${child.exitCode}: ${this.stderrTail}`);
-      try {
-        if ((await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) })).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`agent did not answer /ping: ${this.stderrTail}`);
+    await waitForPing(this.url, child, () => this.stderrTail);
   }
 
   /** POST /v2/local/target-state, as balena-cli pushes in local mode. */

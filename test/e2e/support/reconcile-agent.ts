@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_LABEL } from '../../support/docker.js';
+import { waitForPing } from './wait-for-ping.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,17 +78,7 @@ export class AgentProcess {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
       if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stderr.write(chunk);
     });
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null)
-        throw new Error(`agent exited with ${child.exitCode}: ${this.stderrTail}`);
-      try {
-        if ((await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) })).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`agent did not answer /ping: ${this.stderrTail}`);
+    await waitForPing(this.url, child, () => this.stderrTail);
   }
 
   /** SIGKILL: no clean-up of any kind, like a power cut of the agent. */
