@@ -21,6 +21,7 @@ import {
   imageInfoFromInspect,
   imageInfoFromList,
   toContainerInfo,
+  toContainerSummary,
   toNetworkInfo,
   toVolumeInfo,
 } from './docker-mapping.js';
@@ -29,10 +30,12 @@ import { withDefaultTag } from './image-reference.js';
 import { parseJsonObject, textLines } from './json-lines.js';
 import { PullProgressTracker } from './pull-progress.js';
 import { resilientEventStream } from './resilient-events.js';
+import { mapBounded } from '../shared/map-bounded.js';
 import type {
   ContainerInfo,
   ContainerLogLine,
   ContainerLogsOptions,
+  ContainerSummary,
   EngineAdapter,
   EngineEvent,
   ImageInfo,
@@ -128,6 +131,16 @@ export class DockerEngine implements EngineAdapter {
       }),
     );
     return infos.filter((i): i is ContainerInfo => i !== undefined);
+  }
+
+  async listContainerSummaries(filter: { labels?: string[] } = {}): Promise<ContainerSummary[]> {
+    const listed = await this.call<Dockerode.ContainerInfo[]>('list containers', {
+      method: 'GET',
+      path: '/containers/json',
+      query: { all: true, ...labelFilter(filter.labels) },
+      ok: [200],
+    });
+    return listed.map(toContainerSummary);
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInfo> {
@@ -367,13 +380,16 @@ export class DockerEngine implements EngineAdapter {
 
   // ───────────────────────────── networks ─────────────────────────────
 
-  async listNetworks(filter: { labels?: string[] } = {}): Promise<NetworkInfo[]> {
-    const networks = await this.call<Array<{ Id: string }>>('list networks', {
+  async listNetworks(
+    filter: { labels?: string[]; attached?: boolean } = {},
+  ): Promise<NetworkInfo[]> {
+    const networks = await this.call<Dockerode.NetworkInspectInfo[]>('list networks', {
       method: 'GET',
       path: '/networks',
       query: labelFilter(filter.labels),
       ok: [200],
     });
+    if (filter.attached === false) return networks.map(toNetworkInfo);
     // The list leaves out attached containers (API ≥ 1.28): inspect each.
     const infos = await mapBounded(networks, this.inspectConcurrency, (n) =>
       this.inspectNetwork(n.Id).catch((err: unknown) => {
@@ -479,22 +495,4 @@ function pullErrorText(message: Record<string, unknown>): string {
   const detail = message['errorDetail'] as { message?: unknown } | undefined;
   if (typeof detail?.message === 'string') return detail.message;
   return typeof message['error'] === 'string' ? message['error'] : JSON.stringify(message);
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the order of `items`. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -4,7 +4,13 @@
  */
 import type Dockerode from 'dockerode';
 import type { ContainerInspect } from '../domain/adoption.js';
-import type { ContainerInfo, ImageInfo, NetworkInfo, VolumeInfo } from './port.js';
+import type {
+  ContainerInfo,
+  ContainerSummary,
+  ImageInfo,
+  NetworkInfo,
+  VolumeInfo,
+} from './port.js';
 
 /** The engine's "never happened" timestamp. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -136,5 +142,24 @@ export function toVolumeInfo(volume: Dockerode.VolumeInspectInfo): VolumeInfo {
     labels: { ...(volume.Labels ?? {}) },
     mountpoint: volume.Mountpoint,
     options: { ...(volume.Options ?? {}) },
+  };
+}
+
+/** The list's status text carries health as `(healthy)`, `(unhealthy)` or `(health: starting)`. */
+const LISTED_HEALTH = /\((healthy|unhealthy|health: starting)\)/;
+
+export function toContainerSummary(listed: Dockerode.ContainerInfo): ContainerSummary {
+  const health = LISTED_HEALTH.exec(listed.Status ?? '')?.[1];
+  return {
+    id: listed.Id,
+    name: (listed.Names?.[0] ?? '').replace(/^\//, ''),
+    state: (CONTAINER_STATES.has(listed.State) ? listed.State : 'dead') as ContainerInfo['state'],
+    health:
+      health === undefined
+        ? 'none'
+        : health === 'health: starting'
+          ? 'starting'
+          : (health as ContainerInfo['health']),
+    labels: listed.Labels ?? {},
   };
 }

@@ -43,6 +43,19 @@ export interface ContainerInfo {
   raw?: ContainerInspect;
 }
 
+/**
+ * A container as the engine's list shows it (no inspect): enough to tell whether a held inspect is still
+ * right. `health` is read from the list's status text, undefined when it shows none.
+ */
+export interface ContainerSummary {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  state: ContainerInfo['state'];
+  health: ContainerInfo['health'];
+  labels: Record<string, string>;
+}
+
 export interface ImageInfo {
   id: string;
   repoTags: string[];
@@ -137,6 +150,8 @@ export interface EngineAdapter {
   version(): Promise<{ version: string; apiVersion: string; arch: string; os: string }>;
 
   listContainers(filter?: { labels?: string[] }): Promise<ContainerInfo[]>;
+  /** One request: the list alone, without inspecting each container. */
+  listContainerSummaries(filter?: { labels?: string[] }): Promise<ContainerSummary[]>;
   inspectContainer(idOrName: string): Promise<ContainerInfo>;
   createContainer(spec: ContainerCreateSpec): Promise<{ id: string }>;
   /** Starting a running container is not an error. `id` may also be the container's name. */
@@ -175,7 +190,11 @@ export interface EngineAdapter {
   /** CONFLICT when a container uses it and `force` is not set. */
   removeImage(reference: string, options?: { force?: boolean }): Promise<void>;
 
-  listNetworks(filter?: { labels?: string[] }): Promise<NetworkInfo[]>;
+  /**
+   * `attached: false` skips the inspect of each listed network (one request instead of 1 + n); the
+   * networks' `containers` are then empty, as the engine's list leaves them.
+   */
+  listNetworks(filter?: { labels?: string[]; attached?: boolean }): Promise<NetworkInfo[]>;
   inspectNetwork(idOrName: string): Promise<NetworkInfo>;
   createNetwork(spec: NetworkCreateSpec): Promise<{ id: string }>;
   /** CONFLICT while a container is attached. */

@@ -32,6 +32,7 @@ export interface EngineWakesDeps {
   failures: FailureMemory;
   observer: {
     engineReconnected?(): void;
+    noteEvent?(event: EngineEvent): void;
     covers?(labels: Record<string, string>): boolean;
   };
   lastObserved: () => CurrentState | undefined;
@@ -47,6 +48,8 @@ export class EngineWakes {
 
   onEvent(event: EngineEvent): void {
     const { queue } = this.deps;
+    // Our own echoes too: whatever the engine reports changed must be asked again next round.
+    this.deps.observer.noteEvent?.(event);
     if (event.type === 'reconnected') {
       this.deps.observer.engineReconnected?.();
       return queue.wake('engine-reconnected');

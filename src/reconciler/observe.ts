@@ -15,11 +15,17 @@ import type {
 } from '../domain/model.js';
 import type {
   ContainerInfo,
+  ContainerSummary,
   EngineAdapter,
+  EngineEvent,
   ImageInfo,
   NetworkInfo,
   VolumeInfo,
 } from '../engine/port.js';
+import type { Step } from '../planner/index.js';
+import type { Clock } from '../shared/clock.js';
+import { ObservationCache } from './observation-cache.js';
+import { mapBounded } from '../shared/map-bounded.js';
 import { configHashFromInspect, type ImageConfigInspect } from '../domain/adoption.js';
 import { CONFIG_HASH_LABEL } from '../domain/config-hash.js';
 import type { Logger } from '../shared/logger.js';
@@ -41,6 +47,8 @@ export interface ObserverDeps {
   downloads: { list(): DownloadState[] };
   commits: { getCommits(): Promise<Record<string, string>> };
   logger: Logger;
+  /** For the observation cache's expiry. */
+  clock: Pick<Clock, 'now'>;
   /**
    * Extra `key=value` labels a container, network or volume must carry to be seen at all. Empty in
    * production; tests sharing one engine set their own owner label so that one agent never mistakes
@@ -66,9 +74,25 @@ export class Observer {
   private readonly adoptedHashes = new Map<string, string>();
   /** Image configs (by engine image id) the adopted hashes are computed against. */
   private readonly imageConfigs = new Map<string, ImageConfigInspect>();
+  /** What need not be asked again: see observation-cache.ts. */
+  private readonly cache: ObservationCache<
+    ContainerInfo,
+    { images: ImageInfo[]; networks: NetworkInfo[]; volumes: VolumeInfo[] }
+  >;
 
   constructor(private readonly deps: ObserverDeps) {
     this.scope = deps.scopeLabels ?? [];
+    this.cache = new ObservationCache(() => deps.clock.now());
+  }
+
+  /** Every engine event (before any filtering): it tells what the next observation must ask again. */
+  noteEvent(event: EngineEvent): void {
+    this.cache.noteEvent(event);
+  }
+
+  /** A step ended, however: what it may have changed is asked again. */
+  noteStep(step: Step): void {
+    this.cache.noteStep(step);
   }
 
   /** Whether an object with these labels is within this observer's scope. */
@@ -87,6 +111,7 @@ export class Observer {
   engineReconnected(): void {
     this.legacyPossible = true;
     this.legacyNetworksPossible = true;
+    this.cache.clear();
   }
 
   /**
@@ -95,42 +120,85 @@ export class Observer {
    * network not ours, each round.
    */
   private async supervisedNetworks(): Promise<NetworkInfo[]> {
+    const held = this.cache.list('networks');
+    if (held !== undefined) return held;
     const { engine } = this.deps;
+    // No per-network inspect: which containers are attached comes from the containers' own inspects.
     const [current, legacy] = await Promise.all([
-      engine.listNetworks({ labels: ['io.balena.supervised', ...this.scope] }),
+      engine.listNetworks({ labels: ['io.balena.supervised', ...this.scope], attached: false }),
       this.legacyNetworksPossible
-        ? engine.listNetworks({ labels: ['io.resin.supervised', ...this.scope] })
+        ? engine.listNetworks({ labels: ['io.resin.supervised', ...this.scope], attached: false })
         : Promise.resolve([]),
     ]);
     if (legacy.length === 0) this.legacyNetworksPossible = false;
     const byId = new Map(current.map((n) => [n.id, n]));
     for (const n of legacy) if (!byId.has(n.id)) byId.set(n.id, n);
-    return [...byId.values()];
+    const networks = [...byId.values()];
+    this.cache.keepList('networks', networks);
+    return networks;
   }
 
+  /**
+   * One list request (two while legacy containers are possible), then an inspect only of the containers
+   * not held or whose list entry changed: the list lacks env, restart policy, exit code and start time.
+   */
   private async supervisedContainers(): Promise<ContainerInfo[]> {
     const { engine } = this.deps;
-    // Filtered at the engine: the engine adapter inspects every container a list returns.
     const [current, legacy] = await Promise.all([
-      engine.listContainers({ labels: ['io.balena.supervised', ...this.scope] }),
+      engine.listContainerSummaries({ labels: ['io.balena.supervised', ...this.scope] }),
       this.legacyPossible
-        ? engine.listContainers({ labels: ['io.resin.supervised', ...this.scope] })
+        ? engine.listContainerSummaries({ labels: ['io.resin.supervised', ...this.scope] })
         : Promise.resolve([]),
     ]);
     if (legacy.length === 0) this.legacyPossible = false;
     const byId = new Map(current.map((c) => [c.id, c]));
     for (const c of legacy) if (!byId.has(c.id)) byId.set(c.id, c);
-    return [...byId.values()];
+    this.cache.retainContainers(new Set(byId.keys()));
+    const infos = await mapBounded([...byId.values()], INSPECT_CONCURRENCY, (summary) =>
+      this.containerInfo(summary),
+    );
+    return infos.filter((i): i is ContainerInfo => i !== undefined);
+  }
+
+  private async containerInfo(summary: ContainerSummary): Promise<ContainerInfo | undefined> {
+    const signature = `${summary.name}|${summary.state}|${summary.health}`;
+    const held = this.cache.container(summary.id, signature);
+    if (held !== undefined) return held;
+    try {
+      const info = await this.deps.engine.inspectContainer(summary.id);
+      // Kept under the list's view of it, so a change between list and inspect is asked again.
+      this.cache.keepContainer(summary.id, signature, info);
+      return info;
+    } catch (err) {
+      if (isBosunError(err, 'NOT_FOUND')) return undefined; // removed between list and inspect
+      throw err;
+    }
+  }
+
+  private async images(): Promise<ImageInfo[]> {
+    const held = this.cache.list('images');
+    if (held !== undefined) return held;
+    const images = await this.deps.engine.listImages();
+    this.cache.keepList('images', images);
+    return images;
+  }
+
+  private async volumes(): Promise<VolumeInfo[]> {
+    const held = this.cache.list('volumes');
+    if (held !== undefined) return held;
+    const volumes = await this.deps.engine.listVolumes();
+    this.cache.keepList('volumes', volumes);
+    return volumes;
   }
 
   async observe(): Promise<CurrentState> {
-    const { engine, locks, commits, downloads } = this.deps;
+    const { locks, commits, downloads } = this.deps;
     const [containers, images, networks, volumes, lockStates, handoverComplete, commitMap] =
       await Promise.all([
         this.supervisedContainers(),
-        engine.listImages(),
+        this.images(),
         this.supervisedNetworks(),
-        engine.listVolumes(),
+        this.volumes(),
         locks.list(),
         locks.handoverComplete(),
         commits.getCommits(),
@@ -328,6 +396,9 @@ function toInt(value: string | undefined): number | undefined {
   if (value === undefined || !/^-?\d+$/.test(value.trim())) return undefined;
   return Number(value);
 }
+
+/** Inspects at once, as the engine adapter bounds its own: a big device does not flood the engine. */
+const INSPECT_CONCURRENCY = 8;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

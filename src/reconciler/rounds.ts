@@ -47,7 +47,7 @@ export type Outcome =
 
 export interface RoundDeps {
   engine: EngineAdapter;
-  observer: { observe(): Promise<CurrentState> };
+  observer: { observe(): Promise<CurrentState>; noteStep?(step: Step): void };
   plan: PlanFn;
   runner: StepRunner;
   images: PulledImageStore;
@@ -239,6 +239,7 @@ export class Rounds {
   onStepEnd(outcome: StepOutcome, current: CurrentState): void {
     const key = keyOf(outcome.step);
     if (key !== undefined && outcome.status !== 'started') this.deps.board.acting.delete(key);
+    if (outcome.status !== 'started') this.deps.observer.noteStep?.(outcome.step);
     if (outcome.status === 'ok') this.deps.engineWakes.expectEchoes(outcome.step);
     this.deps.failures.record(outcome, current);
     this.deps.stepListener?.stepEnded(outcome, current);

@@ -78,6 +78,7 @@ export function createReconciler(w: ReconcilerWiring): {
     downloads,
     commits,
     logger: w.logger,
+    clock: w.clock,
     ...(w.scopeLabels === undefined ? {} : { scopeLabels: w.scopeLabels }),
   });
   const reconciler = new Reconciler(

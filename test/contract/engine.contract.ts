@@ -212,6 +212,28 @@ export function engineContract(kind: string, setup: () => Promise<EngineHarness>
         );
       });
 
+      it('lists summaries in one request that agree with the inspect (id, name, state, labels)', async function () {
+        const role = `${h.prefix}-sum`;
+        const created = await engine.createContainer(
+          containerSpec(unique('sum-a'), { Labels: owned({ [role]: 'a' }) }),
+        );
+        const started = await engine.createContainer(
+          containerSpec(unique('sum-b'), { Labels: owned({ [role]: 'b' }) }),
+        );
+        await engine.startContainer(started.id);
+        const summaries = await engine.listContainerSummaries({ labels: [role] });
+        assert.deepEqual(summaries.map((c) => c.id).sort(), [created.id, started.id].sort());
+        for (const summary of summaries) {
+          const info = await engine.inspectContainer(summary.id);
+          assert.equal(summary.name, info.name);
+          assert.equal(summary.state, info.state);
+          assert.equal(summary.health, info.health);
+          assert.equal(summary.labels[role], info.labels[role]);
+        }
+        assert.equal(summaries.find((c) => c.id === started.id)?.state, 'running');
+        assert.equal(summaries.find((c) => c.id === created.id)?.state, 'created');
+      });
+
       it('inspects raw enough to rebuild the config hash of a container made without our label (adoption)', async function () {
         const spec = containerSpec(unique('adopt'), {
           Env: ['GREETING=hello', 'B=2'],
@@ -425,6 +447,15 @@ export function engineContract(kind: string, setup: () => Promise<EngineHarness>
         assert.equal(attached.networks[name].networkId, id);
         assert.ok(attached.networks[name].aliases.includes('web-alias'));
         assert.deepEqual((await engine.inspectNetwork(id)).containers, [c.id]);
+        const unattached = await engine.listNetworks({
+          labels: [`io.bosun.test.net=${name}`],
+          attached: false,
+        });
+        assert.deepEqual(
+          unattached.map((n) => [n.id, n.name, n.labels['io.bosun.test.net'], n.containers.length]),
+          [[id, name, name, 0]],
+          'the list alone: same network, no attached containers',
+        );
 
         await rejectsWith(engine.removeNetwork(name), 'CONFLICT', name);
         await engine.inspectNetwork(id); // a refused remove loses nothing

@@ -224,7 +224,7 @@ describe('Reconciler on the FakeEngine', () => {
     r = await rig();
     const t = releaseTarget('c1', [['api']]);
     addImages(r.engine, t);
-    r.engine.failNext('listContainers', 'ENGINE_UNREACHABLE', 1);
+    r.engine.failNext('listContainerSummaries', 'ENGINE_UNREACHABLE', 1);
     r.engine.failNext('ping', 'ENGINE_UNREACHABLE', 2);
     r.reconciler.start(t);
     await flush();

@@ -41,6 +41,7 @@ import type {
   ContainerInfo,
   ContainerLogLine,
   ContainerLogsOptions,
+  ContainerSummary,
   EngineAdapter,
   EngineEvent,
   ImageInfo,
@@ -209,6 +210,17 @@ export class FakeEngine implements EngineAdapter {
       this.requests += found.length;
       return found.map((c) => this.containerInfo(c));
     });
+  }
+
+  listContainerSummaries(filter: { labels?: string[] } = {}): Promise<ContainerSummary[]> {
+    return this.op('listContainerSummaries', () =>
+      [...this.containers.values()]
+        .filter((c) => matchesLabels(c.spec.Labels, filter.labels))
+        .map((c) => {
+          const { id, name, state, health, labels } = this.containerInfo(c);
+          return { id, name, state, health, labels };
+        }),
+    );
   }
 
   inspectContainer(idOrName: string): Promise<ContainerInfo> {
@@ -496,10 +508,12 @@ export class FakeEngine implements EngineAdapter {
 
   // ───────────────────────────── networks ─────────────────────────────
 
-  listNetworks(filter: { labels?: string[] } = {}): Promise<NetworkInfo[]> {
+  listNetworks(filter: { labels?: string[]; attached?: boolean } = {}): Promise<NetworkInfo[]> {
     return this.op('listNetworks', () => {
       const found = this.networks.list(filter.labels);
-      this.requests += found.length; // DockerEngine inspects each listed network
+      // DockerEngine inspects each listed network, unless asked not to (then no attached containers).
+      if (filter.attached === false) return found.map((n) => ({ ...n, containers: [] }));
+      this.requests += found.length;
       return found;
     });
   }

@@ -53,7 +53,10 @@ describe('Observer adoption of unlabelled containers', function () {
       downloads: { list: () => [] },
       commits: { getCommits: () => Promise.resolve({}) },
       logger: silentLogger(),
+      clock: { now: () => Date.now() },
     });
+    // As the reconciler does: every engine event tells the observer what to ask again.
+    const events = engine.events().subscribe((event) => observer.noteEvent(event));
 
     const hashes = async (): Promise<Record<string, string | undefined>> =>
       Object.fromEntries(
@@ -81,5 +84,6 @@ describe('Observer adoption of unlabelled containers', function () {
       }),
     );
     assert.equal(changed['db'], expected.db);
+    events.unsubscribe();
   });
 });
