@@ -28,12 +28,13 @@ module.exports = {
     {
       name: 'reachable-from-main',
       comment:
-        'Nothing in src/ the agent does not run: every module is imported, directly or not, by src/main.ts. ' +
+        'Nothing in src/ the agent does not run: every module is imported, directly or not, by the entry ' +
+        'point src/start.ts (which opens the API port, then loads src/main.ts). ' +
         'Named exceptions, each waiting for the work that wires it: step-system-events.ts (the parity ' +
         'issue wires the system log lines) and mdns-resolver.ts (`.local` lookups for the cloud HTTP client). ' +
         "The dashboard's browser files (src/api/dashboard/) are served to browsers, not imported.",
       severity: 'error',
-      from: { path: '^src/main\\.ts$' },
+      from: { path: '^src/start\\.ts$' },
       to: {
         path: '^src/',
         pathNot: '^src/((reconciler/step-system-events|device/mdns-resolver)\\.ts|api/dashboard/)',
@@ -51,8 +52,9 @@ module.exports = {
     },
     {
       name: 'only-main-wires',
+      comment: 'Only the entry point (src/start.ts) loads the composition root.',
       severity: 'error',
-      from: { path: '^src/(?!main\\.ts)' },
+      from: { path: '^src/(?!(main|start)\\.ts)' },
       to: { path: '^src/main\\.ts$' },
     },
   ],

@@ -3,6 +3,7 @@
 // (rxjs alone is hundreds); one minified file starts about twice as fast on a Pi-class CPU and lets
 // unused code (knex's other SQL dialects, most of rxjs) fall away. Type checking is `npm run typecheck`.
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -33,9 +34,15 @@ const external = [
   'multicast-dns',
 ];
 
+await rm('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/bosun.mjs',
+  // src/start.ts opens the API port and answers /ping, then imports the rest (src/main.ts): with
+  // splitting, that rest is a separate chunk that Node parses only after the port is open.
+  entryPoints: { bosun: 'src/start.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

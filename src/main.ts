@@ -9,10 +9,9 @@
 import { existsSync } from 'node:fs';
 import { uptime } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { createApi } from './api/app.js';
-import { statusCommand } from './cli/status.js';
-import { runKeyCommand } from './cli/key-command.js';
+import type { EarlyApi } from './api/early-ping.js';
+import { openApiServer } from './api/open-server.js';
 import { deviceHostnames } from './api/request-guard.js';
 import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
@@ -68,7 +67,7 @@ async function readVersion(): Promise<string> {
   return pkg.version;
 }
 
-async function main(): Promise<void> {
+async function main(early: EarlyApi | undefined): Promise<void> {
   const env = process.env;
   // A person at a terminal gets readable lines; a pipe, journald or a log collector gets JSON.
   const consoleFormat = process.stdout.isTTY
@@ -391,12 +390,9 @@ async function main(): Promise<void> {
     deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
     ...(await observability.apiOptions()),
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(settings.api.port, settings.api.host, () => resolve(s));
-    s.once('error', reject);
-  });
   // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
-  server.setTimeout(configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS);
+  const apiTimeout = configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS;
+  const server = await openApiServer(app, settings.api, early, apiTimeout);
   const address = server.address();
   if (typeof address === 'object' && address !== null) listeningPort = address.port;
   const port = typeof address === 'object' && address ? address.port : settings.api.port;
@@ -467,26 +463,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-// `bosun key` prints the device-wide API key and exits; anything else starts the agent.
-if (process.argv[2] === 'key') {
-  process.exitCode = runKeyCommand({
-    env: process.env,
-    cwd: process.cwd(),
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  });
-} else if (process.argv[2] === 'status') {
-  // `bosun status` prints what the dashboard says, read from the running agent's local API.
-  void statusCommand({
-    env: process.env,
-    cwd: process.cwd(),
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-  }).then((code) => (process.exitCode = code));
-} else startAgent();
-
-function startAgent(): void {
-  main().catch((err: unknown) => {
+/** Runs the agent; `early` is the API port src/start.ts already opened (so `/ping` answered at once). */
+export function startAgent(early: EarlyApi | undefined): void {
+  main(early).catch((err: unknown) => {
     // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
     const logger = createLogger({ level: 'info' });
     logger.error('agent.start-failed', {

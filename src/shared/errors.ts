@@ -180,6 +180,12 @@ export const ERROR_REGISTRY = {
     description:
       'The number of open log streams reached its bound (BOSUN_MAX_LOG_READERS); close one or try again later.',
   },
+  AGENT_STARTING: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      'The agent is still starting: only `/ping` answers in its first moments, and more requests arrived than it holds until the rest of the API is up. Try again in a moment (Retry-After says when).',
+  },
   // Host
   HOST_ACTION_FAILED: {
     httpStatus: 502,

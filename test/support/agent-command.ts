@@ -18,7 +18,11 @@ function newestSourceMtime(dir: string): number {
   return newest;
 }
 
-export function agentCommand(): { command: string; args: string[] } {
+/** `nodeArgs` go before the bundle (e.g. `--import` of a test hook). */
+export function agentCommand(nodeArgs: readonly string[] = []): {
+  command: string;
+  args: string[];
+} {
   let built: number;
   try {
     built = statSync(BUNDLE).mtimeMs;
@@ -32,6 +36,6 @@ export function agentCommand(): { command: string; args: string[] } {
   // Same flags as bin/bosun.
   return {
     command: process.execPath,
-    args: ['--max-semi-space-size=1', '--optimize-for-size', BUNDLE],
+    args: ['--max-semi-space-size=1', '--optimize-for-size', ...nodeArgs, BUNDLE],
   };
 }

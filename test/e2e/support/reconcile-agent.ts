@@ -50,9 +50,16 @@ export class AgentProcess {
     return join(this.dir, 'locks');
   }
 
-  /** Starts the agent (with `extraEnv` on top of the test defaults) and resolves once its API answers /ping. */
-  async start(extraEnv: Record<string, string> = {}): Promise<void> {
-    const agent = agentCommand();
+  /**
+   * Starts the agent (with `extraEnv` on top of the test defaults, `nodeArgs` before the bundle) and
+   * resolves once its whole API answers (or, with `pingOnly`, once `/ping` does).
+   */
+  async start(
+    extraEnv: Record<string, string> = {},
+    nodeArgs: string[] = [],
+    options: { pingOnly?: boolean } = {},
+  ): Promise<void> {
+    const agent = agentCommand(nodeArgs);
     const child = spawn(agent.command, agent.args, {
       env: {
         ...process.env,
@@ -78,7 +85,7 @@ export class AgentProcess {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
       if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stderr.write(chunk);
     });
-    await waitForPing(this.url, child, () => this.stderrTail);
+    await waitForPing(this.url, child, () => this.stderrTail, options);
   }
 
   /** SIGKILL: no clean-up of any kind, like a power cut of the agent. */

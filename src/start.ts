@@ -1,0 +1,38 @@
+/**
+ * The agent's entry point (`bin/bosun` runs the bundle built from here). Start-up order is chosen for
+ * whoever is waiting on the device: the API port opens first and answers `GET /ping` (balena-cli, the
+ * engine's healthcheck and watchdogs look there), then the rest of the agent loads (src/main.ts: config,
+ * store, engine client, reconciler, logs) and takes the same port over. The subcommands load only what
+ * they use.
+ */
+import { listenEarly } from './api/early-ping.js';
+import { earlyListenAddress } from './config/early-listen.js';
+
+const io = {
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+const command = process.argv[2];
+if (command === 'key') {
+  // `bosun key` prints the device-wide API key and exits.
+  const { runKeyCommand } = await import('./cli/key-command.js');
+  process.exitCode = runKeyCommand({
+    ...io,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+} else if (command === 'status') {
+  // `bosun status` prints what the dashboard says, read from the running agent's local API.
+  const { statusCommand } = await import('./cli/status.js');
+  process.exitCode = await statusCommand({
+    ...io,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
+} else {
+  const address = earlyListenAddress(io.env, io.cwd);
+  const early = address === undefined ? undefined : await listenEarly(address.host, address.port);
+  const { startAgent } = await import('./main.js');
+  startAgent(early);
+}
