@@ -412,7 +412,7 @@ async function main(): Promise<void> {
       targets: store.targets,
       logger,
       scopeLabels: settings.scopeLabels,
-    }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
+    }).catch((err: unknown) => log.error('local-mode.exit-failed', { err }));
   }
   const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
   reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));

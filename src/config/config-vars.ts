@@ -195,7 +195,7 @@ export function resolveConfigVarsAndWarn(
 ): SupervisorConfig {
   const { config, warnings } = resolveConfigVars(vars);
   for (const w of warnings) {
-    logger.warn('configVarInvalid', {
+    logger.warn('config-var.invalid', {
       variable: w.variable,
       value: w.value,
       expected: w.expected,

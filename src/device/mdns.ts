@@ -83,7 +83,7 @@ export class MdnsAdvertiser {
       (this.options.networkInterfaces ?? os.networkInterfaces)(),
     );
     if (addresses.length === 0) {
-      this.logger.warn('mdns_no_interface', { configured: this.options.interfaces ?? [] });
+      this.logger.warn('mdns.no-interface', { configured: this.options.interfaces ?? [] });
       return;
     }
     const name = this.options.name;
@@ -92,7 +92,7 @@ export class MdnsAdvertiser {
       const bonjour = new Bonjour(
         { interface: address.address, bind: '0.0.0.0' } as Partial<Bonjour.ServiceConfig>,
         (err: unknown) =>
-          this.logger.warn('mdns_socket_error', {
+          this.logger.warn('mdns.socket-error', {
             address: address.address,
             err: errorMessage(err),
           }),
@@ -111,7 +111,7 @@ export class MdnsAdvertiser {
       });
       this.responders.push({ address, bonjour, service });
     }
-    this.logger.info('mdns_advertising', { name, addresses: addresses.map((a) => a.address) });
+    this.logger.info('mdns.advertising', { name, addresses: addresses.map((a) => a.address) });
   }
 
   /** Says goodbye (TTL 0 records) so browsers forget the device now, then closes the sockets. */
@@ -127,6 +127,6 @@ export class MdnsAdvertiser {
           }),
       ),
     );
-    if (responders.length > 0) this.logger.info('mdns_stopped', {});
+    if (responders.length > 0) this.logger.info('mdns.stopped', {});
   }
 }

@@ -129,7 +129,7 @@ export class CloudLogShipper {
         ok = await this.sendBatch(credentials);
       } catch (err) {
         if (!this.stopping.signal.aborted)
-          this.logger.warn('log_stream_failed', { err, failures: this.failures + 1 });
+          this.logger.warn('logs.cloud-stream-failed', { err, failures: this.failures + 1 });
       }
       if (ok) {
         this.failures = 0;
@@ -266,7 +266,7 @@ export class CloudLogShipper {
       const status = res.statusCode ?? 0;
       const body = await readSmall(res);
       if (status < 200 || status >= 300) {
-        this.logger.warn('log_stream_rejected', { status, body, failures: this.failures + 1 });
+        this.logger.warn('logs.cloud-stream-rejected', { status, body, failures: this.failures + 1 });
         return false;
       }
       await spool.acknowledge(cursor);

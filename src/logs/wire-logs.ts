@@ -71,7 +71,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     logger,
     now: () => clock.now(),
   });
-  logger.info('log_spool_opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
+  logger.info('logs.spool-opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
   const local = new LocalLogBackend({ maxReaders: options.maxLogReaders });
   feedLocalStream(spool, local);
   const sink = options.wrapSink?.(spool) ?? spool;
@@ -114,7 +114,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
       await capture.stop();
       spool.commit();
       await shipper.stop();
-      logger.info('log_spool_closed', {
+      logger.info('logs.spool-closed', {
         ...spool.usage(),
         acknowledgedBatches: shipper.acknowledgedBatches,
       });
