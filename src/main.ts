@@ -254,7 +254,7 @@ async function main(): Promise<void> {
     wrapSink: (sink) => observability.logSink(sink),
   });
   const systemLogger = logs.systemLogger;
-  // Every step's start, end and failure as a system line (reference §12.3).
+  // Every step's start, end and failure as a system line (docs/protocol.md#system-log-messages).
   const refusals = new TargetRefusals(systemLogger, logger);
   const stepLog = new StepSystemLog({
     systemLogger,

@@ -225,7 +225,8 @@ export class Agent implements AgentApi {
       if (isBosunError(err, 'VALIDATION_FAILED')) this.targetRefused(err);
       throw err;
     }
-    for (const warning of validated.warnings) this.logger.warn('local-mode.target-warning', { warning });
+    for (const warning of validated.warnings)
+      this.logger.warn('local-mode.target-warning', { warning });
     await this.deps.store.targets.save(
       { kind: 'local' },
       {
@@ -295,7 +296,12 @@ export class Agent implements AgentApi {
       const app = this.targetApp(appId);
       const serviceName = this.resolveService(app, selector, action);
       const { reconciler } = this.deps;
-      this.logger.info('agent.service-action', { appId, serviceName, action, force: options.force });
+      this.logger.info('agent.service-action', {
+        appId,
+        serviceName,
+        action,
+        force: options.force,
+      });
       if (action !== 'start') this.checkLocks([appId], options);
       if (action === 'restart') {
         await reconciler.applyIntermediate(

@@ -1,5 +1,5 @@
 /**
- * Advertises the device over mDNS the way `balena device detect` looks for it (CLI reference §3.6): an
+ * Advertises the device over mDNS the way `balena device detect` looks for it (docs/protocol.md#mdns): an
  * `_ssh._tcp` service named after the short uuid, host `<name>.local`, port 22222, subtype
  * `resin-device` (so a PTR `_resin-device._sub._ssh._tcp.local` answers the CLI's query). Only while in
  * local mode; main.ts starts and stops it on the local-mode switch.
@@ -28,7 +28,8 @@ export interface MdnsAddress {
 
 /**
  * The IPv4 addresses to advertise on. With a configured list, exactly those interfaces (loopback and
- * internal addresses dropped); without one, every non-internal interface of the device's own (§13.3).
+ * internal addresses dropped); without one, every non-internal interface of the device's own
+ * (docs/protocol.md#device-information).
  */
 export function selectMdnsAddresses(
   configured: readonly string[] | undefined,

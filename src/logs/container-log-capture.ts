@@ -295,10 +295,11 @@ export class ContainerLogCapture {
   ): void {
     const serviceName = info.labels['io.balena.service-name'];
     if (serviceName === undefined) return;
-    // Named like every other service line: by engine image id when the engine gave it (reference §6.2).
+    // Named like every other service line: by engine image id when the engine gave it
+    // (docs/protocol.md#image-identity).
     const subject = { serviceName, image: info.imageId ?? info.image };
     if (event === 'serviceExit' && exitCode !== undefined)
-      // balena prints no code; users asked for it, so it follows the reference text as a suffix.
+      // balena prints no code; users asked for it, so it follows balena's text as a suffix.
       this.options.systemLogger?.message(
         `${formatSystemEvent(event, subject)} with code ${exitCode}`,
       );

@@ -407,7 +407,10 @@ function parseDropNotice(wire: string): { service: string; count: number } | und
   return { service: match[2] ?? SYSTEM_SERVICE, count: Number(match[1]) };
 }
 
-/** Exactly the fields the cloud accepts (§12.2); serviceName and appUuid stay on the device. */
+/**
+ * Exactly the fields the cloud accepts (docs/protocol.md#log-message-format); serviceName and appUuid stay on
+ * the device.
+ */
 function wireFields(m: LogMessage): LogMessage {
   return {
     message: m.message,

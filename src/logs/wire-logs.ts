@@ -125,7 +125,8 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
 
 /**
  * `/v2/local/logs` readers get each commit's lines, read back from the spool (only while someone
- * listens: the stream has no history, §12.4), with the service name the spool keeps for them.
+ * listens: the stream has no history, docs/protocol.md#local-log-stream), with the service name the spool
+ * keeps for them.
  */
 function feedLocalStream(spool: LogSpool, local: LocalLogBackend): void {
   let sent = spool.lastId;

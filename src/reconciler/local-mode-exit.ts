@@ -5,8 +5,8 @@
  * target, which the reconciler then applies as usual.
  *
  * [quirk] balena-supervisor diffs two engine snapshots and force-removes every container, image,
- * network and volume created while in local mode, including what the user made by hand (reference §9,
- * §18 item 18). bosun removes only objects it can tie to a local app.
+ * network and volume created while in local mode, including what the user made by hand
+ * (docs/protocol.md#leaving-local-mode). bosun removes only objects it can tie to a local app.
  *
  * Idempotent: the local target is cleared last, so a crash half way repeats the clean-up on next start.
  */
