@@ -48,7 +48,7 @@ describe('protocol citations', () => {
   });
 
   it('finds the citations in src/ (the scan itself works)', () => {
-    assert.ok(citations.length >= 80, `only ${citations.length} citations found in src/`);
+    assert.ok(citations.length >= 50, `only ${citations.length} citations found in src/`);
     assert.ok(
       citations.some((c) => c.path === 'src/device/locks.ts' && c.anchor === 'update-locks'),
       'src/device/locks.ts should cite docs/protocol.md#update-locks',
