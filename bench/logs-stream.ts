@@ -6,7 +6,7 @@
  * spool on disk (so /proc/<pid>/io write_bytes counts the spool's writes). A supervised container prints
  * N numbered ~80-byte lines and keeps running; then the agent starts, finds it with no cursor and takes
  * the whole output in as fast as it can. We time from the first to the last line the peer stores, sample the agent's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS every 100 ms),
- * and read the spool's commit count from the agent's `log_spool_closed` log line after SIGTERM.
+ * and read the spool's commit count from the agent's `logs.spool-closed` log line after SIGTERM.
  * Floor, same run: the same container's output read straight from the engine's logs API (what capture
  * itself reads), i.e. the fastest any agent could take the lines in; the ratio is end-to-end / floor.
  * Usage: npm run build && node --import tsx bench/logs-stream.ts [lines]   (default 300000)
@@ -166,7 +166,7 @@ try {
         return {};
       }
     })
-    .find((l) => l['msg'] === 'log_spool_closed' || l['event'] === 'log_spool_closed');
+    .find((l) => l['msg'] === 'logs.spool-closed' || l['event'] === 'logs.spool-closed');
   const seconds = (last - first) / 1000;
   const commits = Number(closed?.['commits'] ?? NaN);
   const result = {

@@ -253,7 +253,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     wrapSink: (sink) => observability.logSink(sink),
   });
   const systemLogger = logs.systemLogger;
-  // Every step's start, end and failure as a system line (reference §12.3).
+  // Every step's start, end and failure as a system line (docs/protocol.md#system-log-messages).
   const refusals = new TargetRefusals(systemLogger, logger);
   const stepLog = new StepSystemLog({
     systemLogger,
@@ -408,7 +408,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       targets: store.targets,
       logger,
       scopeLabels: settings.scopeLabels,
-    }).catch((err: unknown) => log.error('local_mode_exit_failed', { err }));
+    }).catch((err: unknown) => log.error('local-mode.exit-failed', { err }));
   }
   const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
   reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));

@@ -158,7 +158,7 @@ export class Agent implements AgentApi {
   async regenerateApiKey(key: string): Promise<string> {
     const fresh = await this.keys.regenerate(key);
     if (fresh === undefined) throw new BosunError('UNAUTHORIZED', 'Unauthorized: unknown API key');
-    this.logger.info('api_key_regenerated');
+    this.logger.info('api-key.regenerated');
     // Containers holding the old scoped key get the new one when the next apply recreates them.
     this.deps.reconciler.triggerApply({ force: false });
     return fresh;
@@ -225,7 +225,8 @@ export class Agent implements AgentApi {
       if (isBosunError(err, 'VALIDATION_FAILED')) this.targetRefused(err);
       throw err;
     }
-    for (const warning of validated.warnings) this.logger.warn('local_target_warning', { warning });
+    for (const warning of validated.warnings)
+      this.logger.warn('local-mode.target-warning', { warning });
     await this.deps.store.targets.save(
       { kind: 'local' },
       {
@@ -234,7 +235,7 @@ export class Agent implements AgentApi {
         apps: toJsonObjects(converted.device['apps']),
       },
     );
-    this.logger.info('local_target_set', { apps: Object.keys(validated.value.apps) });
+    this.logger.info('local-mode.target-set', { apps: Object.keys(validated.value.apps) });
     this.expectApply();
     this.deps.reconciler.triggerApply({ force: options.force || converted.force });
   }
@@ -262,7 +263,7 @@ export class Agent implements AgentApi {
     return this.exclusive(async () => {
       const app = this.targetApp(appId);
       this.checkLocks([appId], options);
-      this.logger.info('app_restart', { appId, force: options.force });
+      this.logger.info('agent.app-restart', { appId, force: options.force });
       await this.deps.reconciler.applyIntermediate(
         withoutAppServices(this.target(), app.uuid),
         options,
@@ -275,13 +276,13 @@ export class Agent implements AgentApi {
     return this.exclusive(async () => {
       const app = this.targetApp(appId);
       this.checkLocks([appId], options);
-      this.logger.info('app_purge', { appId, force: options.force });
+      this.logger.info('agent.app-purge', { appId, force: options.force });
       await this.deps.reconciler.applyIntermediate(withoutApp(this.target(), app.uuid), {
         ...options,
         removeVolumes: true,
       });
       await this.deps.reconciler.applyIntermediate(this.target(), options);
-      this.logger.info('app_purged', { appId });
+      this.logger.info('agent.app-purged', { appId });
     });
   }
 
@@ -295,7 +296,12 @@ export class Agent implements AgentApi {
       const app = this.targetApp(appId);
       const serviceName = this.resolveService(app, selector, action);
       const { reconciler } = this.deps;
-      this.logger.info('service_action', { appId, serviceName, action, force: options.force });
+      this.logger.info('agent.service-action', {
+        appId,
+        serviceName,
+        action,
+        force: options.force,
+      });
       if (action !== 'start') this.checkLocks([appId], options);
       if (action === 'restart') {
         await reconciler.applyIntermediate(
@@ -332,18 +338,18 @@ export class Agent implements AgentApi {
       (a) => a.appId,
     );
     this.checkLocks(apps, options);
-    this.logger.info('host_action_scheduled', { action, force: options.force });
+    this.logger.info('agent.host-action-scheduled', { action, force: options.force });
     const { clock, host } = this.deps;
     void clock
       .sleep(this.deps.hostActionDelayMs ?? 1000)
       .then(() => (action === 'reboot' ? host.reboot() : host.shutdown()))
-      .catch((err: unknown) => this.logger.error('host_action_failed', { action, err }));
+      .catch((err: unknown) => this.logger.error('agent.host-action-failed', { action, err }));
   }
 
   blink(): Promise<void> {
     void this.deps.host
       .blink(BLINK_MS)
-      .catch((err: unknown) => this.logger.warn('blink_failed', { err }));
+      .catch((err: unknown) => this.logger.warn('agent.blink-failed', { err }));
     return Promise.resolve();
   }
 
@@ -378,7 +384,7 @@ export class Agent implements AgentApi {
       await engine.removeVolume(volume.name);
       removed.push(volume.name);
     }
-    this.logger.info('volumes_cleaned', { removed });
+    this.logger.info('agent.volumes-cleaned', { removed });
     return { removed };
   }
 
@@ -410,7 +416,7 @@ export class Agent implements AgentApi {
   async patchHostConfig(patch: HostConfigPatch, options: ActionOptions): Promise<void> {
     const network = patch.network;
     if (network === undefined) {
-      this.logger.warn('host_config_patch_without_network');
+      this.logger.warn('agent.host-config-patch-without-network');
       return;
     }
     // Proxy changes may restart the engine: like balena, refuse while any app holds its update lock.

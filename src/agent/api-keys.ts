@@ -68,7 +68,7 @@ export async function revokeKeysOfRemovedApps(
   const removed = (await keys.appIdsWithKeys()).filter((id) => !targetAppIds.has(id));
   for (const appId of removed) {
     await keys.removeAppKeys(appId);
-    logger.info('api_keys_revoked', { appId, reason: 'the app left the target' });
+    logger.info('api-key.revoked', { appId, reason: 'the app left the target' });
   }
   return removed;
 }

@@ -1,4 +1,7 @@
-/** journalctl arguments for POST /v2/journal-logs (reference §8.3); `--opt=value` so no value reads as a flag. */
+/**
+ * journalctl arguments for POST /v2/journal-logs (docs/protocol.md#journal-logs); `--opt=value` so no value
+ * reads as a flag.
+ */
 import type { JournalLogsBody } from '../api/agent-api.js';
 
 export function journalctlArgs(o: JournalLogsBody): string[] {

@@ -1,7 +1,7 @@
 /**
  * The local target read back for balena-cli. balena serialises its internal app objects here (an
- * accidental API, reference §18.9); we give a small stable summary instead. The CLI reuses only `name`
- * and `config` and replaces `apps` wholesale.
+ * accidental API, docs/protocol.md#local-target-state); we give a small stable summary instead. The CLI
+ * reuses only `name` and `config` and replaces `apps` wholesale.
  */
 import type { LocalAppSummary } from '../api/agent-api.js';
 import { BosunError } from '../shared/errors.js';

@@ -1,11 +1,11 @@
 /**
- * Authentication (reference §8.2, tightened): a key comes from `?apikey=` or `Authorization: Bearer|ApiKey <key>`
- * (scheme case-insensitive) and resolves to a scope through the agent, which compares in constant time.
- * As in balena-supervisor, local mode opens every route without a key: anyone who can reach the API in
- * local mode can already push a target (root on the device), so a key on the other routes protects
- * nothing and only breaks developers' scripts. What still protects the device from the web is
- * request-guard.ts (foreign origins, DNS rebinding, non-JSON bodies), which runs before this. The mode is
- * read per request: it can change at run time.
+ * Authentication (docs/protocol.md#api-authentication, tightened): a key comes from `?apikey=` or
+ * `Authorization: Bearer|ApiKey <key>` (scheme case-insensitive) and resolves to a scope through the agent,
+ * which compares in constant time. As in balena-supervisor, local mode opens every route without a key:
+ * anyone who can reach the API in local mode can already push a target (root on the device), so a key on the
+ * other routes protects nothing and only breaks developers' scripts. What still protects the device from the
+ * web is request-guard.ts (foreign origins, DNS rebinding, non-JSON bodies), which runs before this. The mode
+ * is read per request: it can change at run time.
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { BosunError } from '../shared/errors.js';

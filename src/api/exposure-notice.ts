@@ -15,7 +15,7 @@ export function logApiExposure(logger: Logger, facts: ExposureFacts): void {
   const where = `${facts.host}:${facts.port}`;
   const everyInterface = facts.host === '0.0.0.0' || facts.host === '::';
   if (facts.localMode) {
-    logger.warn('api.local_mode_open', {
+    logger.warn('api.local-mode-open', {
       listen: where,
       everyInterface,
       message:
@@ -27,7 +27,7 @@ export function logApiExposure(logger: Logger, facts: ExposureFacts): void {
     });
     return;
   }
-  logger.info('api.key_required', {
+  logger.info('api.key-required', {
     listen: where,
     message: `Local mode is off: every route of the local API on ${where} except /ping and /v1/healthy needs an API key.`,
   });

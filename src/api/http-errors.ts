@@ -71,8 +71,8 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       code: error.code,
       status: error.httpStatus,
     };
-    if (error.httpStatus >= 500) logger.error('api.request_failed', { ...fields, err: error });
-    else logger.debug('api.request_rejected', { ...fields, message: error.message });
+    if (error.httpStatus >= 500) logger.error('api.request-failed', { ...fields, err: error });
+    else logger.debug('api.request-rejected', { ...fields, message: error.message });
     if (res.headersSent) {
       // A stream already started: the only honest signal left is to cut the connection.
       res.destroy(error);

@@ -1,6 +1,6 @@
 /**
- * Pure renderers from the agent's StatusView to balena's wire shapes (reference §8.3). Scoped keys see
- * only their own app: list routes filter here rather than answering 403.
+ * Pure renderers from the agent's StatusView to balena's wire shapes (docs/protocol.md#api-endpoints). Scoped
+ * keys see only their own app: list routes filter here rather than answering 403.
  */
 import type { AppView, KeyScope, StatusView } from './agent-api.js';
 import { inScope } from './auth.js';

@@ -1,8 +1,9 @@
 /**
  * zod 4 schemas for request bodies, queries and responses. They validate requests and generate the
  * OpenAPI description (src/api/openapi.ts), so the docs cannot drift from what the API accepts.
- * Field rules follow the reference (§3.5, §8.3); legacy clients send booleans and ids as strings, so
- * those are accepted and coerced (bodies are JSON only: see request-guard.ts).
+ * Field rules follow docs/protocol.md#target-document and docs/protocol.md#api-endpoints; legacy clients send
+ * booleans and ids as strings, so those are accepted and coerced (bodies are JSON only: see
+ * request-guard.ts).
  */
 import { z } from 'zod';
 import { LocalTargetSchema } from '../domain/target/local-target.js';
@@ -17,7 +18,7 @@ export const Flag = z
   ])
   .transform((v) => v === true || v === 1 || v === 'true' || v === '1' || v === 'on');
 
-/** Non-negative integer given as a number or a numeric string (reference §3.5 NumericIdentifier). */
+/** Non-negative integer given as a number or a numeric string (docs/protocol.md#target-document). */
 export const NumericId = z
   .union([
     z.number().int().nonnegative(),

@@ -1,5 +1,5 @@
 /**
- * Health criteria of a managed device (reference §13.1), as named checks apart from the rest so they
+ * Health criteria of a managed device (docs/protocol.md#health), as named checks apart from the rest so they
  * merge into a list of checks easily:
  *
  * - target polling: unhealthy when the last successful poll is older than 2 × the poll interval (the

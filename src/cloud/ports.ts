@@ -55,12 +55,12 @@ export interface CloudDeviceFacts {
   deviceType(): string;
   osVersion(): Promise<string | undefined>;
   osVariant(): Promise<string | undefined>;
-  /** Filtered as reference §13.3 says. */
+  /** Filtered as docs/protocol.md#device-information says. */
   ipAddresses(): Promise<string[]>;
   macAddresses(): Promise<string[]>;
 }
 
-/** Hardware metrics (reference §4.4); null fields are unknown on this host. */
+/** Hardware metrics (docs/protocol.md#hardware-metrics); null fields are unknown on this host. */
 export interface HardwareMetrics {
   cpu_usage: number | null;
   memory_usage: number | null;

@@ -1,5 +1,6 @@
 /**
- * Provisioning (reference §2.3–2.6, with what openBalena v49 taught: test/fixtures/cloud/README.md).
+ * Provisioning (docs/protocol.md#provisioning, with what openBalena v49 taught:
+ * test/fixtures/cloud/README.md).
  *
  * The device API key is generated and written to config.json before anything is sent (ConfigJsonFile
  * does that at open), and registration carries it as `api_key`, so a crash between the two steps cannot
@@ -197,7 +198,10 @@ async function deviceIdWithKey(deps: ProvisionDeps, key: string): Promise<number
   return typeof found === 'number' ? found : undefined;
 }
 
-/** Reference §2.5 with the provisioning key; undefined when the cloud does not allow it (v49). */
+/**
+ * Key exchange (docs/protocol.md#key-exchange) with the provisioning key; undefined when the cloud does not
+ * allow it (v49).
+ */
 async function exchangeKey(deps: ProvisionDeps, log: Logger): Promise<number | undefined> {
   const provisioningKey = deps.config.value.apiKey;
   if (provisioningKey === undefined) return undefined;

@@ -1,6 +1,6 @@
 /**
- * The current state report body (reference §4.2) from the reconciler's status and the stored cloud
- * target. Pure. Only apps of the cloud target are reported (the device may not report others), each
+ * The current state report body (docs/protocol.md#report-body) from the reconciler's status and the stored
+ * cloud target. Pure. Only apps of the cloud target are reported (the device may not report others), each
  * service's `image` is the target's string exactly as the cloud sent it (the API answers 401 to anything
  * else: test/fixtures/cloud/README.md), and `release_uuid` is the commit the app last fully applied.
  */
@@ -103,7 +103,9 @@ export function buildDeviceReport(fields: DeviceFields, apps: JsonObject): Devic
   return report;
 }
 
-/** Buckets of reference §4.4: a metric is re-reported only when it moves to another bucket. */
+/**
+ * Buckets of docs/protocol.md#hardware-metrics: a metric is re-reported only when it moves to another bucket.
+ */
 const BUCKETS: Partial<Record<keyof HardwareMetrics, number>> = {
   cpu_usage: 20,
   cpu_temp: 5,

@@ -1,16 +1,17 @@
 /**
- * Current state reports (reference §4.1, §4.3): `PATCH /device/v3/state` with only the top-level fields
- * that changed since the last report the cloud acknowledged, at most one every 10 s, gzipped when that
- * is smaller (the API accepts gzip bodies: recorded). Nothing changed ⇒ no request.
+ * Current state reports (docs/protocol.md#state-reports, docs/protocol.md#report-throttling):
+ * `PATCH /device/v3/state` with only the top-level fields that changed since the last report the cloud
+ * acknowledged, at most one every 10 s, gzipped when that is smaller (the API accepts gzip bodies:
+ * recorded). Nothing changed ⇒ no request.
  *
  * A failed report is retried with backoff (15 s doubling, capped at the poll interval; Retry-After in
  * seconds honoured as a floor) and, since the acknowledged state did not move, the next report carries
  * everything still unsent. [quirk] balena-supervisor reads Retry-After as milliseconds; bosun uses seconds,
  * the HTTP meaning.
  *
- * Hardware metrics are read at most every 5 minutes and only sent when they cross the reference's
- * thresholds (cpu 20 %, temperature 5 °C, memory 10 MiB; other fields when they change). With
- * SUPERVISOR_HARDWARE_METRICS=false they are sent once as null.
+ * Hardware metrics are read at most every 5 minutes and only sent when they cross the thresholds of
+ * docs/protocol.md#hardware-metrics (cpu 20 %, temperature 5 °C, memory 10 MiB; other fields when they
+ * change). With SUPERVISOR_HARDWARE_METRICS=false they are sent once as null.
  */
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from '../shared/errors.js';

@@ -1,7 +1,7 @@
 /**
- * Device tags (reference §5): `PATCH /v2/device/tags` on the local API queues pairs; they are sent as
- * `PATCH /device/v3/tags {"<uuid>": {...}}` at most every 10 s, retried with the state report's backoff,
- * and a pair equal to the last one the cloud accepted is not sent again. Reading goes to the cloud
+ * Device tags (docs/protocol.md#device-tags): `PATCH /v2/device/tags` on the local API queues pairs; they are
+ * sent as `PATCH /device/v3/tags {"<uuid>": {...}}` at most every 10 s, retried with the state report's
+ * backoff, and a pair equal to the last one the cloud accepted is not sent again. Reading goes to the cloud
  * (`GET /v7/device_tag`). The queue lives in memory: a restart before it was sent loses it, and the
  * caller (the API) is told only that it was queued.
  */

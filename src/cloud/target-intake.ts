@@ -1,7 +1,7 @@
 /**
- * What happens to a target the cloud sent (reference §3.4): validated as a whole (schema, compositions,
- * cross-field rules), stored, then handed to the reconciler. A rejected target changes nothing: it is
- * logged, each line of the reason becomes a system log line (`Could not move to new release: …`, as
+ * What happens to a target the cloud sent (docs/protocol.md#target-intake): validated as a whole (schema,
+ * compositions, cross-field rules), stored, then handed to the reconciler. A rejected target changes nothing:
+ * it is logged, each line of the reason becomes a system log line (`Could not move to new release: …`, as
  * balena-supervisor words it, so the dashboard shows it), and the report says `rejected` for its release.
  */
 import { validateTargetDevice } from '../domain/target/validate-target.js';

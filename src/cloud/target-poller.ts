@@ -1,9 +1,10 @@
 /**
- * Target polling (reference §3.1–3.3). `GET /device/v3/<uuid>/state` with the device key and the ETag of
- * the last answer processed, so an unchanged target costs a 304 and nothing more. The schedule is the poll
- * interval (SUPERVISOR_POLL_INTERVAL) plus a random jitter, so a fleet does not poll in lockstep; after an
- * error the delay doubles from 15 s up to the poll interval, and a `Retry-After` (seconds, the HTTP
- * meaning) is honoured as a floor. `pollNow()` (POST /v1/update) cuts the wait short.
+ * Target polling (docs/protocol.md#target-polling, docs/protocol.md#instant-updates).
+ * `GET /device/v3/<uuid>/state` with the device key and the ETag of the last answer processed, so an
+ * unchanged target costs a 304 and nothing more. The schedule is the poll interval (SUPERVISOR_POLL_INTERVAL)
+ * plus a random jitter, so a fleet does not poll in lockstep; after an error the delay doubles from 15 s up
+ * to the poll interval, and a `Retry-After` (seconds, the HTTP meaning) is honoured as a floor.
+ * `pollNow()` (POST /v1/update) cuts the wait short.
  *
  * A restarted device with a target already stored waits a random part of the jitter window before its
  * first poll: a thousand devices coming back after a power cut must not all poll in the same second
@@ -85,7 +86,7 @@ export class TargetPoller {
   async firstDelay(): Promise<number> {
     const { pollIntervalMs, instantUpdates } = this.deps.settings();
     const jitter = this.deps.random() * (this.deps.jitterMs ?? DEFAULT_JITTER_MS);
-    // Reference §3.2: with instant updates off the first fetch waits one interval.
+    // docs/protocol.md#target-polling: with instant updates off the first fetch waits one interval.
     if (!instantUpdates) return pollIntervalMs + jitter;
     return (await this.deps.hasStoredTarget()) ? jitter : 0;
   }

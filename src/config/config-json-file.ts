@@ -154,7 +154,7 @@ export class ConfigJsonFile {
     // If write() fails, this object is dropped with the error: nobody sees an identity that is not on disk.
     const file = new ConfigJsonFile(path, realPath, deepFreeze(structuredClone(withIdentity)), log);
     await file.write(withIdentity);
-    log.info(text === undefined ? 'configJsonCreated' : 'configJsonIdentityGenerated', {
+    log.info(text === undefined ? 'config-json.created' : 'config-json.identity-generated', {
       path,
       generated,
     });
@@ -207,7 +207,7 @@ export class ConfigJsonFile {
       });
     }
     this.current = deepFreeze(structuredClone(value));
-    this.logger.debug('configJsonWritten', { path: this.path });
+    this.logger.debug('config-json.written', { path: this.path });
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * config.json (reference §2.1): the known fields bosun reads or writes, typed. Unknown keys are kept
- * as they are (the OS and other tools put their own keys in this file) and written back unchanged.
+ * config.json (docs/protocol.md#configjson): the known fields bosun reads or writes, typed. Unknown keys are
+ * kept as they are (the OS and other tools put their own keys in this file) and written back unchanged.
  * Types are strict: a number written as a string is an error rather than a silent guess.
  */
 import { z } from 'zod';

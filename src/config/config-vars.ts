@@ -1,5 +1,5 @@
 /**
- * Supervisor config vars (reference §11.1): the `config` record of a target, resolved into one
+ * Supervisor config vars (docs/protocol.md#config-vars): the `config` record of a target, resolved into one
  * immutable typed value. Each var may arrive as `BALENA_X`, `RESIN_X` or plain `X`; the first
  * present in that order wins. A value that does not parse falls back to the var's default and
  * yields a warning naming the var and the value, so one typo never blocks an update.
@@ -105,7 +105,9 @@ function oneOf<T extends string | number>(
 
 type Specs = { readonly [K in keyof SupervisorConfig]: VarSpec<SupervisorConfig[K]> };
 
-/** Defaults are upstream's code defaults (reference §11.1), where the code and docs disagree too. */
+/**
+ * Defaults are upstream's code defaults (docs/protocol.md#config-vars), where the code and docs disagree too.
+ */
 export const CONFIG_VAR_SPECS: Specs = {
   // A floor of 10 s: 0 would make the poll and every backoff capped by it spin.
   appUpdatePollInterval: int('SUPERVISOR_POLL_INTERVAL', 900_000, 10_000),
@@ -195,7 +197,7 @@ export function resolveConfigVarsAndWarn(
 ): SupervisorConfig {
   const { config, warnings } = resolveConfigVars(vars);
   for (const w of warnings) {
-    logger.warn('configVarInvalid', {
+    logger.warn('config-var.invalid', {
       variable: w.variable,
       value: w.value,
       expected: w.expected,

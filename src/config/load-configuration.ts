@@ -51,7 +51,7 @@ export async function loadConfiguration(
   }
   const configJson = await ConfigJsonFile.open(fromEnv.configPath, options.logger);
   const settings = resolveAgentSettings(fromEnv, configJson.value);
-  options.logger.child({ component: 'config' }).info('configurationLoaded', {
+  options.logger.child({ component: 'config' }).info('config.loaded', {
     configPath: settings.configPath,
     dbPath: settings.dbPath,
     apiPort: settings.api.port,

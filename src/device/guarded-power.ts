@@ -1,7 +1,7 @@
 /**
- * Reboot and power-off that respect update locks (reference §6.13): before the host goes down, the
- * agent takes the update lock of every service of every app, waiting up to `waitMs` for services that
- * hold theirs; `force` (or the lockOverride config var) removes them instead. Only then is the host
+ * Reboot and power-off that respect update locks (docs/protocol.md#reboot-and-shutdown): before the host goes
+ * down, the agent takes the update lock of every service of every app, waiting up to `waitMs` for services
+ * that hold theirs; `force` (or the lockOverride config var) removes them instead. Only then is the host
  * asked, after `delayMs` so the API can answer first. Locks the agent took stay taken: nothing may
  * start an update while the device goes down; if the host refuses, they are released again.
  */

@@ -1,7 +1,7 @@
 /**
- * Hardware metrics for the cloud report (reference §4.4), read through systeminformation. Each field is
- * null when the host does not say (a VM without a temperature sensor, a container without /data).
- * Values in MiB and whole percent / °C, as the dashboard expects them.
+ * Hardware metrics for the cloud report (docs/protocol.md#hardware-metrics), read through systeminformation.
+ * Each field is null when the host does not say (a VM without a temperature sensor, a container without
+ * /data). Values in MiB and whole percent / °C, as the dashboard expects them.
  */
 import { readFile } from 'node:fs/promises';
 import si from 'systeminformation';

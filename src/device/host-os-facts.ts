@@ -2,8 +2,9 @@
  * What the host says about itself: device type and architecture from the boot partition's
  * `device-type.json` (fields `slug`, `arch`, written by balenaOS), OS version and variant from
  * os-release (`PRETTY_NAME`; `VARIANT_ID`, else dev/prod from config.json `developmentMode`,
- * reference §2.1). A missing file is normal off balenaOS (development): the caller falls back to what
- * it detects. A broken file is reported with what is wrong and treated as missing — never a crash.
+ * docs/protocol.md#device-information). A missing file is normal off balenaOS (development): the caller falls
+ * back to what it detects. A broken file is reported with what is wrong and treated as missing — never a
+ * crash.
  */
 import { balenaArch, parseOsRelease } from './identity-facts.js';
 import { readSmallFile } from './small-file.js';

@@ -1,6 +1,7 @@
 /**
  * Pure rules behind the device facts: balena's arch names, a default device type, os-release parsing,
- * and which interfaces count as the device's own (reference §13.3). identity.ts feeds them real data.
+ * and which interfaces count as the device's own (docs/protocol.md#device-information). identity.ts feeds
+ * them real data.
  */
 import type { NetworkInterfaceInfo } from 'node:os';
 

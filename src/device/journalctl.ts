@@ -1,5 +1,5 @@
 /**
- * Reads the host journal by running journalctl (reference §8.3 POST /v2/journal-logs). Arguments are
+ * Reads the host journal by running journalctl (docs/protocol.md#journal-logs). Arguments are
  * passed as an argv array, never through a shell. The child is SIGKILLed when the caller aborts (client
  * gone), as balena does. A non-zero exit with nothing written becomes an error on the stream.
  */

@@ -1,5 +1,5 @@
 /**
- * Update locks on the host, compatible with balena-supervisor (reference §6.10).
+ * Update locks on the host, compatible with balena-supervisor (docs/protocol.md#update-locks).
  *
  * Layout: `<root>/services/<appId>/<service>/` is bind-mounted into the service's containers at both
  * `/tmp/balena` and `/tmp/resin`; an app holds off updates by creating `updates.lock` (or the legacy

@@ -1,7 +1,8 @@
 /**
- * Resolves `*.local` names over multicast DNS when the system resolver cannot (reference §15: musl and
- * minimal images have no nss-mdns). Unlike balena-supervisor this does not patch `dns.lookup` globally:
- * `mdnsFallbackLookup` returns a lookup function that HTTP clients take as their `lookup` option.
+ * Resolves `*.local` names over multicast DNS when the system resolver cannot
+ * (docs/protocol.md#mdns-resolution: musl and minimal images have no nss-mdns). Unlike balena-supervisor this
+ * does not patch `dns.lookup` globally: `mdnsFallbackLookup` returns a lookup function that HTTP clients take
+ * as their `lookup` option.
  */
 import makeMdns from 'multicast-dns';
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';

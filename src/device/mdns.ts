@@ -1,5 +1,5 @@
 /**
- * Advertises the device over mDNS the way `balena device detect` looks for it (CLI reference §3.6): an
+ * Advertises the device over mDNS the way `balena device detect` looks for it (docs/protocol.md#mdns): an
  * `_ssh._tcp` service named after the short uuid, host `<name>.local`, port 22222, subtype
  * `resin-device` (so a PTR `_resin-device._sub._ssh._tcp.local` answers the CLI's query). Only while in
  * local mode; main.ts starts and stops it on the local-mode switch.
@@ -28,7 +28,8 @@ export interface MdnsAddress {
 
 /**
  * The IPv4 addresses to advertise on. With a configured list, exactly those interfaces (loopback and
- * internal addresses dropped); without one, every non-internal interface of the device's own (§13.3).
+ * internal addresses dropped); without one, every non-internal interface of the device's own
+ * (docs/protocol.md#device-information).
  */
 export function selectMdnsAddresses(
   configured: readonly string[] | undefined,
@@ -83,7 +84,7 @@ export class MdnsAdvertiser {
       (this.options.networkInterfaces ?? os.networkInterfaces)(),
     );
     if (addresses.length === 0) {
-      this.logger.warn('mdns_no_interface', { configured: this.options.interfaces ?? [] });
+      this.logger.warn('mdns.no-interface', { configured: this.options.interfaces ?? [] });
       return;
     }
     const name = this.options.name;
@@ -92,7 +93,7 @@ export class MdnsAdvertiser {
       const bonjour = new Bonjour(
         { interface: address.address, bind: '0.0.0.0' } as Partial<Bonjour.ServiceConfig>,
         (err: unknown) =>
-          this.logger.warn('mdns_socket_error', {
+          this.logger.warn('mdns.socket-error', {
             address: address.address,
             err: errorMessage(err),
           }),
@@ -111,7 +112,7 @@ export class MdnsAdvertiser {
       });
       this.responders.push({ address, bonjour, service });
     }
-    this.logger.info('mdns_advertising', { name, addresses: addresses.map((a) => a.address) });
+    this.logger.info('mdns.advertising', { name, addresses: addresses.map((a) => a.address) });
   }
 
   /** Says goodbye (TTL 0 records) so browsers forget the device now, then closes the sockets. */
@@ -127,6 +128,6 @@ export class MdnsAdvertiser {
           }),
       ),
     );
-    if (responders.length > 0) this.logger.info('mdns_stopped', {});
+    if (responders.length > 0) this.logger.info('mdns.stopped', {});
   }
 }

@@ -1,10 +1,10 @@
 /**
- * The reboot a release asks for (label `io.balena.update.requires-reboot`, reference §6.13): the
- * planner does not start such a service's new container before the next boot and says so as a
- * `reboot` wait. Once that is all that is left — every other service where the target wants it — this
- * writes the breadcrumb `<lock root>/reboot-after-apply` and asks for a reboot through the lock-guarded
- * power control (so an app's update lock still holds it back). The breadcrumb's mtime is the guard
- * against doing it twice: while it is newer than the boot time, the reboot was already asked for in
+ * The reboot a release asks for (label `io.balena.update.requires-reboot`,
+ * docs/protocol.md#reboot-and-shutdown): the planner does not start such a service's new container before the
+ * next boot and says so as a `reboot` wait. Once that is all that is left — every other service where the
+ * target wants it — this writes the breadcrumb `<lock root>/reboot-after-apply` and asks for a reboot through
+ * the lock-guarded power control (so an app's update lock still holds it back). The breadcrumb's mtime is the
+ * guard against doing it twice: while it is newer than the boot time, the reboot was already asked for in
  * this boot; after the reboot it is older, the container starts, and nothing asks again.
  */
 import { rm, stat, writeFile } from 'node:fs/promises';

@@ -86,8 +86,9 @@ function envMinusImage(env: readonly string[], image: readonly string[]): string
 
 /**
  * balena-supervisor v19 injects the hand-over path as `RESIN_SERVICE_KILL_ME_PATH` only, where bosun
- * injects both prefixes (reference §7.1: every agent variable exists with both). The missing twin is an
- * injected variable of the agent's own, not a difference the target asked for: read it as present.
+ * injects both prefixes (docs/protocol.md#injected-environment: every agent variable exists with both). The
+ * missing twin is an injected variable of the agent's own, not a difference the target asked for: read it as
+ * present.
  */
 const AGENT_ENV_TWINS: ReadonlyArray<readonly [legacy: string, current: string, value: string]> = [
   ['RESIN_SERVICE_KILL_ME_PATH', 'BALENA_SERVICE_KILL_ME_PATH', '/tmp/balena/handover-complete'],
@@ -111,9 +112,9 @@ function hasHealthcheck(hc: Maybe<HealthcheckSpec>): boolean {
 }
 
 /**
- * The engine's default stop signal is SIGTERM, and balena-supervisor writes it explicitly (reference §6.2
- * default `stopSignal: SIGTERM`). Where the image sets no other signal, an explicit SIGTERM means the
- * default, as the target's unset one does.
+ * The engine's default stop signal is SIGTERM, and balena-supervisor writes it explicitly
+ * (docs/protocol.md#service-defaults default `stopSignal: SIGTERM`). Where the image sets no other signal, an
+ * explicit SIGTERM means the default, as the target's unset one does.
  */
 function stopSignal(container: Maybe<string>, image: Maybe<string>): string | undefined {
   const value = minusImage(container, image);
@@ -231,7 +232,7 @@ export function createSpecFromInspect(
   copy('DnsSearch', h.DnsSearch);
   copy('ExtraHosts', h.ExtraHosts);
   copy('GroupAdd', h.GroupAdd);
-  // SELinux label options are added by the engine (reference §6.1).
+  // SELinux label options are added by the engine (docs/protocol.md#container-naming).
   copy(
     'SecurityOpt',
     h.SecurityOpt?.filter((opt) => !opt.startsWith('label=')),

@@ -1,6 +1,7 @@
 /**
- * Networks and volumes of a release (reference §6.8, §7.5). Every app has a `default` network, created
- * config-only when all its services use host networking (then no container can join it anyway).
+ * Networks and volumes of a release (docs/protocol.md#networks-and-volumes). Every app has a `default`
+ * network, created config-only when all its services use host networking (then no container can join it
+ * anyway).
  */
 import type { NetworkDefinition, VolumeDefinition } from './compose/release-resources.js';
 import { networkConfigHash, volumeConfigHash } from './config-hash.js';

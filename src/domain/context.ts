@@ -1,6 +1,7 @@
 /**
- * Device facts that normalisation injects into containers (reference §7). Passed in fresh on every
- * reconcile, so a changed hostname, API key or OS version reaches the next plan without re-validating.
+ * Device facts that normalisation injects into containers (docs/protocol.md#injected-environment). Passed in
+ * fresh on every reconcile, so a changed hostname, API key or OS version reaches the next plan without
+ * re-validating.
  */
 import type { TargetSource } from './model.js';
 
@@ -38,5 +39,8 @@ export interface NormaliseContext {
   hostHasFirmware: boolean;
 }
 
-/** Name of the bridge network services with the supervisor-api feature join (reference §7.5). */
+/**
+ * Name of the bridge network services with the supervisor-api feature join
+ * (docs/protocol.md#supervisor-network).
+ */
 export const SUPERVISOR_NETWORK = 'supervisor0';

@@ -1,6 +1,6 @@
 /**
- * Image references (reference §3.8): `[registry/]repo[:tag][@digest]`. Normalised form: with a digest,
- * `[registry/]repo@digest` (the digest pins the content, so a tag beside it is dropped); otherwise
+ * Image references (docs/protocol.md#image-names): `[registry/]repo[:tag][@digest]`. Normalised form: with a
+ * digest, `[registry/]repo@digest` (the digest pins the content, so a tag beside it is dropped); otherwise
  * `[registry/]repo:tag` with `:latest` added when no tag is given.
  */
 

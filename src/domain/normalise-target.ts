@@ -2,7 +2,7 @@
  * Validated target + device facts → TargetState (the planner's input). Pure and cheap, so the reconciler
  * can re-run it on every loop with fresh facts (hostname, API keys, OS version).
  *
- * bosun does not run the host OS nor balena-supervisor (reference §6.2 last paragraph, §6.14): host apps
+ * bosun does not run the host OS nor balena-supervisor (docs/protocol.md#supervisor-and-host-apps): host apps
  * keep only services marked as data-store services, and the supervisor's own service is dropped.
  */
 import { EMPTY_NETWORK_DEFINITION, networkTarget, volumeTarget } from './app-resources.js';
@@ -21,7 +21,7 @@ import { aliasResinLabels } from './service/labels.js';
 import { normaliseService } from './service/normalise-service.js';
 import type { ValidatedApp, ValidatedService, ValidatedTarget } from './target/validated.js';
 
-/** balena-supervisor's app uuid per architecture (reference §6.14). */
+/** balena-supervisor's app uuid per architecture (docs/protocol.md#supervisor-and-host-apps). */
 export const SUPERVISOR_APP_UUIDS: ReadonlySet<string> = new Set([
   '52e35121417640b1b28a680504e4039b',
   '900de4f3cbac4b9bbd232885a35e407b',

@@ -328,7 +328,7 @@ export class DockerEngine implements EngineAdapter {
     try {
       options.onProgress?.(progress);
     } catch (err) {
-      this.logger.warn('engine.pull.progress_callback_failed', { error: errorMessage(err) });
+      this.logger.warn('engine.pull.progress-callback-failed', { error: errorMessage(err) });
     }
   }
 

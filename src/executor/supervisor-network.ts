@@ -1,7 +1,7 @@
 /**
- * The `supervisor0` bridge network (reference §7.5): services with the supervisor-api feature join it
- * and reach the local API at its gateway. It must exist before such a container is created, so the
- * agent makes sure of it whenever the engine is (again) reachable. Same name, bridge name, subnet and
+ * The `supervisor0` bridge network (docs/protocol.md#supervisor-network): services with the supervisor-api
+ * feature join it and reach the local API at its gateway. It must exist before such a container is created,
+ * so the agent makes sure of it whenever the engine is (again) reachable. Same name, bridge name, subnet and
  * gateway as balena-supervisor's, so an existing device's network is reused as is.
  */
 import type { EngineAdapter } from '../engine/port.js';

@@ -1,8 +1,8 @@
 /**
  * What the log shipper needs of config.json, read afresh for every batch: the endpoint
- * (`logsEndpoint ?? apiEndpoint`, reference §12.2), the uuid and the device key, once the device is
- * provisioned (it has a `deviceId` or `registered_at`: before that the cloud does not know the key, and
- * lines wait in the spool). Also the keep-alive agents the stream uses, the https one trusting
+ * (`logsEndpoint ?? apiEndpoint`, docs/protocol.md#cloud-log-stream), the uuid and the device key, once the
+ * device is provisioned (it has a `deviceId` or `registered_at`: before that the cloud does not know the key,
+ * and lines wait in the spool). Also the keep-alive agents the stream uses, the https one trusting
  * config.json's `balenaRootCA` (base64 PEM) besides the system roots when it is set.
  */
 import { Agent as HttpAgent } from 'node:http';

@@ -1,6 +1,7 @@
 /**
- * Ships the spool to the cloud log stream (reference §12.2): `POST {endpoint}/device/v2/{uuid}/log-stream`,
- * gzip-compressed NDJSON, `Content-Type: application/x-ndjson`, each line the wire object of the spool.
+ * Ships the spool to the cloud log stream (docs/protocol.md#cloud-log-stream):
+ * `POST {endpoint}/device/v2/{uuid}/log-stream`, gzip-compressed NDJSON,
+ * `Content-Type: application/x-ndjson`, each line the wire object of the spool.
  *
  * Acknowledgement. The cloud answers a log stream only when its request body ends (the recorded
  * exchange: 201 with an empty body, first response byte at the request's end; lines are stored while
@@ -129,7 +130,7 @@ export class CloudLogShipper {
         ok = await this.sendBatch(credentials);
       } catch (err) {
         if (!this.stopping.signal.aborted)
-          this.logger.warn('log_stream_failed', { err, failures: this.failures + 1 });
+          this.logger.warn('logs.cloud-stream-failed', { err, failures: this.failures + 1 });
       }
       if (ok) {
         this.failures = 0;
@@ -242,7 +243,8 @@ export class CloudLogShipper {
         }
         let chunk = '';
         for (const row of rows) {
-          // Container lines without a serviceId are dropped by the cloud (§12.2): do not send them.
+          // Container lines without a serviceId are dropped by the cloud (docs/protocol.md#cloud-log-stream):
+          // do not send them.
           if (row.service !== '' && !row.wire.includes('"serviceId":')) continue;
           chunk += row.wire + '\n';
         }
@@ -266,7 +268,11 @@ export class CloudLogShipper {
       const status = res.statusCode ?? 0;
       const body = await readSmall(res);
       if (status < 200 || status >= 300) {
-        this.logger.warn('log_stream_rejected', { status, body, failures: this.failures + 1 });
+        this.logger.warn('logs.cloud-stream-rejected', {
+          status,
+          body,
+          failures: this.failures + 1,
+        });
         return false;
       }
       await spool.acknowledge(cursor);

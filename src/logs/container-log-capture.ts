@@ -66,7 +66,7 @@ export class ContainerLogCapture {
   async start(): Promise<void> {
     this.events = this.options.source.events().subscribe({
       next: (event) => this.onEvent(event),
-      error: (err: unknown) => this.logger.error('engine_events_failed', { err }),
+      error: (err: unknown) => this.logger.error('logs.engine-events-failed', { err }),
     });
     await this.attachExisting(true);
   }
@@ -127,7 +127,7 @@ export class ContainerLogCapture {
         labels: [SUPERVISED_LABEL, ...(this.options.scopeLabels ?? [])],
       });
     } catch (err) {
-      this.logger.warn('log_capture_list_failed', { err });
+      this.logger.warn('logs.capture-list-failed', { err });
       return;
     }
     if (pruneCursors) {
@@ -169,7 +169,7 @@ export class ContainerLogCapture {
       if (isBosunError(err, 'NOT_FOUND')) return;
       const failures = (this.failures.get(id) ?? 0) + 1;
       this.failures.set(id, failures);
-      this.logger.warn('log_stream_failed', { containerId: id, failures, err });
+      this.logger.warn('logs.capture-stream-failed', { containerId: id, failures, err });
       reattach = !abort.signal.aborted;
     } finally {
       this.attached.delete(id);
@@ -227,7 +227,7 @@ export class ContainerLogCapture {
     const cursor = new LogCursor(cursors.get(info.id), this.options.cursorLimits);
     const context = messageContext(info);
     cursors.track?.(info.id, cursor);
-    this.logger.debug('log_stream_attached', { containerId: info.id, since: cursor.since });
+    this.logger.debug('logs.capture-attached', { containerId: info.id, since: cursor.since });
     // The cursor only ever covers lines already published, so saving it less often than every line
     // can repeat lines after a crash, never lose them; a clean end saves the exact state.
     let savedAt = Number.NEGATIVE_INFINITY; // the first line saves at once
@@ -284,7 +284,7 @@ export class ContainerLogCapture {
     try {
       this.systemEvent(event, await this.options.source.inspectContainer(id), exitCode);
     } catch (err) {
-      this.logger.debug('log_capture_inspect_failed', { containerId: id, err });
+      this.logger.debug('logs.capture-inspect-failed', { containerId: id, err });
     }
   }
 
@@ -295,10 +295,11 @@ export class ContainerLogCapture {
   ): void {
     const serviceName = info.labels['io.balena.service-name'];
     if (serviceName === undefined) return;
-    // Named like every other service line: by engine image id when the engine gave it (reference §6.2).
+    // Named like every other service line: by engine image id when the engine gave it
+    // (docs/protocol.md#image-identity).
     const subject = { serviceName, image: info.imageId ?? info.image };
     if (event === 'serviceExit' && exitCode !== undefined)
-      // balena prints no code; users asked for it, so it follows the reference text as a suffix.
+      // balena prints no code; users asked for it, so it follows balena's text as a suffix.
       this.options.systemLogger?.message(
         `${formatSystemEvent(event, subject)} with code ${exitCode}`,
       );

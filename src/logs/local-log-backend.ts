@@ -1,6 +1,7 @@
 /**
- * The local log backend (reference §12.4): fans every message out to the open `/v2/local/logs` readers.
- * There is no history: a message published while nobody listens is gone, as with balena-supervisor.
+ * The local log backend (docs/protocol.md#local-log-stream): fans every message out to the open
+ * `/v2/local/logs` readers. There is no history: a message published while nobody listens is gone, as with
+ * balena-supervisor.
  *
  * Cost is bounded whatever the readers do: a message is serialised once for all readers, a reader whose
  * queue is full costs a comparison and a counter, the number of readers is bounded (subscribe refuses
@@ -37,7 +38,8 @@ export class LocalLogBackend implements LogSink {
 
   publish(message: LogMessage): void {
     if (this.readers.size === 0) return;
-    // appUuid is for backends that split by app; the local wire carries only the fields of §8.3.
+    // appUuid is for backends that split by app; the local wire carries only the fields of
+    // docs/protocol.md#local-log-stream.
     const { appUuid: _appUuid, ...wire } = message;
     const line = toNdjsonLine(wire); // once, whatever the number of readers
     for (const reader of this.readers) reader.offer(line);

@@ -1,6 +1,6 @@
 /**
- * `GET /v2/local/logs` (reference §8.3, §12.4): 200 NDJSON held open until the client leaves. The API
- * mounts this handler as it is; it only needs Node's request/response, so it works under Express too.
+ * `GET /v2/local/logs` (docs/protocol.md#local-log-stream): 200 NDJSON held open until the client leaves. The
+ * API mounts this handler as it is; it only needs Node's request/response, so it works under Express too.
  * balena-cli parses the body line by line and reconnects when the stream ends, so the response must
  * never end on its own, and must not be cut by the server's idle socket timeout either.
  */

@@ -90,7 +90,7 @@ export class FileLogCursorStore extends MemoryLogCursorStore {
         // a look, and start without cursors (running containers are re-read: repeats, never gaps).
         const aside = `${path}.corrupt-${Date.now()}`;
         await rename(path, aside);
-        options.logger.error('log_cursors_corrupt', { path, movedTo: aside, err });
+        options.logger.error('logs.cursors-corrupt', { path, movedTo: aside, err });
         parsed = {};
       }
       for (const [id, cursor] of Object.entries(parsed)) store.cursors.set(id, cursor);
@@ -109,7 +109,7 @@ export class FileLogCursorStore extends MemoryLogCursorStore {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.write().catch((err: unknown) =>
-        this.logger.error('log_cursor_write_failed', { path: this.path, err }),
+        this.logger.error('logs.cursor-write-failed', { path: this.path, err }),
       );
     }, this.debounceMs);
   }

@@ -1,6 +1,7 @@
 /**
  * Per-service log forwarding from the container's `BALENA_LOGS_LEVEL` (or `RESIN_LOGS_LEVEL`) env
- * (reference §12.1): `none` → not captured at all, `err`/`error` → stderr only, anything else → all.
+ * (docs/protocol.md#log-levels): `none` → not captured at all, `err`/`error` → stderr only, anything else →
+ * all.
  */
 export type ServiceLogLevel = 'none' | 'error' | 'all';
 

@@ -1,7 +1,8 @@
 /**
  * A log message as every backend receives it: a container line (with the service it came from) or a
  * system line (bosun's own account of what it did). Field names are the wire names of the cloud log
- * stream and of `/v2/local/logs` (reference §12.2, §12.4), so backends serialise them as they are.
+ * stream and of `/v2/local/logs` (docs/protocol.md#log-message-format), so backends serialise them as they
+ * are.
  */
 export interface LogMessage {
   message: string;

@@ -9,7 +9,10 @@ export interface LogSourceContainer {
   name: string;
   /** The image reference the container was created from. */
   image: string;
-  /** The engine image id (`sha256:…`): system lines name a service's image by it (reference §6.2). */
+  /**
+   * The engine image id (`sha256:…`): system lines name a service's image by it
+   * (docs/protocol.md#image-identity).
+   */
   imageId?: string;
   labels: Record<string, string>;
   env: string[];

@@ -143,7 +143,7 @@ export class LogSpool implements LogSink {
       this.openLines++;
       this.openBytes += size;
     } catch (err) {
-      this.logger.error('log_spool_insert_failed', { err });
+      this.logger.error('logs.spool-insert-failed', { err });
       return;
     }
     if (this.openBytes >= this.maxBufferedBytes) this.commit();
@@ -271,7 +271,7 @@ export class LogSpool implements LogSink {
       this.commits++;
     } catch (err) {
       // A full or broken disk: the batch is lost (said in the log); capture goes on.
-      this.logger.error('log_spool_commit_failed', { lines, err });
+      this.logger.error('logs.spool-commit-failed', { lines, err });
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.recount();
     }
@@ -407,7 +407,10 @@ function parseDropNotice(wire: string): { service: string; count: number } | und
   return { service: match[2] ?? SYSTEM_SERVICE, count: Number(match[1]) };
 }
 
-/** Exactly the fields the cloud accepts (§12.2); serviceName and appUuid stay on the device. */
+/**
+ * Exactly the fields the cloud accepts (docs/protocol.md#log-message-format); serviceName and appUuid stay on
+ * the device.
+ */
 function wireFields(m: LogMessage): LogMessage {
   return {
     message: m.message,
@@ -425,7 +428,7 @@ function openDatabase(path: string, logger: Logger): Database.Database {
     // A spool that cannot be opened (not a database, corrupt header) is set aside, never fatal:
     // losing old log lines beats not supervising.
     const aside = `${path}.corrupt-${Date.now()}`;
-    logger.error('log_spool_unreadable', { path, movedTo: aside, err });
+    logger.error('logs.spool-unreadable', { path, movedTo: aside, err });
     for (const suffix of ['', '-wal', '-shm']) {
       try {
         renameSync(path + suffix, aside + suffix);

@@ -1,9 +1,9 @@
 /**
  * One reader of the local log stream, with a bounded queue between the publisher and a possibly slow
  * client. Publishing never waits: when the queue is full the message is dropped and counted, and the
- * reader gets one system line saying how many it missed (wording of reference §12.2) once it catches up.
- * Lines arrive serialised (the backend serialises each message once for all readers), and the queue is
- * checked before anything else, so a full reader costs a comparison and a counter.
+ * reader gets one system line saying how many it missed (wording of docs/protocol.md#system-log-messages)
+ * once it catches up. Lines arrive serialised (the backend serialises each message once for all readers), and
+ * the queue is checked before anything else, so a full reader costs a comparison and a counter.
  */
 import { toNdjsonLine } from './log-message.js';
 

@@ -28,7 +28,7 @@ export class SpoolCursorStore implements LogCursorStore {
     }
     for (const [id, text] of spool.loadCursors()) {
       const state = parseState(text);
-      if (state === undefined) logger.warn('log_spool_cursor_invalid', { containerId: id });
+      if (state === undefined) logger.warn('logs.spool-cursor-invalid', { containerId: id });
       else this.states.set(id, state);
     }
     spool.setCursorSource(() => this.changes());

@@ -1,8 +1,8 @@
 /**
  * The SystemLogger port: how the reconciler (and capture) tell the user what bosun did, as system lines
- * in the same stream as container output. Texts are balena-supervisor's (reference §12.3) because users
- * and tools read them: `<text>[ '<object>'][ due to '<error>']`, where a service's object is
- * `<serviceName> <image>`.
+ * in the same stream as container output. Texts are balena-supervisor's
+ * (docs/protocol.md#system-log-messages) because users and tools read them:
+ * `<text>[ '<object>'][ due to '<error>']`, where a service's object is `<serviceName> <image>`.
  */
 import { errorMessage } from '../shared/errors.js';
 import type { LogSink } from './log-sink.js';

@@ -71,7 +71,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     logger,
     now: () => clock.now(),
   });
-  logger.info('log_spool_opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
+  logger.info('logs.spool-opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
   const local = new LocalLogBackend({ maxReaders: options.maxLogReaders });
   feedLocalStream(spool, local);
   const sink = options.wrapSink?.(spool) ?? spool;
@@ -114,7 +114,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
       await capture.stop();
       spool.commit();
       await shipper.stop();
-      logger.info('log_spool_closed', {
+      logger.info('logs.spool-closed', {
         ...spool.usage(),
         acknowledgedBatches: shipper.acknowledgedBatches,
       });
@@ -125,7 +125,8 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
 
 /**
  * `/v2/local/logs` readers get each commit's lines, read back from the spool (only while someone
- * listens: the stream has no history, §12.4), with the service name the spool keeps for them.
+ * listens: the stream has no history, docs/protocol.md#local-log-stream), with the service name the spool
+ * keeps for them.
  */
 function feedLocalStream(spool: LogSpool, local: LocalLogBackend): void {
   let sent = spool.lastId;

@@ -10,9 +10,10 @@ import type { AppScope, ServiceOutcome } from './scope.js';
 
 /**
  * Whether we start a container that is not running. A container never started (`created`) is. One
- * that exited is left to its restart policy, which owns exits (reference §6.7), except under `always`
- * or `unless-stopped`: those policies restart any exit on their own, so an exited container under them
- * was stopped on purpose (e.g. by us for `running: false`) and a target that runs it again starts it.
+ * that exited is left to its restart policy, which owns exits (docs/protocol.md#config-comparison), except
+ * under `always` or `unless-stopped`: those policies restart any exit on their own, so an exited container
+ * under them was stopped on purpose (e.g. by us for `running: false`) and a target that runs it again starts
+ * it.
  */
 export function shouldStart(c: ContainerState): boolean {
   if (c.status === 'created') return true;

@@ -5,8 +5,8 @@
  * target, which the reconciler then applies as usual.
  *
  * [quirk] balena-supervisor diffs two engine snapshots and force-removes every container, image,
- * network and volume created while in local mode, including what the user made by hand (reference §9,
- * §18 item 18). bosun removes only objects it can tie to a local app.
+ * network and volume created while in local mode, including what the user made by hand
+ * (docs/protocol.md#leaving-local-mode). bosun removes only objects it can tie to a local app.
  *
  * Idempotent: the local target is cleared last, so a crash half way repeats the clean-up on next start.
  */
@@ -58,7 +58,7 @@ export async function leaveLocalMode(deps: LocalModeExitDeps): Promise<LocalMode
     } catch (err) {
       if (isBosunError(err, 'NOT_FOUND')) return true;
       failures++;
-      log.warn('local_mode_exit_failed', { kind, name, err });
+      log.warn('local-mode.exit-failed', { kind, name, err });
       return false;
     }
   };
@@ -85,16 +85,16 @@ export async function leaveLocalMode(deps: LocalModeExitDeps): Promise<LocalMode
       result.images.push(image);
     } catch (err) {
       // Still used by something else (another app, a user's container): not ours to force away.
-      if (!isBosunError(err, 'NOT_FOUND')) log.warn('local_image_kept', { image, err });
+      if (!isBosunError(err, 'NOT_FOUND')) log.warn('local-mode.image-kept', { image, err });
     }
   }
   if (failures > 0) {
     // Keep the local target so the next start tries again rather than orphaning what is left.
-    log.warn('local_mode_exit_incomplete', { failures, ...result });
+    log.warn('local-mode.exit-incomplete', { failures, ...result });
     return result;
   }
   await deps.targets.clear(LOCAL);
-  log.info('local_mode_left', { ...result });
+  log.info('local-mode.left', { ...result });
   return result;
 }
 

@@ -52,7 +52,7 @@ export class LocalModeSwitch {
     const log = this.deps.logger.child({ component: 'local-mode' });
     if (wanted) {
       this.mode = true;
-      log.info('local_mode_entered', { by: 'SUPERVISOR_LOCAL_MODE' });
+      log.info('local-mode.entered', { by: 'SUPERVISOR_LOCAL_MODE' });
       this.deps.announce('Switching to local mode');
       return this.mode;
     }
@@ -64,7 +64,7 @@ export class LocalModeSwitch {
       ...(this.deps.scopeLabels === undefined ? {} : { scopeLabels: this.deps.scopeLabels }),
     });
     this.mode = false;
-    log.info('local_mode_left_at_run_time', { ...result });
+    log.info('local-mode.left-at-run-time', { ...result });
     return this.mode;
   }
 }

@@ -32,7 +32,7 @@ import type { Logger } from '../shared/logger.js';
 import { errorMessage, isBosunError } from '../shared/errors.js';
 
 const SUPERVISED = ['io.balena.supervised', 'io.resin.supervised'];
-/** `<service>_<imageId>_<releaseId>_<commit>` (reference §6.1). */
+/** `<service>_<imageId>_<releaseId>_<commit>` (docs/protocol.md#container-naming). */
 const CONTAINER_NAME = /^(?:old_)?(.*)_(\d+)_(\d+)(?:_(.*?))?$/;
 const VOLUME_NAME = /^(\d+)_(\S+)$/;
 
@@ -297,7 +297,9 @@ export class Observer {
   }
 }
 
-/** Legacy `io.resin.*` labels read as `io.balena.*`; an explicit `io.balena.*` wins (reference §7.2). */
+/**
+ * Legacy `io.resin.*` labels read as `io.balena.*`; an explicit `io.balena.*` wins (docs/protocol.md#labels).
+ */
 export function balenaLabels(labels: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(labels))

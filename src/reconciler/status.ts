@@ -1,8 +1,8 @@
 /**
  * What the reconciler tells the API and the cloud report: one status per app (`update_status` as in
- * reference §4.2) and per service (the report's service status words, plus why it waits). Computed by a
- * pure function from the last observation, the last plan, the downloads and the failures, so it is the
- * same whoever asks.
+ * docs/protocol.md#report-body) and per service (the report's service status words, plus why it waits).
+ * Computed by a pure function from the last observation, the last plan, the downloads and the failures, so it
+ * is the same whoever asks.
  */
 import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { ContainerState, CurrentState, DownloadState, TargetState } from '../domain/model.js';
@@ -12,7 +12,10 @@ export type AppState = 'applying' | 'applied';
 export type UpdateStatus =
   'rejected' | 'downloading' | 'downloaded' | 'applying changes' | 'aborted' | 'done';
 
-/** Report-compatible service status words (reference §4.2), engine states passed through lower-case. */
+/**
+ * Report-compatible service status words (docs/protocol.md#report-body), engine states passed through
+ * lower-case.
+ */
 export type ServiceStatusWord =
   | 'Downloading'
   | 'Downloaded'
@@ -135,7 +138,8 @@ export function computeStatus(inputs: StatusInputs): ReconcileStatus {
         !current.images.some(
           (i) => i.id === image || i.repoTags.includes(image) || i.repoDigests.includes(image),
         );
-      // Reference §4.2: a target service whose image is not there yet counts as downloading (0 %).
+      // docs/protocol.md#report-body: a target service whose image is not there yet counts as downloading (0
+      // %).
       if (download !== undefined || ((pulling || imageMissing) && newest === undefined))
         status = 'Downloading';
       else if (acting !== undefined) status = acting;
@@ -179,7 +183,7 @@ export function computeStatus(inputs: StatusInputs): ReconcileStatus {
   };
 }
 
-/** Precedence as in reference §4.2: downloading > downloaded > applying changes > done. */
+/** Precedence as in docs/protocol.md#report-body: downloading > downloaded > applying changes > done. */
 function updateStatus(
   services: ServiceStatus[],
   pending: boolean,

@@ -1,13 +1,13 @@
 /**
- * Which system log line (reference §12.3) a step's start, success or failure produces, so users see
- * `Installing service 'web sha256:…'`, `Killed service …`, `Failed to download image … due to '…'`
- * in the log stream. Pure: the step system log (step-system-log.ts) calls it for every step outcome and
- * hands the result to the SystemLogger port.
+ * Which system log line (docs/protocol.md#system-log-messages) a step's start, success or failure
+ * produces, so users see `Installing service 'web sha256:…'`, `Killed service …`,
+ * `Failed to download image … due to '…'` in the log stream. Pure: the step system log
+ * (step-system-log.ts) calls it for every step outcome and hands the result to the SystemLogger port.
  *
- * Naming follows the reference: a service is `<serviceName> <config.image>`, and balena-supervisor
- * replaces `config.image` by the engine image id once the image is on the device (§6.2 step 13), so a
- * service is shown with its `sha256:…` id whenever it is known, else by reference; an image by its
- * reference; a network or volume by its name in the compose file.
+ * Naming follows balena-supervisor: a service is `<serviceName> <config.image>`, and balena-supervisor
+ * replaces `config.image` by the engine image id once the image is on the device
+ * (docs/protocol.md#image-identity), so a service is shown with its `sha256:…` id whenever it is known, else
+ * by reference; an image by its reference; a network or volume by its name in the compose file.
  */
 import type { CurrentState } from '../domain/model.js';
 import type { SystemEvent, SystemEventSubject } from '../logs/system-logger.js';

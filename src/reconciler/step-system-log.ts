@@ -1,6 +1,6 @@
 /**
  * Tells the user, as system lines in the device's log stream, what each step of an update does: its
- * start, its end, and its failure with the reason (reference §12.3 texts, worded by
+ * start, its end, and its failure with the reason (docs/protocol.md#system-log-messages texts, worded by
  * step-system-events.ts). The reconciler calls it for every step outcome through its step listener;
  * main.ts also tells it which engine id each pulled image got, so a service installed in the same round
  * as its download is already shown with its `sha256:…` id, as balena-supervisor shows it.

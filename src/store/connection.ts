@@ -33,11 +33,11 @@ function knexLog(logger: Logger): Knex.Config['log'] {
   const text = (message: unknown): string =>
     message instanceof Error ? message.message : String(message);
   return {
-    warn: (message: unknown) => logger.warn('knexWarning', { message: text(message) }),
-    error: (message: unknown) => logger.error('knexError', { message: text(message) }),
+    warn: (message: unknown) => logger.warn('store.knex-warning', { message: text(message) }),
+    error: (message: unknown) => logger.error('store.knex-error', { message: text(message) }),
     deprecate: (method: string, alternative: string) =>
-      logger.debug('knexDeprecation', { method, alternative }),
-    debug: (message: unknown) => logger.debug('knexDebug', { message: text(message) }),
+      logger.debug('store.knex-deprecation', { method, alternative }),
+    debug: (message: unknown) => logger.debug('store.knex-debug', { message: text(message) }),
   };
 }
 

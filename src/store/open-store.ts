@@ -63,7 +63,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   try {
     const status = await migrateToLatest(knex, options.migrations ?? MIGRATIONS, options.path);
-    logger.info('storeOpened', { path: options.path, schema: status.applied.at(-1) });
+    logger.info('store.opened', { path: options.path, schema: status.applied.at(-1) });
   } catch (err) {
     await knex.destroy();
     throw err;

@@ -59,12 +59,12 @@ export async function openStoreWithRecovery(options: RecoveryOptions): Promise<S
   const aside = (await exists(path)) ? await moveAside(path, now()) : undefined;
   for (const backup of backups) {
     if (!passesIntegrityCheck(backup)) {
-      log.error('store.backup_unusable', { backup });
+      log.error('store.backup-unusable', { backup });
       continue;
     }
     await copyFile(backup, path);
     await makeDatabaseFilesPrivate(path);
-    log.error('store.recovered_from_backup', {
+    log.error('store.recovered-from-backup', {
       path,
       problem,
       backup,
@@ -73,7 +73,7 @@ export async function openStoreWithRecovery(options: RecoveryOptions): Promise<S
     });
     return opened(options);
   }
-  log.error('store.recovered_fresh', {
+  log.error('store.recovered-fresh', {
     path,
     problem,
     brokenFileKeptAt: aside,
@@ -99,8 +99,8 @@ export function scheduleBackups(
   const log = logger.child({ component: 'store' });
   const timer = setInterval(() => {
     backupDatabase(dbPath, keep).then(
-      (backup) => log.debug('store.backup_taken', { backup }),
-      (err: unknown) => log.error('store.backup_failed', { err }),
+      (backup) => log.debug('store.backup-taken', { backup }),
+      (err: unknown) => log.error('store.backup-failed', { err }),
     );
   }, intervalMs);
   timer.unref();

@@ -34,7 +34,7 @@ describe('e2e: what the local API exposes (bundle)', function () {
 
   it('local mode: start-up log says what is open; a foreign form post is refused and starts nothing; scripts need no key', async () => {
     await agent.start();
-    const line = agent.logText.split('\n').find((l) => l.includes('api.local_mode_open'));
+    const line = agent.logText.split('\n').find((l) => l.includes('api.local-mode-open'));
     assert.ok(line, `no local-mode notice in: ${agent.logText.slice(0, 2000)}`);
     assert.match(line, /without an API key/);
     assert.match(line, /\/v2\/local\/target-state/);

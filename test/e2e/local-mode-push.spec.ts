@@ -1,7 +1,7 @@
 /**
  * balena-cli local mode end to end: what `balena push <ip> --nolive --detached` sends for a two-service
- * project (CLI reference §3.1–§3.3), replayed against the agent process and the real engine, then what
- * `balena device logs <ip>` reads (§3.5), then leaving local mode. Checked through the API and the engine.
+ * project (docs/protocol.md#balena-push), replayed against the agent process and the real engine, then what
+ * `balena device logs <ip>` reads (docs/protocol.md#local-log-stream), then leaving local mode. Checked through the API and the engine.
  * Everything carries this run's owner label (the agent runs with BOSUN_SCOPE_LABELS), service names
  * are unique per run, and the images are built from the offline busybox test image.
  */

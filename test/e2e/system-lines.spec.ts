@@ -2,7 +2,7 @@
  * What `balena push` and `balena device logs --system` show during an update: the agent process (the
  * built bundle) takes a two-service release and then an update through the local API, and the log
  * stream read the way balena-cli reads it (`/v2/local/logs`, NDJSON) carries a system line for each step's
- * start and end, in order, with the reference's texts (§12.3), services named `<service> <engine image
+ * start and end, in order, with the texts of docs/protocol.md#system-log-messages, services named `<service> <engine image
  * id>`. A release whose image cannot be pulled produces its failure line.
  *
  * The image is pushed under a name unique to this run, so the agent really downloads it.

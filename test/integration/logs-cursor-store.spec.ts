@@ -55,7 +55,7 @@ describe('FileLogCursorStore (real files)', () => {
       '{"c1": {"floor": "12", "seen": ["oops"]}}',
     );
     await new Promise((r) => setTimeout(r, 50)); // pino writes asynchronously
-    assert.match(logged, /log_cursors_corrupt/);
+    assert.match(logged, /logs\.cursors-corrupt/);
     assert.match(logged, /entry c1 is not \{floor, seen\}/);
   });
 });

@@ -276,7 +276,7 @@ describe('log capture on the real engine, streamed by /v2/local/logs', function 
     assert.equal(truth.length, 2 * 301);
     assert.deepEqual(got.map(key).sort(), truth.map(key).sort());
     const systemLines = c.lines.filter((l) => l.isSystem).map((l) => l.message);
-    // A service is named by its engine image id, as balena-supervisor names it (reference §6.2, §12.3).
+    // A service is named by its engine image id, as balena-supervisor names it (docs/protocol.md#image-identity).
     const imageId = (await container.inspect()).Image;
     assert.match(imageId, /^sha256:/);
     assert.ok(

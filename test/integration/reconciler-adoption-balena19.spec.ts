@@ -1,6 +1,6 @@
 /**
  * The upgrade path from balena-supervisor v19.0.5, on the real engine: five containers, a network and a
- * volume laid out exactly as it leaves them (issue 9, reference §6.1, §6.8, §7.1), for the same target
+ * volume laid out exactly as it leaves them (issue 9, docs/protocol.md#container-naming, docs/protocol.md#networks-and-volumes, docs/protocol.md#injected-environment), for the same target
  * bosun is given:
  * - containers without bosun's config-hash label, whose env carries `RESIN_SERVICE_KILL_ME_PATH` but not
  *   `BALENA_SERVICE_KILL_ME_PATH`, with `Healthcheck: {"Test": ["NONE"]}` and an explicit

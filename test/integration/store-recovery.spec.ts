@@ -84,7 +84,7 @@ describe('corrupt database recovery at start-up (real files)', function () {
     store = await openStoreWithRecovery({ path: dbPath, logger });
     assert.equal(await store.apiKeys.globalKey(), key, 'the device key must survive');
     assert.deepEqual((await store.targets.load({ kind: 'local' }))?.name, 'dev');
-    const recovered = lines().find((l) => l['event'] === 'store.recovered_from_backup');
+    const recovered = lines().find((l) => l['event'] === 'store.recovered-from-backup');
     assert.ok(recovered, JSON.stringify(lines()));
     assert.equal(recovered['level'], 'error');
     assert.match(String(recovered['message']), /^RECOVERED: .*integrity check/);
@@ -100,7 +100,7 @@ describe('corrupt database recovery at start-up (real files)', function () {
     const { logger, lines } = capturingLogger();
     store = await openStoreWithRecovery({ path: dbPath, logger });
     assert.equal(await store.apiKeys.globalKey(), key);
-    const recovered = lines().find((l) => l['event'] === 'store.recovered_from_backup');
+    const recovered = lines().find((l) => l['event'] === 'store.recovered-from-backup');
     assert.match(String(recovered?.['problem']), /missing/);
   });
 
@@ -112,7 +112,7 @@ describe('corrupt database recovery at start-up (real files)', function () {
     store = await openStoreWithRecovery({ path: dbPath, logger });
     assert.match(await store.apiKeys.globalKey(), /^[0-9a-f]{32}$/);
     assert.equal(await store.targets.load({ kind: 'local' }), undefined);
-    const fresh = lines().find((l) => l['event'] === 'store.recovered_fresh');
+    const fresh = lines().find((l) => l['event'] === 'store.recovered-fresh');
     assert.equal(fresh?.['level'], 'error');
     assert.match(String(fresh?.['message']), /FRESH DATABASE.*new device key/);
   });

@@ -1,7 +1,7 @@
 /**
- * What `balena push <ip> --nolive --detached` sends, replayed byte for byte where it matters (CLI
- * reference §3.1–§3.3): the supervisor calls with the CLI's headers and its response rules (JSON only
- * under application/json, success only on exactly 200), the classic-builder `POST /build` per service
+ * What `balena push <ip> --nolive --detached` sends, replayed byte for byte where it matters
+ * (docs/protocol.md#balena-push): the supervisor calls with the CLI's headers and its response rules (JSON
+ * only under application/json, success only on exactly 200), the classic-builder `POST /build` per service
  * with the CLI's query and headers, and the target state the CLI generates from a compose project.
  */
 import http from 'node:http';
@@ -136,7 +136,7 @@ export function tarFiles(files: Record<string, string>): Buffer {
 }
 
 /**
- * Step 7 (§3.3): `POST /build` as the CLI sends it, parsed as @balena/compose does: any `{"error"}` line
+ * Step 7 (the build request, docs/protocol.md#balena-push): `POST /build` as the CLI sends it, parsed as @balena/compose does: any `{"error"}` line
  * fails the build; the image id is the last ` ---> <hex>` arrow line.
  */
 export async function buildLikeCli(
@@ -189,7 +189,7 @@ export interface ComposeService {
 }
 
 /**
- * §3.2: deep-clone `state`, replace `local.apps` with the one app the CLI always sends (`"1"`,
+ * docs/protocol.md#local-target-state: deep-clone `state`, replace `local.apps` with the one app the CLI always sends (`"1"`,
  * `localapp`, commit `10ca12e1ea5e`, `releaseId: "1"` as a string), services keyed 1…N in compose order.
  */
 export function cliTargetState(

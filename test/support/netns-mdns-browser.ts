@@ -1,6 +1,6 @@
 /**
  * Child process for test/integration/mdns.spec.ts, run inside a network namespace: does what
- * `balena device detect` does (CLI reference §3.6) on the interface with IPv4 `argv[2]` for `argv[3]` ms,
+ * `balena device detect` does (docs/protocol.md#mdns) on the interface with IPv4 `argv[2]` for `argv[3]` ms,
  * and prints `{event:'found', host, address, port, subtypes}` per device, then `{event:'done'}`.
  * With `argv[4]` it also resolves that `.local` name through bosun's mDNS fallback lookup.
  */

@@ -165,7 +165,7 @@ describe('supervisor config vars', () => {
     );
   });
 
-  it('resolveConfigVarsAndWarn logs one configVarInvalid warning per fallback', () => {
+  it('resolveConfigVarsAndWarn logs one config-var.invalid warning per fallback', () => {
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -178,7 +178,7 @@ describe('supervisor config vars', () => {
     assert.equal(config.localMode, false);
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(entries.length, 1);
-    assert.equal(entries[0]?.['event'], 'configVarInvalid');
+    assert.equal(entries[0]?.['event'], 'config-var.invalid');
     assert.equal(entries[0]?.['variable'], 'BALENA_SUPERVISOR_LOCAL_MODE');
     assert.equal(entries[0]?.['value'], 'maybe');
   });

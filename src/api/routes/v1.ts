@@ -1,4 +1,7 @@
-/** The v1 device API (reference §8.3). Success bodies keep balena's legacy shapes (text or JSON per route). */
+/**
+ * The v1 device API (docs/protocol.md#api-endpoints). Success bodies keep balena's legacy shapes (text or
+ * JSON per route).
+ */
 import { BosunError } from '../../shared/errors.js';
 import type { AppView, ServiceAction } from '../agent-api.js';
 import { requireScope, presentedKey } from '../auth.js';

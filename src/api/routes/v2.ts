@@ -1,4 +1,4 @@
-/** The v2 device API (reference §8.3), except the local-mode routes (local.ts). */
+/** The v2 device API (docs/protocol.md#api-endpoints), except the local-mode routes (local.ts). */
 import { BosunError } from '../../shared/errors.js';
 import type { ServiceAction } from '../agent-api.js';
 import { requireScope } from '../auth.js';

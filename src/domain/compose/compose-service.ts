@@ -1,6 +1,6 @@
 /**
- * One service's compose definition (`composition`, reference §6.2): keys are accepted in compose
- * (snake_case) or balena's camelCase spelling; supported fields are validated and converted to engine
+ * One service's compose definition (`composition`, docs/protocol.md#compose-keys): keys are accepted in
+ * compose (snake_case) or balena's camelCase spelling; supported fields are validated and converted to engine
  * units; unsupported keys are dropped with a warning rather than rejecting the release.
  */
 import { z } from 'zod';
@@ -263,7 +263,8 @@ export function parseComposeService(
         `"${restart}" is not no, always, on-failure or unless-stopped; using always`,
       );
   }
-  // SELinux label options are the engine's business and show up on inspect anyway (reference §6.1).
+  // SELinux label options are the engine's business and show up on inspect anyway
+  // (docs/protocol.md#container-naming).
   const securityOpt = security_opt?.filter((opt) => !opt.startsWith('label='));
   if (security_opt !== undefined && securityOpt!.length !== security_opt.length)
     issues.warn([at('security_opt')], 'label=… options are managed by the engine, ignored');

@@ -1,6 +1,6 @@
 /**
- * Compose `healthcheck` → engine Healthcheck (reference §6.2 item 7): durations in nanoseconds, a string
- * `test` runs through the shell (`CMD-SHELL`), `disable: true` → `["NONE"]`. Sub-keys are accepted in
+ * Compose `healthcheck` → engine Healthcheck (docs/protocol.md#healthcheck): durations in nanoseconds, a
+ * string `test` runs through the shell (`CMD-SHELL`), `disable: true` → `["NONE"]`. Sub-keys are accepted in
  * compose (`start_period`) and camelCase (`startPeriod`) spelling; balena only read the latter [quirk].
  */
 import { z } from 'zod';

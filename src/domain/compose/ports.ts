@@ -1,5 +1,5 @@
 /**
- * Compose `ports` (reference §6.2 item 9): `[[ip:]host[-hostEnd]:]container[-containerEnd][/tcp|udp]`,
+ * Compose `ports` (docs/protocol.md#ports): `[[ip:]host[-hostEnd]:]container[-containerEnd][/tcp|udp]`,
  * a bare number, or the long form `{target, published, host_ip, protocol}`. Ranges expand to one mapping
  * per port, so "8080-8081:80-81" and two single mappings are the same configuration.
  */

@@ -1,7 +1,8 @@
 /**
- * Release-level (top-level compose) `networks` and `volumes` definitions (reference §6.8). Unknown keys are
- * warned about and ignored; `external` and custom `name` are rejected: bosun owns every network and volume
- * of an app, under balena's names, and cannot attach to ones it did not create.
+ * Release-level (top-level compose) `networks` and `volumes` definitions
+ * (docs/protocol.md#networks-and-volumes). Unknown keys are warned about and ignored; `external` and custom
+ * `name` are rejected: bosun owns every network and volume of an app, under balena's names, and cannot attach
+ * to ones it did not create.
  *
  * A named volume of the `local` driver whose `driver_opts` make the engine mount a host path
  * (`type: none, o: bind, device: /etc`, or any `o` with `bind`/`rbind`, or a `device` that is a host path

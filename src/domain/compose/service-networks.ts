@@ -1,4 +1,7 @@
-/** Compose service `networks` (list or map form, reference §6.2 item 3) and `depends_on` (list or long form). */
+/**
+ * Compose service `networks` (list or map form, docs/protocol.md#service-networks) and `depends_on` (list or
+ * long form).
+ */
 import { z } from 'zod';
 import type { DependencyCondition } from '../model.js';
 import { setOwn } from '../records.js';

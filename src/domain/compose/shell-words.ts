@@ -1,6 +1,7 @@
 /**
  * Splits a compose `command`/`entrypoint` string the way a POSIX shell would split words (quotes and
- * backslashes), without expanding anything: `$VAR` stays literal, as balena does (reference §6.2 item 6).
+ * backslashes), without expanding anything: `$VAR` stays literal, as balena does
+ * (docs/protocol.md#command-and-entrypoint).
  */
 export function splitShellWords(text: string): string[] | { error: string } {
   const words: string[] = [];

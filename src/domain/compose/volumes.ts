@@ -1,11 +1,11 @@
 /**
- * Compose service `volumes` (reference §7.4): named volumes (`data:/data[:ro]` or long `type: volume`),
- * anonymous volumes (`/cache`), and long-syntax `tmpfs`.
+ * Compose service `volumes` (docs/protocol.md#volumes-and-binds): named volumes (`data:/data[:ro]` or long
+ * `type: volume`), anonymous volumes (`/cache`), and long-syntax `tmpfs`.
  *
  * Bind mounts (`/host:/path`, `./dir:/path`, `type: bind`) are REJECTED. balena ignores them with only a
  * warning [quirk], so a service that expects its data on the host silently writes into its container and
  * loses it on the next update; failing the target tells the developer at push time instead. Host access
- * is available through the feature labels (§7.3).
+ * is available through the feature labels (docs/protocol.md#feature-labels).
  */
 import { z } from 'zod';
 import { Bool, Str } from './scalars.js';

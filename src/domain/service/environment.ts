@@ -1,4 +1,7 @@
-/** Container environment (reference §7.1): agent defaults, then the user's values, then feature values. */
+/**
+ * Container environment (docs/protocol.md#injected-environment): agent defaults, then the user's values, then
+ * feature values.
+ */
 import type { NormaliseContext } from '../context.js';
 
 export interface EnvIdentity {

@@ -1,6 +1,7 @@
 /**
- * Feature labels (reference §7.3): host access a service asks for with `io.balena.features.*` labels.
- * Returns what each enabled feature adds; labels must already be aliased from `io.resin.*`.
+ * Feature labels (docs/protocol.md#feature-labels): host access a service asks for with
+ * `io.balena.features.*` labels. Returns what each enabled feature adds; labels must already be aliased from
+ * `io.resin.*`.
  */
 import type { ContainerCreateSpec, MountSpec } from '../container-spec.js';
 import type { NormaliseContext } from '../context.js';

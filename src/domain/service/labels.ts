@@ -1,4 +1,7 @@
-/** Container labels (reference §7.2): user labels, `io.resin.*` aliased to `io.balena.*`, identity injected. */
+/**
+ * Container labels (docs/protocol.md#labels): user labels, `io.resin.*` aliased to `io.balena.*`, identity
+ * injected.
+ */
 import { setOwn } from '../records.js';
 
 export interface LabelIdentity {

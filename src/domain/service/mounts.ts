@@ -1,6 +1,6 @@
 /**
- * Volumes and binds of a service (reference §7.4): named volumes get their `<appId>_` engine name, the
- * lock directory is bound at `/tmp/balena` and `/tmp/resin`, feature binds are appended.
+ * Volumes and binds of a service (docs/protocol.md#volumes-and-binds): named volumes get their `<appId>_`
+ * engine name, the lock directory is bound at `/tmp/balena` and `/tmp/resin`, feature binds are appended.
  */
 import type { ServiceVolume } from '../compose/volumes.js';
 import type { MountSpec } from '../container-spec.js';

@@ -1,7 +1,8 @@
 /**
- * A service's network mode and endpoints (reference §6.2 item 3, §7.5). Without `network_mode` the
- * container's main network is its first declared network, else the app's `default`. A custom mode names
- * an app network. Every app network gets the service name as an alias.
+ * A service's network mode and endpoints (docs/protocol.md#service-networks,
+ * docs/protocol.md#networks-and-volumes). Without `network_mode` the container's main network is its first
+ * declared network, else the app's `default`. A custom mode names an app network. Every app network gets the
+ * service name as an alias.
  */
 import type { EndpointSpec } from '../container-spec.js';
 import { SUPERVISOR_NETWORK } from '../context.js';

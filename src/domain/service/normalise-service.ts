@@ -1,6 +1,7 @@
 /**
  * One validated service + device facts → ServiceTarget: the engine create body with everything the agent
- * injects (reference §6.2, §7), its config hash, and the facts the planner needs.
+ * injects (docs/protocol.md#service-definition, docs/protocol.md#injected-environment), its config hash, and
+ * the facts the planner needs.
  */
 import type { ComposeService } from '../compose/compose-service.js';
 import { serviceConfigHash } from '../config-hash.js';
@@ -119,7 +120,8 @@ export function normaliseService(
     ...defined({
       Cmd: compose.command,
       Entrypoint: compose.entrypoint,
-      // Host-networked services see the device's hostname unless they set their own (reference §6.2 item 12).
+      // Host-networked services see the device's hostname unless they set their own
+      // (docs/protocol.md#service-defaults).
       Hostname: compose.hostname ?? (hostNetworking ? ctx.hostname : undefined),
       Domainname: compose.domainname,
       User: compose.user,

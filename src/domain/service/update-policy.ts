@@ -1,4 +1,7 @@
-/** Update behaviour chosen by labels (reference §6.6, §7.2); labels must already be aliased from io.resin.*. */
+/**
+ * Update behaviour chosen by labels (docs/protocol.md#update-strategies, docs/protocol.md#labels); labels
+ * must already be aliased from io.resin.*.
+ */
 import type { IssueCollector } from '../issues.js';
 import type { UpdateStrategy } from '../model.js';
 import { isTruthyLabel } from '../names.js';

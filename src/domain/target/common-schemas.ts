@@ -1,4 +1,6 @@
-/** Scalar rules shared by the cloud (v3) and local (v2) target documents (reference §3.5). */
+/**
+ * Scalar rules shared by the cloud (v3) and local (v2) target documents (docs/protocol.md#target-document).
+ */
 import { z } from 'zod';
 
 export const ShortString = z.string().max(255, 'must be at most 255 characters');

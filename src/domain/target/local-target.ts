@@ -1,7 +1,7 @@
 /**
- * The v2 local body balena-cli posts to `POST /v2/local/target-state` (reference §8.3,
- * balena-cli-local-mode.md §3.2), and its conversion to the v3 device form: the app id string becomes the
- * app uuid, and every service key other than the v2 metadata becomes the compose `composition`.
+ * The v2 local body balena-cli posts to `POST /v2/local/target-state` (docs/protocol.md#local-target-state),
+ * and its conversion to the v3 device form: the app id string becomes the app uuid, and every service key
+ * other than the v2 metadata becomes the compose `composition`.
  */
 import { z } from 'zod';
 import { IssueCollector, reportPrototypeKeys, validationFailed } from '../issues.js';
@@ -78,7 +78,8 @@ export function localTargetToV3(body: unknown, fallbackName: string): ConvertedL
   const { local, force } = parsed.data;
   const apps: Json = {};
   for (const [appKey, app] of Object.entries(local.apps ?? {})) {
-    // Without a commit there is no release: the app's services are removed (reference §8.3).
+    // Without a commit there is no release: the app's services are removed
+    // (docs/protocol.md#local-target-state).
     const releases: Json = {};
     if (app.commit !== undefined) {
       const services: Json = {};

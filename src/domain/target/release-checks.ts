@@ -1,7 +1,7 @@
 /**
  * Cross-field rules of a release that no single field can check: every name a service refers to exists,
  * dependencies have no cycle, and network settings the engine would refuse at create time are refused
- * here instead (reference §6.2 item 3).
+ * here instead (docs/protocol.md#service-networks).
  */
 import type { IssueCollector } from '../issues.js';
 import type { ValidatedRelease } from './validated.js';

@@ -1,7 +1,7 @@
 /**
- * The cloud target document (v3, reference §3.5) as zod schemas. `composition` is only checked to be an
- * object here; compose/ parses it field by field. Parsing coerces numeric-string ids to numbers and fills
- * the documented defaults, so the output is the "raw validated" form the store keeps.
+ * The cloud target document (v3, docs/protocol.md#target-document) as zod schemas. `composition` is only
+ * checked to be an object here; compose/ parses it field by field. Parsing coerces numeric-string ids to
+ * numbers and fills the documented defaults, so the output is the "raw validated" form the store keeps.
  */
 import { z } from 'zod';
 import {
@@ -35,7 +35,10 @@ const Requirement = z.looseObject({
   version: z.string().optional(),
 });
 
-/** Release requirements (reference §6.15): shape only; whether the device meets them is decided elsewhere. */
+/**
+ * Release requirements (docs/protocol.md#release-contracts): shape only; whether the device meets them is
+ * decided elsewhere.
+ */
 export const ContractSchema = z.looseObject({
   type: z.string().optional(),
   slug: z.string().optional(),

@@ -1,7 +1,8 @@
 /**
- * Validation of a v3 device document: the schema (§3.5), every service's composition (compose/), image
- * names, and the cross-field rules (release-checks). All problems are collected and the target is
- * rejected whole with VALIDATION_FAILED; warnings (ignored keys, fallbacks) are returned beside it.
+ * Validation of a v3 device document: the schema (docs/protocol.md#target-document), every service's
+ * composition (compose/), image names, and the cross-field rules (release-checks). All problems are collected
+ * and the target is rejected whole with VALIDATION_FAILED; warnings (ignored keys, fallbacks) are returned
+ * beside it.
  */
 import { parseComposeService } from '../compose/compose-service.js';
 import { parseNetworkDefinition, parseVolumeDefinition } from '../compose/release-resources.js';
@@ -125,7 +126,8 @@ function validateService(
     compose.networks = compose.networks.filter((n) => n.name !== SUPERVISOR_NETWORK);
   }
   // The cloud's `image` is the registry location to pull; `composition.image` is only what the developer
-  // wrote (reference §3.6, fixtures/cloud/README.md). balena lets the composition win [quirk]; we do not.
+  // wrote (docs/protocol.md#what-the-cloud-sends, fixtures/cloud/README.md). balena lets the composition win
+  // [quirk]; we do not.
   return {
     serviceName,
     serviceId: doc.id,

@@ -2,8 +2,8 @@
  * hand-over: the new container is created and started while the old one still runs. The old one is
  * retired first (renamed `old_…`, restart policy `no`), then killed once the new one signals
  * handover-complete or the hand-over timeout has passed since the new one started.
- * Reference §6.6 [quirk]: upstream's wait resolves at once, killing the old container right after the
- * new one starts; here the timeout is honoured through a `handoverPending` blocker until it passes.
+ * docs/protocol.md#hand-over [quirk]: upstream's wait resolves at once, killing the old container right after
+ * the new one starts; here the timeout is honoured through a `handoverPending` blocker until it passes.
  */
 import { lockKey } from '../../domain/keys.js';
 import type { ContainerState, ServiceTarget } from '../../domain/model.js';

@@ -1,4 +1,4 @@
-/** Target polling against the cloud peer (reference §3): ETag/304, new and invalid targets, outages, Retry-After. */
+/** Target polling against the cloud peer (docs/protocol.md#target-polling): ETag/304, new and invalid targets, outages, Retry-After. */
 import assert from 'node:assert/strict';
 import { CloudClient } from '../../../src/cloud/cloud-client.js';
 import { cloudHealthChecks, ApplyProgressWatch } from '../../../src/cloud/cloud-health.js';

@@ -1,4 +1,4 @@
-/** Provisioning against the cloud peer (reference §2, openBalena v49 rules). */
+/** Provisioning against the cloud peer (docs/protocol.md#provisioning, openBalena v49 rules). */
 import assert from 'node:assert/strict';
 import { provisionDevice } from '../../../src/cloud/provision.js';
 import { ConfigJsonFile } from '../../../src/config/config-json-file.js';

@@ -1,4 +1,4 @@
-/** State reports against the cloud peer (reference §4): diff, throttle, retries, metrics, exact image echo. */
+/** State reports against the cloud peer (docs/protocol.md#state-reports): diff, throttle, retries, metrics, exact image echo. */
 import assert from 'node:assert/strict';
 import type { HardwareMetrics } from '../../../src/cloud/ports.js';
 import { buildAppsReport, buildDeviceReport } from '../../../src/cloud/report-builder.js';

@@ -1,7 +1,7 @@
 /**
  * The cloud peer's data: one fleet with its releases, the devices registered to it, and what each device
  * reported. The target state of a device is rendered the way openBalena's `state-get-v3` does (reference
- * §3.6 and the recorded fixture): fleet config ← device config sorted by name, the poll interval clamped to
+ * docs/protocol.md#what-the-cloud-sends and the recorded fixture): fleet config ← device config sorted by name, the poll interval clamped to
  * the server's minimum, fleet env ← service env ← device env merged into each service, and no `releases`
  * key before the fleet has a release.
  */

@@ -1,4 +1,4 @@
-/** The managed-device health checks (reference §13.1) on a fake clock. */
+/** The managed-device health checks (docs/protocol.md#health) on a fake clock. */
 import assert from 'node:assert/strict';
 import { ApplyProgressWatch, cloudHealthChecks } from '../../../src/cloud/cloud-health.js';
 import type { ReconcileStatus } from '../../../src/reconciler/status.js';

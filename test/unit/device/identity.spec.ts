@@ -51,7 +51,7 @@ describe('device identity facts', () => {
     });
   });
 
-  it('reports non-internal IPv4 and global IPv6 of own interfaces only (reference §13.3 exclusions)', () => {
+  it('reports non-internal IPv4 and global IPv6 of own interfaces only (docs/protocol.md#device-information exclusions)', () => {
     const addresses = presenceAddresses({
       lo: [v4('127.0.0.1', true)],
       eth0: [v4('192.168.1.20'), v6('2001:db8::20', 0), v6('fe80::1', 2)],

@@ -272,7 +272,7 @@ describe('domain: config hash', () => {
     for (const [name, a, b] of different)
       it(name, () => assert.notEqual(serviceHash(a), serviceHash(b)));
 
-    it('a regenerated scoped API key (reference §8.3 regenerate-api-key)', () => {
+    it('a regenerated scoped API key (regenerate-api-key, docs/protocol.md#api-authentication)', () => {
       const doc = device({ s: { labels: { 'io.balena.features.supervisor-api': '1' } } });
       const a = releaseOf(parseTargetDevice(doc, context({ appApiKey: () => 'k1' })).target)
         .services['s']!;

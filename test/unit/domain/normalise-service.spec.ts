@@ -27,7 +27,7 @@ const env = (s: ServiceTarget): Record<string, string> =>
   );
 
 describe('domain: service normalisation', () => {
-  describe('environment (reference §7.1)', () => {
+  describe('environment (docs/protocol.md#injected-environment)', () => {
     it('injects the agent variables under both prefixes, user values winning', () => {
       const e = env(svc({ environment: { BALENA_APP_NAME: 'mine', OWN: '1' } }));
       assert.equal(e['BALENA_APP_ID'], '1011165');
@@ -114,7 +114,7 @@ describe('domain: service normalisation', () => {
     });
   });
 
-  describe('labels (reference §7.2)', () => {
+  describe('labels (docs/protocol.md#labels)', () => {
     it('copies io.resin.* to io.balena.* (explicit io.balena wins) and injects identity over user labels', () => {
       const s = svc({
         id: 29396,
@@ -158,7 +158,7 @@ describe('domain: service normalisation', () => {
     });
   });
 
-  describe('binds, volumes and features (reference §7.3, §7.4)', () => {
+  describe('binds, volumes and features (docs/protocol.md#feature-labels, #volumes-and-binds)', () => {
     it('binds the lock directory at /tmp/balena and /tmp/resin', () => {
       const binds = svc({}, { lockRoot: '/run/bosun/locks/' }).createSpec.HostConfig.Binds!;
       assert.deepEqual(binds, [
@@ -252,7 +252,7 @@ describe('domain: service normalisation', () => {
     });
   });
 
-  describe('networking (reference §7.5)', () => {
+  describe('networking (docs/protocol.md#networks-and-volumes)', () => {
     it('joins <appUuid>_default with the service name as alias when nothing is said', () => {
       const s = svc({});
       assert.equal(s.networkMode, `${APP_UUID}_default`);
@@ -326,7 +326,7 @@ describe('domain: service normalisation', () => {
       assert.notEqual(allHost['default']!.configHash, mixed['default']!.configHash);
     });
 
-    it('network create spec: names, defaults, IPAM and labels (reference §6.8)', () => {
+    it('network create spec: names, defaults, IPAM and labels (docs/protocol.md#networks-and-volumes)', () => {
       const nets = parse(
         { a: {} },
         {
@@ -536,7 +536,7 @@ describe('domain: service normalisation', () => {
     });
   });
 
-  describe('host OS and supervisor apps (reference §6.2, §6.14)', () => {
+  describe('host OS and supervisor apps (docs/protocol.md#supervisor-and-host-apps)', () => {
     it('keeps only data-store services of a host app', () => {
       const doc = device({
         os: { labels: { 'io.balena.image.store': 'root' } },

@@ -47,7 +47,7 @@ describe('domain: target validation', () => {
       assert.equal(app.class, 'fleet');
     });
 
-    it('parses the reference §3.7 example and drops the supervisor and host OS services', () => {
+    it('parses a complete three-app document and drops the supervisor and host OS services', () => {
       const { target } = parseTarget(
         fixture('reference-3.7-v3.json'),
         context({ deviceUuid: '3a9c1f0e5b7d4e2f8c6a0b1d2e3f4a5b' }),
@@ -444,7 +444,7 @@ describe('domain: target validation', () => {
       });
     }
 
-    it('contract requirements of an unknown type (reference §6.15)', () => {
+    it('contract requirements of an unknown type (docs/protocol.md#release-contracts)', () => {
       const contract = {
         type: 'sw.container',
         requires: [

@@ -66,7 +66,7 @@ describe('truncateMessage', () => {
 });
 
 describe('SystemLogger', () => {
-  it('words events as balena-supervisor does (reference §12.3)', () => {
+  it('words events as balena-supervisor does (docs/protocol.md#system-log-messages)', () => {
     assert.equal(
       formatSystemEvent('serviceInstall', { serviceName: 'web', image: 'local_web' }),
       "Installing service 'web local_web'",

@@ -27,7 +27,7 @@ function line(step: Step, phase: StepPhase, error?: unknown): string | undefined
   return e === undefined ? undefined : formatSystemEvent(e.event, e.subject, error);
 }
 
-describe('stepSystemEvent (reference §12.3 texts)', () => {
+describe('stepSystemEvent (docs/protocol.md#system-log-messages texts)', () => {
   it('words the life of a service with its engine image id', () => {
     const create: Step = { ...base, id: 'c', kind: 'createContainer', service: web };
     const start: Step = {
