@@ -282,6 +282,10 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     onImagePulled: (name, engineId) => stepLog.imagePulled(name, engineId),
     onImageBytes: (bytes) => metrics.imagePulled(bytes),
     roundObserver: observability.roundObserver,
+    storage: {
+      reserveBytes: () => configVars.config.diskReserveBytes,
+      dataRootPath: settings.engineDataRoot,
+    },
     options: { bootTime },
   });
 

@@ -61,6 +61,11 @@ function describeApp(
   const lockWords = lockedBy.map((b) =>
     lockSentence(b.serviceName, findLock(locks, app.appId, b.serviceName), time),
   );
+  const storage = (plan?.blockers ?? []).find(
+    (b): b is Extract<Blocker, { kind: 'insufficientStorage' }> =>
+      b.kind === 'insufficientStorage' && b.appUuid === app.appUuid,
+  );
+  if (storage !== undefined) lockWords.push(storageSentence(storage));
   const services = Object.values(app.services)
     .map((s) => describeService(s, app.appId, current, locks, time))
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -142,6 +147,8 @@ function waitWords(
       return 'waiting for a reboot of the device';
     case 'resourceInUse':
       return `waiting for ${reason.resource} to be free`;
+    case 'storage':
+      return storageSentence(reason);
   }
 }
 
@@ -172,7 +179,28 @@ function blockerWords(b: Blocker): string {
       return `${who}waiting for a reboot`;
     case 'resourceInUse':
       return `${b.resource} still used by ${b.usedBy.join(', ')}`;
+    case 'insufficientStorage':
+      return `${who}${storageSentence(b)}`;
   }
+}
+
+/** "not enough disk space to download the release: it needs about 450 MB, 95 MB is free and 64 MB is kept free". */
+function storageSentence(b: {
+  bytesNeeded: number;
+  bytesFree: number;
+  bytesReserved: number;
+}): string {
+  return (
+    `not enough disk space to download the release: it needs about ${megabytes(b.bytesNeeded)}, ` +
+    `${megabytes(b.bytesFree)} is free and ${megabytes(b.bytesReserved)} is kept free`
+  );
+}
+
+/** Bytes for people, in decimal megabytes as disk sizes are sold (never "0 MB" for a few bytes). */
+function megabytes(bytes: number): string {
+  if (bytes >= 10e9) return `${Math.round(bytes / 1e9)} GB`;
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  return `${Math.max(bytes > 0 ? 1 : 0, Math.round(bytes / 1e6))} MB`;
 }
 
 function summarise(

@@ -50,6 +50,12 @@ export interface AgentSettings extends AgentPaths {
   readonly engineRequestTimeoutMs: number;
   /** BOSUN_MAX_LOG_READERS: open `/v2/local/logs` streams at once; more get 503. Default 32. */
   readonly maxLogReaders: number;
+  /**
+   * BOSUN_ENGINE_DATA_ROOT: where the engine's data root (`docker info` DockerRootDir) is visible to the
+   * agent, for the disk preflight's free-space reading; set it when the agent runs in a container that
+   * mounts the engine's disk elsewhere. Default undefined: the DockerRootDir path itself (agent on the host).
+   */
+  readonly engineDataRoot: string | undefined;
 }
 
 export const DEFAULT_CLOUD_POLL_JITTER_MS = 60_000;
@@ -218,6 +224,7 @@ export interface EnvSettings extends AgentPaths {
   readonly cloudPollJitterMs: number | undefined;
   readonly engineRequestTimeoutMs: number;
   readonly maxLogReaders: number | undefined;
+  readonly engineDataRoot: string | undefined;
 }
 
 export function readEnvSettings(env: Env, cwd: string): EnvSettings {
@@ -236,6 +243,7 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
       readPositiveInt(env, 'BOSUN_ENGINE_REQUEST_TIMEOUT_MS', 3_600_000) ??
       DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
     maxLogReaders: readPositiveInt(env, 'BOSUN_MAX_LOG_READERS', 10_000),
+    engineDataRoot: readPath(env, 'BOSUN_ENGINE_DATA_ROOT', cwd),
   });
 }
 
@@ -259,5 +267,6 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     cloudPollJitterMs: fromEnv.cloudPollJitterMs ?? DEFAULT_CLOUD_POLL_JITTER_MS,
     engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
     maxLogReaders: fromEnv.maxLogReaders ?? DEFAULT_MAX_LOG_READERS,
+    engineDataRoot: fromEnv.engineDataRoot,
   });
 }

@@ -46,6 +46,8 @@ export interface SupervisorConfig {
   readonly hostDiscoverability: boolean;
   /** SUPERVISOR_VPN_CONTROL. */
   readonly vpnControl: boolean;
+  /** SUPERVISOR_DISK_RESERVE: bytes a download must leave free on the engine's data root (bosun's own). */
+  readonly diskReserveBytes: number;
 }
 
 interface VarSpec<T> {
@@ -103,6 +105,36 @@ function oneOf<T extends string | number>(
   };
 }
 
+const UNITS: Readonly<Record<string, number>> = {
+  '': 2 ** 20,
+  b: 1,
+  k: 2 ** 10,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gb: 1e9,
+  gib: 2 ** 30,
+};
+
+/** A size: an integer with an optional unit (`256`, `256M`, `1GiB`, `500MB`); no unit means MiB. */
+function size(name: string, defaultValue: number): VarSpec<number> {
+  return {
+    name,
+    defaultValue,
+    expected: 'a size such as 256 (MiB), 512M, 1G, 1GB or 300000000B',
+    parse: (raw) => {
+      const match = /^(\d+)\s*([a-z]*)$/.exec(raw.trim().toLowerCase());
+      const unit = match === null ? undefined : UNITS[match[2] as string];
+      if (match === null || unit === undefined) return undefined;
+      const n = Number(match[1]) * unit;
+      return Number.isSafeInteger(n) ? n : undefined;
+    },
+  };
+}
+
 type Specs = { readonly [K in keyof SupervisorConfig]: VarSpec<SupervisorConfig[K]> };
 
 /**
@@ -128,6 +160,9 @@ export const CONFIG_VAR_SPECS: Specs = {
   firewallMode: oneOf<FirewallMode>('HOST_FIREWALL_MODE', 'off', ['on', 'off', 'auto']),
   hostDiscoverability: bool('HOST_DISCOVERABILITY', true),
   vpnControl: bool('SUPERVISOR_VPN_CONTROL', true),
+  // bosun's own (issue 14). 256 MiB is about 3 % of an 8 GB card: room for the log spool (128 MiB on
+  // disk), the store, the journal and the engine's own writes after a download has landed.
+  diskReserveBytes: size('SUPERVISOR_DISK_RESERVE', 256 * 2 ** 20),
 };
 
 const PREFIXES = ['BALENA_', 'RESIN_', ''] as const;

@@ -25,6 +25,13 @@ import {
   toNetworkInfo,
   toVolumeInfo,
 } from './docker-mapping.js';
+import {
+  labelFilter,
+  layersFrom,
+  pullErrorText,
+  registryAuthHeader,
+  storageInfoFrom,
+} from './docker-helpers.js';
 import { EngineHttp, segment, type EngineConnection, type EngineRequest } from './engine-http.js';
 import { withDefaultTag } from './image-reference.js';
 import { parseJsonObject, textLines } from './json-lines.js';
@@ -37,11 +44,11 @@ import type {
   ContainerLogsOptions,
   ContainerSummary,
   EngineAdapter,
+  EngineStorageInfo,
   EngineEvent,
   ImageInfo,
   NetworkInfo,
   PullOptions,
-  RegistryAuth,
   VolumeInfo,
 } from './port.js';
 
@@ -112,6 +119,12 @@ export class DockerEngine implements EngineAdapter {
       },
     );
     return { version: v.Version, apiVersion: v.ApiVersion, arch: v.Arch, os: v.Os };
+  }
+
+  async storageInfo(): Promise<EngineStorageInfo> {
+    return storageInfoFrom(
+      await this.call('engine info', { method: 'GET', path: '/info', ok: [200] }),
+    );
   }
 
   // ───────────────────────────── containers ─────────────────────────────
@@ -341,21 +354,21 @@ export class DockerEngine implements EngineAdapter {
     return images.map(imageInfoFromList);
   }
 
+  private inspectRawImage(reference: string): Promise<Dockerode.ImageInspectInfo> {
+    const path = `/images/${segment(reference)}/json`;
+    return this.call(`inspect image ${reference}`, { method: 'GET', path, ok: [200] });
+  }
+
   async inspectImage(reference: string): Promise<ImageInfo> {
-    const image = await this.call<Dockerode.ImageInspectInfo>(`inspect image ${reference}`, {
-      method: 'GET',
-      path: `/images/${segment(reference)}/json`,
-      ok: [200],
-    });
-    return imageInfoFromInspect(image);
+    return imageInfoFromInspect(await this.inspectRawImage(reference));
+  }
+
+  async imageLayers(reference: string): Promise<string[]> {
+    return layersFrom(await this.inspectRawImage(reference));
   }
 
   async inspectImageConfig(reference: string): Promise<ImageConfigInspect> {
-    const image = await this.call<Dockerode.ImageInspectInfo>(`inspect image ${reference}`, {
-      method: 'GET',
-      path: `/images/${segment(reference)}/json`,
-      ok: [200],
-    });
+    const image = await this.inspectRawImage(reference);
     // Same nullability caveat as a container's inspect (docker-mapping.ts).
     return (image.Config ?? {}) as unknown as ImageConfigInspect;
   }
@@ -481,18 +494,4 @@ export class DockerEngine implements EngineAdapter {
     this.http.close();
     return Promise.resolve();
   }
-}
-
-function labelFilter(labels: string[] | undefined): Record<string, unknown> {
-  return labels === undefined || labels.length === 0 ? {} : { filters: { label: labels } };
-}
-
-function registryAuthHeader(auth: RegistryAuth): Record<string, string> {
-  return { username: auth.username, password: auth.password, serveraddress: auth.serveraddress };
-}
-
-function pullErrorText(message: Record<string, unknown>): string {
-  const detail = message['errorDetail'] as { message?: unknown } | undefined;
-  if (typeof detail?.message === 'string') return detail.message;
-  return typeof message['error'] === 'string' ? message['error'] : JSON.stringify(message);
 }

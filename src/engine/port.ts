@@ -56,6 +56,11 @@ export interface ContainerSummary {
   labels: Record<string, string>;
 }
 
+export interface EngineStorageInfo {
+  dataRoot: string;
+  insecureRegistries: string[];
+}
+
 export interface ImageInfo {
   id: string;
   repoTags: string[];
@@ -148,6 +153,11 @@ export interface EngineAdapter {
   /** Resolves when the engine answers; throws ENGINE_UNREACHABLE otherwise. */
   ping(): Promise<void>;
   version(): Promise<{ version: string; apiVersion: string; arch: string; os: string }>;
+  /**
+   * Where the engine keeps images and containers (`DockerRootDir`, the disk preflight reads its free
+   * space) and the registries it pulls from over plain HTTP (`host[:port]`; loopback ones always are).
+   */
+  storageInfo(): Promise<EngineStorageInfo>;
 
   listContainers(filter?: { labels?: string[] }): Promise<ContainerInfo[]>;
   /** One request: the list alone, without inspecting each container. */
@@ -184,6 +194,8 @@ export interface EngineAdapter {
   pullImage(reference: string, options?: PullOptions): Promise<ImageInfo>;
   listImages(): Promise<ImageInfo[]>;
   inspectImage(reference: string): Promise<ImageInfo>;
+  /** The image's layers as diff ids (`RootFS.Layers`, base first), to count present layers as free. */
+  imageLayers(reference: string): Promise<string[]>;
   /** The image's `Config`: what its containers inherit (env, labels, cmd…), for adoption. */
   inspectImageConfig(reference: string): Promise<ImageConfigInspect>;
   tagImage(reference: string, repo: string, tag: string): Promise<void>;

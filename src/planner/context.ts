@@ -33,6 +33,24 @@ export interface LockWait {
   userLocks: string;
 }
 
+/**
+ * What the disk preflight knows, measured by the reconciler before planning (statfs of the engine's data
+ * root, registry manifests). Undefined in the context when the free space cannot be known: no preflight.
+ */
+export interface StorageFacts {
+  /** Bytes free on the engine's data root now (what an unprivileged writer may use). */
+  freeBytes: number;
+  /** Bytes a download must leave free (config var SUPERVISOR_DISK_RESERVE). */
+  reserveBytes: number;
+  /**
+   * Estimated bytes each image reference still needs on disk to download (its layers the engine lacks;
+   * see storage-estimate in the reconciler). A reference not listed has no estimate and is not counted.
+   */
+  needBytes: Readonly<Record<string, number>>;
+  /** Bytes removing each engine image (by id) gives back: only layers no other image shares. */
+  freedBytes: Readonly<Record<string, number>>;
+}
+
 export interface PlanContext {
   /** Epoch ms of this round (never Date.now() inside the planner). */
   now: number;
@@ -59,6 +77,8 @@ export interface PlanContext {
    * boot is not started (a `rebootRequired` blocker asks the reconciler to reboot). Undefined disables it.
    */
   bootTime: number | undefined;
+  /** Disk preflight inputs; undefined disables the preflight (free space unknown). */
+  storage: StorageFacts | undefined;
 }
 
 /** A context with safe defaults (nothing forced, nothing kept, nothing backed off) for `now`. */
@@ -75,6 +95,7 @@ export function planContext(now: number, overrides: Partial<PlanContext> = {}): 
     pulledImages: [],
     targetImageIds: {},
     bootTime: undefined,
+    storage: undefined,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ export {
   type BackoffEntry,
   type FailedPull,
   type LockWait,
+  type StorageFacts,
 } from './context.js';
 export { userLockSignature } from './locks.js';
 export { serviceOf } from './backoff.js';

@@ -24,6 +24,7 @@ import { orderBlockers, orderSteps } from './order.js';
 import { withholdDangling } from './prune.js';
 import { AppScope } from './scope.js';
 import { settleSteps } from './settle.js';
+import { applyStoragePreflight } from './storage.js';
 import type { Plan, Step } from './steps.js';
 import { observeWorld } from './world.js';
 
@@ -53,6 +54,7 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
       if (!all.has(draft.step.id)) all.drafts.set(draft.step.id, draft);
     for (const blocker of scope.out.blockers) all.block(blocker);
   }
+  applyStoragePreflight(all, world);
   applyBackoff(all, ctx);
   withholdDangling(all.drafts);
 

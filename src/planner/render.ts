@@ -33,6 +33,8 @@ export function renderBlocker(b: Blocker): string {
       return `${b.kind} ${b.appUuid}/${b.serviceName} until ${b.until}`;
     case 'resourceInUse':
       return `${b.kind} ${b.appUuid} ${b.resource} used by [${b.usedBy.join(', ')}]`;
+    case 'insufficientStorage':
+      return `${b.kind} ${b.appUuid}/${b.serviceName} ${b.image} needs ${b.bytesNeeded} B, ${b.bytesFree} B free, ${b.bytesReserved} B reserved`;
     default:
       return assertNever(b);
   }

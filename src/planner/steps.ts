@@ -87,7 +87,24 @@ export type Blocker =
   | { kind: 'containerStopping'; appUuid: string; serviceName: string }
   | { kind: 'rebootRequired'; appUuid: string; serviceName: string }
   /** A network or volume must go, but containers the plan cannot remove this round still use it. */
-  | { kind: 'resourceInUse'; appUuid: string; resource: string; usedBy: string[] };
+  | { kind: 'resourceInUse'; appUuid: string; resource: string; usedBy: string[] }
+  /**
+   * The app's downloads do not fit on the engine's data root with the reserve kept free, even after what
+   * may be removed first: nothing of the app changes (no step of it is planned) until there is room.
+   * One per service whose image is missing; the byte counts are the app's.
+   */
+  | {
+      kind: 'insufficientStorage';
+      appUuid: string;
+      serviceName: string;
+      image: string;
+      /** Estimated bytes the app's missing images need on disk. */
+      bytesNeeded: number;
+      /** Bytes free on the data root when planned (the reserve included). */
+      bytesFree: number;
+      /** Bytes kept free (SUPERVISOR_DISK_RESERVE). */
+      bytesReserved: number;
+    };
 
 export interface Plan {
   steps: Step[];

@@ -12,7 +12,7 @@ import type { BackoffOptions } from '../shared/backoff.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { LockReader } from './observe.js';
-import type { PlanFn, StepListener } from './rounds.js';
+import type { PlanFn, StepListener, StorageFactsSource } from './rounds.js';
 
 export interface ReconcilerDeps {
   engine: EngineAdapter;
@@ -40,6 +40,8 @@ export interface ReconcilerDeps {
   stepListener?: StepListener;
   /** Told each round's plan, duration and step outcomes (metrics, the dashboard's current plan). */
   roundObserver?: RoundObserver;
+  /** Measures the disk preflight's inputs before each plan (storage-observer.ts); none: no preflight. */
+  storage?: StorageFactsSource | undefined;
 }
 
 export interface ReconcilerOptions {

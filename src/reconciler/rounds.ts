@@ -15,7 +15,13 @@ import {
 } from '../executor/long-operations.js';
 import type { PulledImageStore } from '../executor/ports.js';
 import type { StepRunContext, StepRunner } from '../executor/step-runner.js';
-import { planContext, type Plan, type PlanContext, type Step } from '../planner/index.js';
+import {
+  planContext,
+  type Plan,
+  type PlanContext,
+  type Step,
+  type StorageFacts,
+} from '../planner/index.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -32,6 +38,11 @@ export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanConte
 export interface StepListener {
   stepStarted(step: Step, current: CurrentState): void;
   stepEnded(outcome: StepOutcome, current: CurrentState): void;
+}
+
+/** The disk preflight's measurements (storage-observer.ts); undefined facts mean no preflight. */
+export interface StorageFactsSource {
+  facts(target: TargetState, current: CurrentState): Promise<StorageFacts | undefined>;
 }
 
 /** How a target is applied: the real one, or an intermediate one for a user action. */
@@ -62,6 +73,7 @@ export interface RoundDeps {
   engineWakes: EngineWakes;
   stepListener?: StepListener | undefined;
   roundObserver?: RoundObserver | undefined;
+  storage?: StorageFactsSource | undefined;
 }
 
 export interface RoundOptions {
@@ -103,7 +115,7 @@ export class Rounds {
       const now = deps.clock.now();
       const staleness = deps.staleLocks.update(current, now);
       const visible = this.withOperations(deps.failures.view(current, staleness.stale));
-      const ctx = await this.planContext(target, mode, now);
+      const ctx = await this.planContext(target, mode, now, visible);
       const plan = deps.plan(target, visible, ctx);
       deps.board.rounds++;
       deps.board.lastCurrent = current;
@@ -197,8 +209,10 @@ export class Rounds {
     target: TargetState,
     mode: ApplyMode,
     now: number,
+    current: CurrentState,
   ): Promise<PlanContext> {
     const settings = this.deps.settings();
+    const storage = await this.deps.storage?.facts(target, current);
     const records = await this.deps.images.list();
     const wanted = targetImages(target);
     const targetImageIds: Record<string, string> = {};
@@ -215,6 +229,7 @@ export class Rounds {
       ),
       targetImageIds,
       bootTime: this.options.bootTime,
+      storage,
     });
   }
 

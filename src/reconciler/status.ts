@@ -28,6 +28,8 @@ export type ServiceStatusWord =
   | 'Dead'
   | 'Handing over'
   | 'Awaiting handover'
+  /** The release's downloads do not fit on the disk (an `insufficientStorage` blocker): not a reference word. */
+  | 'Insufficient storage'
   | 'exited'
   | 'paused'
   | 'restarting'
@@ -41,7 +43,8 @@ export type WaitReason =
   | { kind: 'handover'; until: number }
   | { kind: 'stopping' }
   | { kind: 'reboot' }
-  | { kind: 'resourceInUse'; resource: string };
+  | { kind: 'resourceInUse'; resource: string }
+  | { kind: 'storage'; bytesNeeded: number; bytesFree: number; bytesReserved: number };
 
 export interface ServiceStatus {
   serviceName: string;
@@ -138,9 +141,11 @@ export function computeStatus(inputs: StatusInputs): ReconcileStatus {
         !current.images.some(
           (i) => i.id === image || i.repoTags.includes(image) || i.repoDigests.includes(image),
         );
-      // docs/protocol.md#report-body: a target service whose image is not there yet counts as downloading (0
-      // %).
-      if (download !== undefined || ((pulling || imageMissing) && newest === undefined))
+      // docs/protocol.md#report-body: a target service whose image is not there yet counts as
+      // downloading (0 %); one whose download cannot start for lack of disk says so instead (the cloud
+      // shows the word).
+      if (blocker?.kind === 'insufficientStorage') status = 'Insufficient storage';
+      else if (download !== undefined || ((pulling || imageMissing) && newest === undefined))
         status = 'Downloading';
       else if (acting !== undefined) status = acting;
       else if (newest === undefined) status = 'Downloaded';
@@ -191,6 +196,8 @@ function updateStatus(
 ): UpdateStatus {
   if (services.some((s) => s.status === 'Downloading')) return 'downloading';
   if (!pending) return 'done';
+  // Still at the download stage: waiting for room to download the release.
+  if (blockers.some((b) => b.kind === 'insufficientStorage')) return 'downloading';
   if (blockers.some((b) => b.kind === 'locked' || b.kind === 'waitingForAllImages'))
     return 'downloaded';
   return 'applying changes';
@@ -231,6 +238,13 @@ function waitReason(b: Blocker): WaitReason | undefined {
       return { kind: 'reboot' };
     case 'resourceInUse':
       return { kind: 'resourceInUse', resource: b.resource };
+    case 'insufficientStorage':
+      return {
+        kind: 'storage',
+        bytesNeeded: b.bytesNeeded,
+        bytesFree: b.bytesFree,
+        bytesReserved: b.bytesReserved,
+      };
   }
 }
 

@@ -15,6 +15,7 @@ import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
 import { Observer, type LockReader } from './observe.js';
 import type { RoundObserver } from './round-observer.js';
+import { StorageObserver } from './storage-observer.js';
 import {
   Reconciler,
   type PlanFn,
@@ -42,6 +43,11 @@ export interface ReconcilerWiring {
   stepListener?: StepListener;
   /** Told each image the agent pulled, once recorded (e.g. for a system line). */
   onImagePulled?: (name: string, engineId: string) => void;
+  /** Disk preflight settings; without them there is no preflight. */
+  storage?: {
+    reserveBytes: () => number;
+    dataRootPath: string | undefined;
+  };
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -62,12 +68,13 @@ export function createReconciler(w: ReconcilerWiring): {
             onPulled(image.name, image.engineId);
           },
         };
+  const auth = new RegistryAuthResolver(w.registryCredentials ?? (() => ({})));
   const runner = new StepRunner({
     engine: w.engine,
     locks: w.locks,
     commits,
     images,
-    auth: new RegistryAuthResolver(w.registryCredentials ?? (() => ({}))),
+    auth,
     downloads,
     logger: w.logger.child({ component: 'executor' }),
     ...(w.onImageBytes === undefined ? {} : { onImagePulled: w.onImageBytes }),
@@ -96,6 +103,18 @@ export function createReconciler(w: ReconcilerWiring): {
       ...(w.loadTarget === undefined ? {} : { loadTarget: w.loadTarget }),
       ...(w.roundObserver === undefined ? {} : { roundObserver: w.roundObserver }),
       ...(w.stepListener === undefined ? {} : { stepListener: w.stepListener }),
+      ...(w.storage === undefined
+        ? {}
+        : {
+            storage: new StorageObserver({
+              engine: w.engine,
+              authFor: (image) => auth.authFor(image),
+              clock: w.clock,
+              logger: w.logger.child({ component: 'storage' }),
+              reserveBytes: w.storage.reserveBytes,
+              dataRootPath: w.storage.dataRootPath,
+            }),
+          }),
     },
     w.options,
   );

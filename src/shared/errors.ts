@@ -193,6 +193,13 @@ export const ERROR_REGISTRY = {
     description:
       'The host refused or did not answer a host action (reboot, power-off, unit restart, hostname) over D-Bus.',
   },
+  // Disk preflight
+  REGISTRY_MANIFEST_UNAVAILABLE: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      "An image's manifest or config could not be read from its registry before the download (unreachable, refused, malformed or too large); the disk preflight does not count that image and logs one warning.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

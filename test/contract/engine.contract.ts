@@ -147,6 +147,12 @@ export function engineContract(kind: string, setup: () => Promise<EngineHarness>
         assert.match(v.apiVersion, /^\d+\.\d+$/);
         assert.ok(v.version.length > 0);
       });
+
+      it('names its data root (absolute) and the registries it reaches without TLS', async function () {
+        const info = await engine.storageInfo();
+        assert.ok(info.dataRoot.startsWith('/'), info.dataRoot);
+        assert.ok(Array.isArray(info.insecureRegistries));
+      });
     });
 
     describe('containers', function () {
@@ -529,6 +535,15 @@ export function engineContract(kind: string, setup: () => Promise<EngineHarness>
           image.id,
           'removing one tag keeps the image',
         );
+      });
+
+      it('lists the layers of an image, the same through any of its names; NOT_FOUND for an unknown image', async function () {
+        const layers = await engine.imageLayers(h.runnableImage);
+        assert.ok(layers.length > 0);
+        assert.ok(layers.every((l) => typeof l === 'string' && l.length > 0));
+        const { id } = await engine.inspectImage(h.runnableImage);
+        assert.deepEqual(await engine.imageLayers(id), layers);
+        await rejectsWith(engine.imageLayers(`${h.prefix}/no-such-image:1`), 'NOT_FOUND');
       });
 
       it('refuses to remove an image a container uses (CONFLICT) unless forced', async function () {

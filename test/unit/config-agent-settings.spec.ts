@@ -42,7 +42,20 @@ describe('agent settings', () => {
       cloudPollJitterMs: 60_000,
       engineRequestTimeoutMs: 120_000,
       maxLogReaders: 32,
+      engineDataRoot: undefined,
     });
+  });
+
+  it('reads where the engine data root is visible (BOSUN_ENGINE_DATA_ROOT), relative to the working directory', () => {
+    assert.equal(
+      settings({ BOSUN_ENGINE_DATA_ROOT: '/mnt/root/var/lib/docker' }).engineDataRoot,
+      '/mnt/root/var/lib/docker',
+    );
+    assert.equal(
+      settings({ BOSUN_ENGINE_DATA_ROOT: 'engine' }).engineDataRoot,
+      '/srv/bosun/engine',
+    );
+    rejectsVariable({ BOSUN_ENGINE_DATA_ROOT: ' /x' }, 'BOSUN_ENGINE_DATA_ROOT');
   });
 
   it('bounds log readers by BOSUN_MAX_LOG_READERS (default 32), refusing nonsense', () => {

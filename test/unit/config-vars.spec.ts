@@ -29,7 +29,24 @@ describe('supervisor config vars', () => {
       firewallMode: 'off',
       hostDiscoverability: true,
       vpnControl: true,
+      diskReserveBytes: 256 * 2 ** 20,
     });
+  });
+
+  it('SUPERVISOR_DISK_RESERVE takes a size with an optional unit (MiB without one)', () => {
+    const reserve = (value: string): number =>
+      resolveConfigVars({ SUPERVISOR_DISK_RESERVE: value }).config.diskReserveBytes;
+    assert.equal(reserve('64'), 64 * 2 ** 20);
+    assert.equal(reserve('512M'), 512 * 2 ** 20);
+    assert.equal(reserve('1GiB'), 2 ** 30);
+    assert.equal(reserve('1 GB'), 1e9);
+    assert.equal(reserve('300000000B'), 300_000_000);
+    assert.equal(reserve('0'), 0);
+    for (const bad of ['-1', '1.5G', '12 parsecs', 'lots', '99999999999999999G']) {
+      const { config, warnings } = resolveConfigVars({ SUPERVISOR_DISK_RESERVE: bad });
+      assert.equal(config.diskReserveBytes, 256 * 2 ** 20, bad);
+      assert.equal(warnings[0]?.variable, 'SUPERVISOR_DISK_RESERVE', bad);
+    }
   });
 
   it('BALENA_ beats RESIN_ beats the unprefixed name', () => {

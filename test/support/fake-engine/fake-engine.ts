@@ -43,6 +43,7 @@ import type {
   ContainerLogsOptions,
   ContainerSummary,
   EngineAdapter,
+  EngineStorageInfo,
   EngineEvent,
   ImageInfo,
   NetworkInfo,
@@ -485,6 +486,15 @@ export class FakeEngine implements EngineAdapter {
 
   inspectImage(reference: string): Promise<ImageInfo> {
     return this.op('inspectImage', () => this.images.inspect(reference));
+  }
+
+  imageLayers(reference: string): Promise<string[]> {
+    return this.op('imageLayers', () => [...this.images.get(reference).layers]);
+  }
+
+  storageInfo(): Promise<EngineStorageInfo> {
+    // Like a default dockerd: its data root, and only loopback registries over plain HTTP.
+    return this.op('storageInfo', () => ({ dataRoot: '/var/lib/docker', insecureRegistries: [] }));
   }
 
   inspectImageConfig(reference: string): Promise<ImageConfigInspect> {
