@@ -7,6 +7,7 @@
 #   OPEN/bosun-test/busybox:2   same plus a different /etc/bosun-test-image: a distinct layer
 #   OPEN/bosun-test/large:1     busybox:1 plus 3 layers of 12 MiB random data (pull progress, cancel);
 #                               not kept in the local engine, so the first pull really downloads
+#   OPEN/bosun-test/large:2     the same with other random data (the disk preflight's second release)
 #   AUTH/bosun-test/busybox:1   busybox:1 in the registry that needs basic auth
 # where OPEN=127.0.0.1:5050 and AUTH=127.0.0.1:5051 by default.
 set -euo pipefail
@@ -36,6 +37,7 @@ all_done() {
   in_registry "$OPEN" bosun-test/busybox 1 &&
     in_registry "$OPEN" bosun-test/busybox 2 &&
     in_registry "$OPEN" bosun-test/large 1 &&
+    in_registry "$OPEN" bosun-test/large 2 &&
     in_registry "$AUTH" bosun-test/busybox 1 "$AUTH_USER:$AUTH_PASSWORD" &&
     local_image "$OPEN/bosun-test/busybox:1"
 }
@@ -89,7 +91,7 @@ import_busybox() {
 }
 
 build_large() {
-  local image="$OPEN/bosun-test/busybox:1" name i
+  local tag="$1" image="$OPEN/bosun-test/busybox:1" name i
   for i in 1 2 3; do
     name="bosun-test-mkimg-$$-$i"
     docker run --name "$name" --network none "$image" \
@@ -97,7 +99,7 @@ build_large() {
     image="$(docker commit --change 'CMD ["sh"]' "$name")"
     docker rm "$name" >/dev/null
   done
-  docker tag "$image" "$OPEN/bosun-test/large:1"
+  docker tag "$image" "$OPEN/bosun-test/large:$tag"
 }
 
 push_auth() {
@@ -135,12 +137,14 @@ for variant in 1 2; do
 done
 local_image "$OPEN/bosun-test/busybox:1" || docker pull -q "$OPEN/bosun-test/busybox:1" >/dev/null
 
-if ! in_registry "$OPEN" bosun-test/large 1; then
-  say "building bosun-test/large:1 (3 x 12 MiB random layers)"
-  build_large
-  docker push -q "$OPEN/bosun-test/large:1" >/dev/null
-  docker rmi "$OPEN/bosun-test/large:1" >/dev/null # so a pull downloads for real
-fi
+for tag in 1 2; do
+  if ! in_registry "$OPEN" bosun-test/large "$tag"; then
+    say "building bosun-test/large:$tag (3 x 12 MiB random layers)"
+    build_large "$tag"
+    docker push -q "$OPEN/bosun-test/large:$tag" >/dev/null
+    docker rmi "$OPEN/bosun-test/large:$tag" >/dev/null # so a pull downloads for real
+  fi
+done
 
 if ! in_registry "$AUTH" bosun-test/busybox 1 "$AUTH_USER:$AUTH_PASSWORD"; then
   say "pushing bosun-test/busybox:1 to the auth registry"

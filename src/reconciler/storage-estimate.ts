@@ -38,20 +38,27 @@ export function estimateDownloadBytes(image: RegistryLayers, present: ReadonlySe
 }
 
 /**
- * Bytes removing each image gives back: its size when no other image shares any of its layers, else 0
- * (the engine keeps shared layers, and which part of the size they are is not known without per-layer
- * sizes: counting nothing keeps the preflight on the safe side).
+ * Bytes removing each image gives back, at least: its size less the sizes of every other image sharing a
+ * layer with it (the engine keeps shared layers; without per-layer sizes, a sharing image's whole size
+ * bounds what it shares). An image built on another one's base thus counts its own layers; one sharing
+ * with a bigger image counts nothing. Errs towards keeping room.
  */
 export function reclaimableBytes(
   images: readonly { id: string; size: number; layers: readonly string[] }[],
 ): Record<string, number> {
-  const users = new Map<string, number>();
+  const owners = new Map<string, string[]>();
   for (const image of images)
-    for (const layer of new Set(image.layers)) users.set(layer, (users.get(layer) ?? 0) + 1);
+    for (const layer of new Set(image.layers))
+      owners.set(layer, [...(owners.get(layer) ?? []), image.id]);
+  const sizes = new Map(images.map((i) => [i.id, Math.max(0, i.size)]));
   const out: Record<string, number> = {};
   for (const image of images) {
-    const shared = image.layers.some((layer) => (users.get(layer) ?? 0) > 1);
-    out[image.id] = shared || image.layers.length === 0 ? 0 : Math.max(0, image.size);
+    const sharers = new Set<string>();
+    for (const layer of image.layers)
+      for (const id of owners.get(layer) ?? []) if (id !== image.id) sharers.add(id);
+    const shared = [...sharers].reduce((sum, id) => sum + (sizes.get(id) ?? 0), 0);
+    out[image.id] =
+      image.layers.length === 0 ? 0 : Math.max(0, (sizes.get(image.id) ?? 0) - shared);
   }
   return out;
 }

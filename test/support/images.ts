@@ -11,6 +11,8 @@ export const TEST_IMAGES = {
   busybox2: `${OPEN_REGISTRY}/bosun-test/busybox:2`,
   /** busybox:1 plus 3 layers of 12 MiB random data: observable pull progress; not kept in the local engine. */
   large: `${OPEN_REGISTRY}/bosun-test/large:1`,
+  /** The same with other random data (a second big release, for the disk preflight). */
+  large2: `${OPEN_REGISTRY}/bosun-test/large:2`,
   /** busybox:1 in the registry that needs basic auth (test/support/registry.ts REGISTRY_CREDENTIALS). */
   privateBusybox: `${AUTH_REGISTRY}/bosun-test/busybox:1`,
 } as const;
