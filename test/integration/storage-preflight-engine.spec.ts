@@ -1,0 +1,288 @@
+/**
+ * Disk preflight on a real engine whose data root is a small filesystem made here: a second dockerd
+ * (scripts/private-engine.sh) on a 300 MB tmpfs, fed from the local registry. A ballast file on the same
+ * tmpfs sets the free space. A release bigger than the room waits with `insufficientStorage` before any
+ * byte is pulled (no pull event, no image, the free space unchanged) and applies once the ballast is
+ * gone; with delete-then-download the old image is removed first and the release fits where
+ * download-then-kill is blocked. The private engine, its bridge and the tmpfs go even when a test fails.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { HostUpdateLocks } from '../../src/device/locks.js';
+import type { TargetState, UpdateStrategy } from '../../src/domain/model.js';
+import { DockerEngine } from '../../src/engine/docker-engine.js';
+import type { EngineEvent } from '../../src/engine/port.js';
+import type { ReconcileStatus, ServiceStatus } from '../../src/reconciler/status.js';
+import { reclaimableBytes } from '../../src/reconciler/storage-estimate.js';
+import { createReconciler } from '../../src/reconciler/wiring.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/ports.js';
+import { requireDocker } from '../support/docker.js';
+import { TEST_IMAGES } from '../support/images.js';
+import { requireRegistries } from '../support/registry.js';
+import { dockerTarget, type DockerRig } from './support/reconciler-docker.js';
+
+const run = promisify(execFile);
+const MB = 1_000_000;
+const RESERVE = 20 * MB;
+const TMPFS_SIZE = '300m';
+
+interface PrivateRig extends DockerRig {
+  mount: string;
+  /** Bytes free on the tmpfs now. */
+  free(): Promise<number>;
+  /** Sizes the ballast so that `bytes` are free on the tmpfs. */
+  leaveFree(bytes: number): Promise<void>;
+  events: EngineEvent[];
+}
+
+describe('disk preflight on a private engine with a 300 MB data root', function () {
+  this.timeout(300_000);
+  const name = `pf-${randomBytes(3).toString('hex')}`;
+  let mount: string | undefined;
+  let mounted = false;
+  let engineStarted = false;
+  let rig: PrivateRig | undefined;
+
+  before(async function () {
+    await requireDocker();
+    await requireRegistries();
+    mount = await mkdtemp(join(tmpdir(), 'bosun-preflight-'));
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', mount]);
+    mounted = true;
+    engineStarted = true;
+    const { stdout } = await run('bash', [
+      'scripts/private-engine.sh',
+      'start',
+      name,
+      join(mount, 'docker'),
+    ]);
+    rig = await privateRig(stdout.trim(), mount);
+  });
+
+  after(async function () {
+    // Each step on its own: one failing must not leave the others undone.
+    await rig?.close().catch((err: unknown) => console.error('rig close:', err));
+    if (engineStarted) {
+      await run('bash', ['scripts/private-engine.sh', 'stop', name]).catch((err: unknown) =>
+        console.error('private engine stop:', err),
+      );
+      // The script leaves its bridge, run directory and log: this test's own, by its unique name.
+      await run('bash', [
+        '-c',
+        `ip link delete "bosun-$(printf '%s' "$1" | cksum | cut -c1-8)" 2>/dev/null; rm -rf "/run/bosun-engine-$1" "/var/log/bosun-engine-$1.log"`,
+        '_',
+        name,
+      ]).catch(() => undefined);
+    }
+    if (mount !== undefined) {
+      if (mounted) await run('umount', [mount]).catch(() => run('umount', ['-l', mount as string]));
+      await rm(mount, { recursive: true, force: true });
+    }
+  });
+
+  it('blocks a release bigger than the free space before any byte is pulled, and applies it once space is freed', async function () {
+    const r = rig as PrivateRig;
+    r.reconciler.start(target(r, 'c1', TEST_IMAGES.busybox));
+    assert.equal((await r.reconciler.whenSettled()).phase, 'converged');
+    const before = await runningImage(r);
+
+    await r.leaveFree(60 * MB);
+    const freeBefore = await r.free();
+    r.events.length = 0;
+    r.reconciler.setTarget(target(r, 'c2', TEST_IMAGES.large));
+    const blocked = await settledAfterTarget(r);
+    assert.equal(blocked.phase, 'blocked');
+    const main = service(blocked, r);
+    assert.equal(main.status, 'Insufficient storage');
+    assert.equal(blocked.apps[r.uuid]?.updateStatus, 'downloading');
+    const why = main.waitingFor;
+    assert.ok(why?.kind === 'storage', JSON.stringify(why));
+    assert.equal(why.bytesReserved, RESERVE);
+    // large:1 is 3 x 12 MiB of random data on the busybox layer the engine already has.
+    assert.ok(why.bytesNeeded >= 36 * 2 ** 20, `needs ${why.bytesNeeded}`);
+    assert.ok(why.bytesFree < why.bytesNeeded + RESERVE);
+
+    assert.deepEqual(pullsOf(r.events), [], 'no pull started');
+    assert.ok(!(await hasImage(r, TEST_IMAGES.large)), 'no image');
+    const freeAfter = await r.free();
+    assert.ok(
+      Math.abs(freeAfter - freeBefore) < 2 * MB,
+      `nothing half-downloaded: free ${freeBefore} → ${freeAfter}`,
+    );
+    assert.equal(await runningImage(r), before, 'release 1 still runs');
+
+    await r.leaveFree(250 * MB);
+    const applied = await settledAfterTarget(r, 'converged');
+    assert.equal(applied.phase, 'converged', applied.lastError);
+    assert.equal(await runningImage(r), await imageId(r, TEST_IMAGES.large));
+    assert.deepEqual(pullsOf(r.events), [TEST_IMAGES.large]);
+  });
+
+  it('with delete-then-download removes the old image first and the release fits where download-then-kill waits', async function () {
+    const r = rig as PrivateRig;
+    const oldId = await imageId(r, TEST_IMAGES.large);
+    assert.ok(oldId !== undefined, 'the previous test left release 2 (large:1) running');
+
+    // How much release 3 needs, as the preflight estimates it, from a first blocked try.
+    await r.leaveFree(40 * MB);
+    r.reconciler.setTarget(target(r, 'c3', TEST_IMAGES.large2, 'download-then-kill'));
+    const first = service(await settledAfterTarget(r), r).waitingFor;
+    assert.ok(first?.kind === 'storage', JSON.stringify(first));
+    const needed = first.bytesNeeded;
+
+    // Room for release 3 only with the old image gone: free - reserve < needed <= that + freed.
+    const freed = (await freedBytes(r))[oldId] ?? 0;
+    assert.ok(freed > 30 * MB, `removing large:1 gives back ${freed}`);
+    await r.leaveFree(RESERVE + needed - Math.floor(freed / 2));
+    r.reconciler.setTarget(target(r, 'c3', TEST_IMAGES.large2, 'download-then-kill'));
+    const waits = await settledAfterTarget(r);
+    assert.equal(service(waits, r).status, 'Insufficient storage', 'download-then-kill waits');
+    assert.equal(await runningImage(r), oldId, 'release 2 still runs');
+
+    r.events.length = 0;
+    r.reconciler.setTarget(target(r, 'c3', TEST_IMAGES.large2, 'delete-then-download'));
+    const done = await settledAfterTarget(r, 'converged');
+    assert.equal(done.phase, 'converged', done.lastError);
+    const newId = await imageId(r, TEST_IMAGES.large2);
+    assert.equal(await runningImage(r), newId);
+    assert.ok(!(await hasImage(r, oldId)), 'the old image is gone');
+    const removed = r.events.findIndex(
+      (e) => e.type === 'image' && e.action === 'delete' && e.id === oldId,
+    );
+    const pulled = r.events.findIndex(
+      (e) => e.type === 'image' && e.action === 'pull' && e.id === TEST_IMAGES.large2,
+    );
+    assert.ok(
+      removed >= 0 && pulled > removed,
+      `old image deleted (${removed}) before the pull (${pulled})`,
+    );
+  });
+});
+
+async function privateRig(socketPath: string, mount: string): Promise<PrivateRig> {
+  const dir = await mkdtemp(join(tmpdir(), 'bosun-preflight-state-'));
+  const logger = silentLogger();
+  const engine = new DockerEngine({ socketPath, logger, clock: systemClock });
+  const store: Store = await openStore({ path: join(dir, 'db.sqlite'), logger });
+  const lockRoot = join(dir, 'locks');
+  const locks = new HostUpdateLocks({ root: lockRoot, logger });
+  const { reconciler } = createReconciler({
+    engine,
+    store,
+    locks,
+    clock: systemClock,
+    logger,
+    // Not local mode: images this agent pulled on its own engine are its to remove.
+    settings: () => ({ lockOverride: false, localMode: false }),
+    storage: { reserveBytes: () => RESERVE, dataRootPath: undefined },
+    options: { blockedRecheckMs: 300, backoff: { baseMs: 200, capMs: 2000 } },
+  });
+  const events: EngineEvent[] = [];
+  const subscription = engine.events().subscribe((e) => events.push(e));
+  const ballast = join(mount, 'ballast');
+  const free = async (): Promise<number> => {
+    const fs = await statfs(mount);
+    return fs.bavail * fs.bsize;
+  };
+  return {
+    prefix: `bosun-test-preflight-${randomBytes(4).toString('hex')}`,
+    uuid: randomBytes(16).toString('hex'),
+    appId: 10_000 + (randomBytes(2).readUInt16BE() % 50_000),
+    dir,
+    lockRoot,
+    engine,
+    store,
+    locks,
+    reconciler,
+    logger,
+    mount,
+    events,
+    free,
+    leaveFree: async (bytes) => {
+      await rm(ballast, { force: true });
+      const size = (await free()) - bytes;
+      if (size > 0) await run('fallocate', ['-l', String(size), ballast]);
+    },
+    close: async () => {
+      subscription.unsubscribe();
+      await reconciler.stop();
+      await engine.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function target(
+  rig: DockerRig,
+  commit: string,
+  image: string,
+  strategy: UpdateStrategy = 'download-then-kill',
+): TargetState {
+  const releaseId = Number(commit.slice(1));
+  return dockerTarget(rig, commit, [{ name: 'main', image, strategy }], releaseId);
+}
+
+/** The reconciler's next settle after the target (or the free space) changed. */
+async function settledAfterTarget(
+  rig: PrivateRig,
+  want?: ReconcileStatus['phase'],
+): Promise<ReconcileStatus> {
+  // Blocked rounds re-check every 300 ms; wait (bounded) for the phase asked for.
+  for (let i = 0; i < 200; i++) {
+    const round = rig.reconciler.status().rounds;
+    const status = await rig.reconciler.whenSettled({ afterRound: round });
+    if (want === undefined || status.phase === want || status.phase === 'failed') return status;
+  }
+  return rig.reconciler.status();
+}
+
+function service(status: ReconcileStatus, rig: DockerRig): ServiceStatus {
+  const s = status.apps[rig.uuid]?.services['main'];
+  assert.ok(s !== undefined, JSON.stringify(status));
+  return s;
+}
+
+function pullsOf(events: readonly EngineEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'image' && e.action === 'pull' ? [e.id] : []));
+}
+
+async function imageId(rig: DockerRig, ref: string): Promise<string | undefined> {
+  return (await rig.engine.listImages()).find(
+    (i) => i.repoTags.includes(ref) || i.repoDigests.some((d) => d.startsWith(`${ref}@`)),
+  )?.id;
+}
+
+async function hasImage(rig: DockerRig, refOrId: string): Promise<boolean> {
+  return (await rig.engine.listImages()).some(
+    (i) => i.id === refOrId || i.repoTags.includes(refOrId),
+  );
+}
+
+async function runningImage(rig: DockerRig): Promise<string | undefined> {
+  const containers = await rig.engine.listContainers({ labels: ['io.balena.supervised'] });
+  const running = containers.filter((c) => c.state === 'running');
+  assert.equal(running.length, 1, JSON.stringify(running.map((c) => c.name)));
+  return running[0]?.imageId;
+}
+
+async function freedBytes(rig: DockerRig): Promise<Record<string, number>> {
+  const images = await rig.engine.listImages();
+  return reclaimableBytes(
+    await Promise.all(
+      images.map(async (i) => ({
+        id: i.id,
+        size: i.size,
+        layers: await rig.engine.imageLayers(i.id),
+      })),
+    ),
+  );
+}
