@@ -63,14 +63,17 @@ function imageViews(
     if (s.image === '') continue;
     const engineImage =
       findImage(current, s.image) ?? findContainer(current, s.containerId)?.engineImageId;
-    const downloading = status.services[s.serviceName]?.status === 'Downloading';
+    const word = status.services[s.serviceName]?.status;
+    const downloading = word === 'Downloading';
+    // The disk preflight holds the download back: the image is not there, and the status says why.
+    const noRoom = word === 'Insufficient storage';
     out.push({
       name: s.image,
       appId: app.appId,
       serviceName: s.serviceName,
       imageId: s.imageId,
-      dockerImageId: downloading ? null : (engineImage ?? null),
-      status: downloading ? 'Downloading' : 'Downloaded',
+      dockerImageId: downloading || noRoom ? null : (engineImage ?? null),
+      status: noRoom ? 'Insufficient storage' : downloading ? 'Downloading' : 'Downloaded',
       downloadProgress: downloading ? s.downloadProgress : null,
     });
   }

@@ -13,12 +13,18 @@ import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent } from '../../src/agent/agent.js';
+import { DashboardSource } from '../../src/agent/dashboard-source.js';
+import { createApi } from '../../src/api/app.js';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import type { TargetState, UpdateStrategy } from '../../src/domain/model.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import type { EngineEvent } from '../../src/engine/port.js';
 import type { ReconcileStatus, ServiceStatus } from '../../src/reconciler/status.js';
 import { reclaimableBytes } from '../../src/reconciler/storage-estimate.js';
+import type { Reconciler } from '../../src/reconciler/reconciler.js';
 import { createReconciler } from '../../src/reconciler/wiring.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -27,6 +33,7 @@ import type { Store } from '../../src/store/ports.js';
 import { requireDocker } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
+import { MemoryDevice, RecordingHost } from './api-harness.js';
 import { dockerTarget, type DockerRig } from './support/reconciler-docker.js';
 
 const run = promisify(execFile);
@@ -41,6 +48,8 @@ interface PrivateRig extends DockerRig {
   /** Sizes the ballast so that `bytes` are free on the tmpfs. */
   leaveFree(bytes: number): Promise<void>;
   events: EngineEvent[];
+  /** GET on the agent's local API (device-wide key), as JSON. */
+  get(path: string): Promise<unknown>;
 }
 
 describe('disk preflight on a private engine with a 300 MB data root', function () {
@@ -119,6 +128,22 @@ describe('disk preflight on a private engine with a 300 MB data root', function 
     );
     assert.equal(await runningImage(r), before, 'release 1 still runs');
 
+    // The same through the local API and the dashboard, in plain words.
+    const state = (await r.get('/v2/state/status')) as {
+      images: Array<{ name: string; status: string; dockerImageId: string | null }>;
+    };
+    assert.deepEqual(
+      state.images.map((i) => [i.name, i.status, i.dockerImageId]),
+      [[TEST_IMAGES.large, 'Insufficient storage', null]],
+    );
+    const dashboard = (await r.get('/dashboard/state')) as {
+      apps: Array<{ waiting?: string; services: Array<{ waiting?: string }> }>;
+    };
+    const words =
+      /not enough disk space to download the release: it needs about \d+ MB, \d+ MB is free and 20 MB is kept free/;
+    assert.match(dashboard.apps[0]?.waiting ?? '', words);
+    assert.match(dashboard.apps[0]?.services[0]?.waiting ?? '', words);
+
     await r.leaveFree(250 * MB);
     const applied = await settledAfterTarget(r, 'converged');
     assert.equal(applied.phase, 'converged', applied.lastError);
@@ -174,17 +199,65 @@ async function privateRig(socketPath: string, mount: string): Promise<PrivateRig
   const store: Store = await openStore({ path: join(dir, 'db.sqlite'), logger });
   const lockRoot = join(dir, 'locks');
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
+  let snapshot = (): ReturnType<Reconciler['snapshot']> => {
+    throw new Error('not yet');
+  };
+  const dashboard = new DashboardSource({
+    clock: systemClock,
+    snapshot: () => snapshot(),
+    logs: () => undefined,
+    device: () =>
+      Promise.resolve({
+        name: 'preflight',
+        uuid: 'u1',
+        deviceType: 'genericx86-64-ext',
+        os: 'Debian',
+        version: '0.1.0',
+        mode: 'cloud',
+        connectivity: 'cloud: not connected',
+        ipAddresses: [],
+      }),
+  });
   const { reconciler } = createReconciler({
     engine,
     store,
     locks,
     clock: systemClock,
     logger,
+    roundObserver: dashboard.roundObserver,
     // Not local mode: images this agent pulled on its own engine are its to remove.
     settings: () => ({ lockOverride: false, localMode: false }),
     storage: { reserveBytes: () => RESERVE, dataRootPath: undefined },
     options: { blockedRecheckMs: 300, backoff: { baseMs: 200, capMs: 2000 } },
   });
+  snapshot = () => reconciler.snapshot();
+  const agent = new Agent({
+    version: '0.1.0',
+    logger,
+    clock: systemClock,
+    settings: () => ({
+      localMode: false,
+      deviceName: 'preflight',
+      deviceType: 'genericx86-64-ext',
+      arch: 'amd64',
+      apiPort: 48484,
+      configVars: {},
+      instantUpdates: true,
+      vpnEnabled: false,
+    }),
+    reconciler,
+    store,
+    engine,
+    host: new RecordingHost(),
+    device: new MemoryDevice(),
+  });
+  const server: Server = createApi(agent, {
+    logger,
+    dashboard: { port: dashboard, assets: { html: '', js: '', css: '' } },
+  }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const key = await store.apiKeys.globalKey();
   const events: EngineEvent[] = [];
   const subscription = engine.events().subscribe((e) => events.push(e));
   const ballast = join(mount, 'ballast');
@@ -211,7 +284,14 @@ async function privateRig(socketPath: string, mount: string): Promise<PrivateRig
       const size = (await free()) - bytes;
       if (size > 0) await run('fallocate', ['-l', String(size), ballast]);
     },
+    get: async (path) => {
+      const res = await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 200, path);
+      return res.json();
+    },
     close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       subscription.unsubscribe();
       await reconciler.stop();
       await engine.close();
