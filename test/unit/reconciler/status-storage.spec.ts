@@ -70,7 +70,7 @@ describe('status of an app waiting for disk space', () => {
         name: 'd',
         config: {},
         apps: { [APP_A.uuid]: { releases: { c2: { services: { api: { image } } } } } },
-      } as unknown as Parameters<typeof buildAppsReport>[1],
+      },
       new Map(),
     );
     assert.deepEqual(report, {
