@@ -16,6 +16,7 @@
 #   BOSUN_ENGINE_SOCKET the engine's socket: DOCKER_HOST=unix://…, else balena-engine's, else docker's
 #   BOSUN_DEVICE_TYPE_PATH $BOOT_MOUNTPOINT/device-type.json
 #   BOSUN_OS_RELEASE_PATH  $ROOT_MOUNTPOINT/etc/os-release
+#   BOSUN_ENGINE_DATA_ROOT $DATA_MOUNTPOINT/docker when it exists (balenaOS keeps the engine's data there)
 set -eu
 
 say() { echo "entry.sh: $*" >&2; }
@@ -50,6 +51,12 @@ if [ -d "$ROOT_MOUNTPOINT/tmp" ] && [ ! -e "$BOSUN_LOCK_ROOT" ]; then
   ln -s "$ROOT_MOUNTPOINT$BOSUN_LOCK_ROOT" "$BOSUN_LOCK_ROOT"
 fi
 mkdir -p "$BOSUN_LOCK_ROOT"
+
+# The disk preflight reads the free space of the engine's data root; the engine names it as the host sees
+# it (/var/lib/docker), which on balenaOS is the data partition's docker directory, mounted here.
+if [ -z "${BOSUN_ENGINE_DATA_ROOT:-}" ] && [ -d "$DATA_MOUNTPOINT/docker" ]; then
+  export BOSUN_ENGINE_DATA_ROOT="$DATA_MOUNTPOINT/docker"
+fi
 
 # Host OS facts come from the host's os-release, never the image's own (that is Debian's): without the
 # host root mounted the OS version is simply unknown.
