@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, statfs } from 'node:fs/promises';
+import { mkdtemp, rm, stat, statfs, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,7 +27,7 @@ import { reclaimableBytes } from '../../src/reconciler/storage-estimate.js';
 import type { Reconciler } from '../../src/reconciler/reconciler.js';
 import { createReconciler } from '../../src/reconciler/wiring.js';
 import { systemClock } from '../../src/shared/clock.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { createLogger, silentLogger } from '../../src/shared/logger.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/ports.js';
 import { requireDocker } from '../support/docker.js';
@@ -194,7 +194,10 @@ describe('disk preflight on a private engine with a 300 MB data root', function 
 
 async function privateRig(socketPath: string, mount: string): Promise<PrivateRig> {
   const dir = await mkdtemp(join(tmpdir(), 'bosun-preflight-state-'));
-  const logger = silentLogger();
+  const logger =
+    process.env['BOSUN_TEST_LOG'] === 'info'
+      ? createLogger({ level: 'info', destination: process.stderr })
+      : silentLogger();
   const engine = new DockerEngine({ socketPath, logger, clock: systemClock });
   const store: Store = await openStore({ path: join(dir, 'db.sqlite'), logger });
   const lockRoot = join(dir, 'locks');
@@ -261,6 +264,8 @@ async function privateRig(socketPath: string, mount: string): Promise<PrivateRig
   const events: EngineEvent[] = [];
   const subscription = engine.events().subscribe((e) => events.push(e));
   const ballast = join(mount, 'ballast');
+  const ballastSize = async (): Promise<number> =>
+    (await stat(ballast).catch(() => undefined))?.size ?? 0;
   const free = async (): Promise<number> => {
     const fs = await statfs(mount);
     return fs.bavail * fs.bsize;
@@ -280,9 +285,12 @@ async function privateRig(socketPath: string, mount: string): Promise<PrivateRig
     events,
     free,
     leaveFree: async (bytes) => {
-      await rm(ballast, { force: true });
-      const size = (await free()) - bytes;
-      if (size > 0) await run('fallocate', ['-l', String(size), ballast]);
+      // Grown or shrunk in place: removing it first would free the disk for a moment, and a round
+      // measuring then would see room that is not there.
+      const size = Math.max(0, (await ballastSize()) + (await free()) - bytes);
+      if (size === 0) await rm(ballast, { force: true });
+      else if (size < (await ballastSize())) await truncate(ballast, size);
+      else await run('fallocate', ['-l', String(size), ballast]);
     },
     get: async (path) => {
       const res = await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
@@ -331,8 +339,11 @@ function service(status: ReconcileStatus, rig: DockerRig): ServiceStatus {
   return s;
 }
 
+/** Images the engine says it pulled (each once: a reconnected event stream may repeat an event). */
 function pullsOf(events: readonly EngineEvent[]): string[] {
-  return events.flatMap((e) => (e.type === 'image' && e.action === 'pull' ? [e.id] : []));
+  return [
+    ...new Set(events.flatMap((e) => (e.type === 'image' && e.action === 'pull' ? [e.id] : []))),
+  ];
 }
 
 async function imageId(rig: DockerRig, ref: string): Promise<string | undefined> {
