@@ -7,12 +7,10 @@
  * download-then-kill is blocked. The private engine, its bridge and the tmpfs go even when a test fails.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat, statfs, truncate } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from '../../src/agent/agent.js';
@@ -35,11 +33,10 @@ import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { MemoryDevice, RecordingHost } from './api-harness.js';
 import { dockerTarget, type DockerRig } from './support/reconciler-docker.js';
+import { startTmpfsEngine, type TmpfsEngine } from '../support/tmpfs-engine.js';
 
-const run = promisify(execFile);
 const MB = 1_000_000;
 const RESERVE = 20 * MB;
-const TMPFS_SIZE = '300m';
 
 interface PrivateRig extends DockerRig {
   mount: string;
@@ -54,47 +51,20 @@ interface PrivateRig extends DockerRig {
 
 describe('disk preflight on a private engine with a 300 MB data root', function () {
   this.timeout(300_000);
-  const name = `pf-${randomBytes(3).toString('hex')}`;
-  let mount: string | undefined;
-  let mounted = false;
-  let engineStarted = false;
+  let tmpfs: TmpfsEngine | undefined;
   let rig: PrivateRig | undefined;
 
   before(async function () {
     await requireDocker();
     await requireRegistries();
-    mount = await mkdtemp(join(tmpdir(), 'bosun-preflight-'));
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', mount]);
-    mounted = true;
-    engineStarted = true;
-    const { stdout } = await run('bash', [
-      'scripts/private-engine.sh',
-      'start',
-      name,
-      join(mount, 'docker'),
-    ]);
-    rig = await privateRig(stdout.trim(), mount);
+    tmpfs = await startTmpfsEngine('300m');
+    rig = await privateRig(tmpfs);
   });
 
   after(async function () {
-    // Each step on its own: one failing must not leave the others undone.
+    // The rig first (it talks to the engine), then the engine and its tmpfs, even if the rig fails.
     await rig?.close().catch((err: unknown) => console.error('rig close:', err));
-    if (engineStarted) {
-      await run('bash', ['scripts/private-engine.sh', 'stop', name]).catch((err: unknown) =>
-        console.error('private engine stop:', err),
-      );
-      // The script leaves its bridge, run directory and log: this test's own, by its unique name.
-      await run('bash', [
-        '-c',
-        `ip link delete "bosun-$(printf '%s' "$1" | cksum | cut -c1-8)" 2>/dev/null; rm -rf "/run/bosun-engine-$1" "/var/log/bosun-engine-$1.log"`,
-        '_',
-        name,
-      ]).catch(() => undefined);
-    }
-    if (mount !== undefined) {
-      if (mounted) await run('umount', [mount]).catch(() => run('umount', ['-l', mount as string]));
-      await rm(mount, { recursive: true, force: true });
-    }
+    await tmpfs?.stop();
   });
 
   it('blocks a release bigger than the free space before any byte is pulled, and applies it once space is freed', async function () {
@@ -192,7 +162,8 @@ describe('disk preflight on a private engine with a 300 MB data root', function 
   });
 });
 
-async function privateRig(socketPath: string, mount: string): Promise<PrivateRig> {
+async function privateRig(tmpfs: TmpfsEngine): Promise<PrivateRig> {
+  const socketPath = tmpfs.socket;
   const dir = await mkdtemp(join(tmpdir(), 'bosun-preflight-state-'));
   const logger =
     process.env['BOSUN_TEST_LOG'] === 'info'
@@ -263,13 +234,6 @@ async function privateRig(socketPath: string, mount: string): Promise<PrivateRig
   const key = await store.apiKeys.globalKey();
   const events: EngineEvent[] = [];
   const subscription = engine.events().subscribe((e) => events.push(e));
-  const ballast = join(mount, 'ballast');
-  const ballastSize = async (): Promise<number> =>
-    (await stat(ballast).catch(() => undefined))?.size ?? 0;
-  const free = async (): Promise<number> => {
-    const fs = await statfs(mount);
-    return fs.bavail * fs.bsize;
-  };
   return {
     prefix: `bosun-test-preflight-${randomBytes(4).toString('hex')}`,
     uuid: randomBytes(16).toString('hex'),
@@ -281,17 +245,10 @@ async function privateRig(socketPath: string, mount: string): Promise<PrivateRig
     locks,
     reconciler,
     logger,
-    mount,
+    mount: tmpfs.mount,
     events,
-    free,
-    leaveFree: async (bytes) => {
-      // Grown or shrunk in place: removing it first would free the disk for a moment, and a round
-      // measuring then would see room that is not there.
-      const size = Math.max(0, (await ballastSize()) + (await free()) - bytes);
-      if (size === 0) await rm(ballast, { force: true });
-      else if (size < (await ballastSize())) await truncate(ballast, size);
-      else await run('fallocate', ['-l', String(size), ballast]);
-    },
+    free: () => tmpfs.free(),
+    leaveFree: (bytes) => tmpfs.leaveFree(bytes),
     get: async (path) => {
       const res = await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${key}` } });
       assert.equal(res.status, 200, path);
