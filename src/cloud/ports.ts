@@ -76,3 +76,21 @@ export interface HardwareMetrics {
 export interface CloudSystemLog {
   message(text: string, options?: { isStdErr?: boolean }): void;
 }
+
+/** Counts of the cloud traffic (the agent's metrics satisfy this shape; labels are these words only). */
+export interface CloudTraffic {
+  cloudPoll(outcome: 'ok' | 'not-modified' | 'error'): void;
+  cloudReport(outcome: 'ok' | 'error'): void;
+  cloudBytes(direction: 'sent' | 'received', bytes: number): void;
+}
+
+/** What the initial config report (reference §2.3 step 3) reads and where it remembers it was done. */
+export interface InitialConfigSource {
+  /** The endpoint it was reported to (DB initialConfigReported). */
+  reportedTo(): Promise<string | undefined>;
+  markReported(endpoint: string): Promise<void>;
+  /** The device's current config vars (unprefixed name → text). */
+  current(): Readonly<Record<string, string>>;
+  defaults: Readonly<Record<string, string>>;
+  initialDeviceName: string | undefined;
+}
