@@ -253,7 +253,9 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
       ...(traffic === undefined ? {} : { onReport: (outcome) => traffic.cloudReport(outcome) }),
       logger: deps.logger,
     });
-    await Promise.all([poller.run(signal), reporter.run(signal)]);
+    // Both loops end before stop() goes on: a report in flight is answered (and counted) first.
+    const ended = await Promise.allSettled([poller.run(signal), reporter.run(signal)]);
+    for (const end of ended) if (end.status === 'rejected') throw end.reason;
   };
 
   const namedHealthChecks = cloudHealthChecks({
@@ -267,9 +269,13 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
     endpoint: client.endpoint,
     provisioned,
     reachable:
-      poller === undefined || (poller.lastAttemptAt === undefined && poller.failures === 0)
+      poller === undefined
         ? null
-        : poller.failures === 0,
+        : poller.failures > 0
+          ? false
+          : poller.lastSuccessAt === undefined
+            ? null
+            : true,
     lastSuccessfulPollAt: poller?.lastSuccessAt ?? null,
     offlineSince: poller?.failingSince ?? null,
     lastError: poller?.lastError?.message ?? null,
