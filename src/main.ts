@@ -365,7 +365,8 @@ async function main(early: EarlyApi | undefined): Promise<void> {
             // Before a target is stored, config.json's appUpdatePollInterval (its home) says.
             pollIntervalMs:
               Object.keys(storedConfig).length === 0
-                ? (configJson.value.appUpdatePollInterval ?? configVars.config.appUpdatePollInterval)
+                ? (configJson.value.appUpdatePollInterval ??
+                  configVars.config.appUpdatePollInterval)
                 : configVars.config.appUpdatePollInterval,
             instantUpdates: configVars.config.instantUpdates,
             hardwareMetrics: configVars.config.hardwareMetrics,

@@ -64,7 +64,11 @@ export class ConnectivityCheck {
 
   constructor(
     private readonly deps: ConnectivityCheckDeps,
-    private readonly probe: (host: string, port: number, timeoutMs: number) => Promise<boolean> = tcpAnswers,
+    private readonly probe: (
+      host: string,
+      port: number,
+      timeoutMs: number,
+    ) => Promise<boolean> = tcpAnswers,
   ) {
     this.target = checkTarget(deps.endpoint);
     this.log = deps.logger.child({ component: 'connectivity' });

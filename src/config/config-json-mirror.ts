@@ -33,8 +33,7 @@ export function configJsonChanges(
   if (interval !== config.appUpdatePollInterval)
     changes.appUpdatePollInterval = config.appUpdatePollInterval;
   const persistent = current.persistentLogging ?? DEFAULT_SUPERVISOR_CONFIG.persistentLogging;
-  if (persistent !== config.persistentLogging)
-    changes.persistentLogging = config.persistentLogging;
+  if (persistent !== config.persistentLogging) changes.persistentLogging = config.persistentLogging;
   return changes;
 }
 

@@ -97,11 +97,15 @@ describe('the wired cloud binding against the peer', function () {
     await wired.stop();
     wired = undefined;
     const text = (await metrics.render()).body;
-    const polls200 = h.peer.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/state') && r.status === 200);
+    const polls200 = h.peer.requests.filter(
+      (r) => r.method === 'GET' && r.path.endsWith('/state') && r.status === 200,
+    );
     assert.equal(sample(text, 'bosun_cloud_polls_total{outcome="ok"}'), polls200.length);
     assert.equal(sample(text, 'bosun_cloud_polls_total{outcome="not-modified"}'), 1);
     assert.equal(sample(text, 'bosun_cloud_polls_total{outcome="error"}'), 0);
-    const reports = h.peer.requests.filter((r) => r.method === 'PATCH' && r.path === '/device/v3/state');
+    const reports = h.peer.requests.filter(
+      (r) => r.method === 'PATCH' && r.path === '/device/v3/state',
+    );
     assert.ok(reports.length >= 1);
     assert.equal(sample(text, 'bosun_cloud_reports_total{outcome="ok"}'), reports.length);
     // TLS records and handshakes included: what the device sent is what the peer read, byte for byte.
@@ -122,7 +126,10 @@ describe('the wired cloud binding against the peer', function () {
       .filter((l) => l.startsWith('bosun_cloud_'))
       .map((l) => l.slice(0, l.indexOf(' ')));
     for (const l of labels)
-      assert.match(l, /^bosun_cloud_\w+\{(outcome="(ok|not-modified|error)"|direction="(sent|received)")\}$/);
+      assert.match(
+        l,
+        /^bosun_cloud_\w+\{(outcome="(ok|not-modified|error)"|direction="(sent|received)")\}$/,
+      );
   });
 
   it('counts failed polls and reports as errors', async () => {
@@ -248,7 +255,10 @@ describe('the wired cloud binding against the peer', function () {
     // The target now carries the var: fetched at once, not an interval later.
     await waitUntil(async () => {
       const stored = await h.targets.load();
-      return stored?.config['RESIN_SUPERVISOR_PERSISTENT_LOGGING'] === 'true' && stored.name === 'garden-gate';
+      return (
+        stored?.config['RESIN_SUPERVISOR_PERSISTENT_LOGGING'] === 'true' &&
+        stored.name === 'garden-gate'
+      );
     }, 'the target with the reported var and name');
     await wired.stop();
 
@@ -265,7 +275,8 @@ describe('the wired cloud binding against the peer', function () {
     wired = undefined;
     assert.equal(posts(), before);
     assert.equal(
-      h.peer.requests.filter((r) => r.method === 'PATCH' && r.path.startsWith('/v7/device(')).length,
+      h.peer.requests.filter((r) => r.method === 'PATCH' && r.path.startsWith('/v7/device('))
+        .length,
       1,
     );
   });
