@@ -5,6 +5,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { CloudConnectivity, ProxyConfig } from '../api/agent-api.js';
+
+export type { CloudConnectivity } from '../api/agent-api.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
 import type { ReconcileStatus } from '../reconciler/status.js';
 

@@ -140,7 +140,7 @@ class CountingHttpsAgent extends HttpsAgent {
 
   override createConnection(
     options: ConnectionOptions & { host?: string; port?: number; family?: number },
-    callback?: (err: Error | null, socket: Socket) => void,
+    callback?: Parameters<HttpsAgent['createConnection']>[1],
   ): Socket {
     const tcp = connectTcp({
       host: options.host ?? 'localhost',
@@ -148,14 +148,12 @@ class CountingHttpsAgent extends HttpsAgent {
       ...(options.family === undefined ? {} : { family: options.family }),
     });
     this.counter.watch(tcp);
-    const create = HttpsAgent.prototype.createConnection as (
-      this: HttpsAgent,
-      options: ConnectionOptions,
-      callback?: (err: Error | null, socket: Socket) => void,
-    ) => Socket;
-    const tls = create.call(this, { ...options, socket: tcp }, callback);
-    this.raw.set(tls, tcp);
-    return tls;
+    // tls.connect's `socket` option: the TLS session runs over our TCP socket (node's https.Agent passes
+    // its options through to tls.connect, with the cached session added).
+    const withSocket = { ...options, socket: tcp } as Parameters<HttpsAgent['createConnection']>[0];
+    const tls: unknown = super.createConnection(withSocket, callback);
+    this.raw.set(tls as object, tcp);
+    return tls as Socket;
   }
 }
 

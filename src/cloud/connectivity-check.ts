@@ -97,14 +97,9 @@ export class ConnectivityCheck {
       this.set('off');
       return this.current;
     }
-    const interval = this.deps.intervalMs ?? CONNECTIVITY_CHECK_INTERVAL_MS;
     let connected: boolean;
     try {
-      connected = await this.probe(
-        this.target.host,
-        this.target.port,
-        Math.min(CONNECT_TIMEOUT_MS, interval),
-      );
+      connected = await this.probe(this.target.host, this.target.port, CONNECT_TIMEOUT_MS);
     } catch (err) {
       this.log.debug('connectivity.probe-failed', { message: errorMessage(err) });
       connected = false;

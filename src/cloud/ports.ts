@@ -87,10 +87,10 @@ export interface CloudTraffic {
 /** What the initial config report (reference §2.3 step 3) reads and where it remembers it was done. */
 export interface InitialConfigSource {
   /** The endpoint it was reported to (DB initialConfigReported). */
-  reportedTo(): Promise<string | undefined>;
-  markReported(endpoint: string): Promise<void>;
+  reportedTo: () => Promise<string | undefined>;
+  markReported: (endpoint: string) => Promise<void>;
   /** The device's current config vars (unprefixed name → text). */
-  current(): Readonly<Record<string, string>>;
+  current: () => Readonly<Record<string, string>>;
   defaults: Readonly<Record<string, string>>;
   initialDeviceName: string | undefined;
 }

@@ -3,8 +3,7 @@
  * the health checks. main.ts calls `wireCloud(deps)` once for a managed device and hands `port` to the
  * agent facade, `healthChecks` to the health endpoint, and `stop()` to shutdown.
  */
-import type { CloudPort } from '../agent/ports.js';
-import type { CloudConnectivity } from '../api/agent-api.js';
+import type { CloudConnectivity, CloudPort } from '../agent/ports.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';

@@ -413,7 +413,8 @@ const deviceRename: PeerRoute = {
   path: /^\/v7\/device\((\d+)\)$/,
   async handle(req, res, match, ctx) {
     const caller = ctx.model.byKey(bearer(req));
-    if (caller === undefined || caller.id !== Number(match[1])) return sendEmpty(res, 401, NO_CACHE);
+    if (caller === undefined || caller.id !== Number(match[1]))
+      return sendEmpty(res, 401, NO_CACHE);
     const body = await jsonBody(req);
     if (
       !isRecord(body) ||
