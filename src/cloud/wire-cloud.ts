@@ -102,6 +102,10 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
     clock: deps.clock,
     logger: deps.logger,
     intervalMs: deps.connectivityCheckMs,
+    // Before provisioning no poll can prove anything: probe.
+    pollsSucceed: () =>
+      poller !== undefined && poller.failures === 0 && poller.lastSuccessAt !== undefined,
+    onReconnect: () => poller?.pollNow({ force: false }),
   });
   const abort = new AbortController();
   const uuid = (): string => deps.config.value.uuid;

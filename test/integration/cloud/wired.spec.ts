@@ -167,12 +167,13 @@ describe('the wired cloud binding against the peer', function () {
     assert.deepEqual(systemLines, ['Internet Connectivity: OK']);
 
     await h.peer.goOffline();
+    cloud.port.fetchTargetNow({ force: false, cancel: false });
+    await waitUntil(() => cloud.connectivity().reachable === false, 'unreachable');
+    // A failed poll starts the probes (while polls succeed they are the proof: no probe is sent).
     await waitUntil(
       () => cloud.connectivity().connectivityCheck === 'disconnected',
       'the connectivity check notices',
     );
-    cloud.port.fetchTargetNow({ force: false, cancel: false });
-    await waitUntil(() => cloud.connectivity().reachable === false, 'unreachable');
     const down = cloud.connectivity();
     assert.ok(down.offlineSince !== null && down.offlineSince >= (up.lastSuccessfulPollAt ?? 0));
     assert.equal(down.lastSuccessfulPollAt, up.lastSuccessfulPollAt, 'the last success is kept');
@@ -183,13 +184,15 @@ describe('the wired cloud binding against the peer', function () {
     const stored = await h.targets.load();
     assert.ok(stored, 'the stored target stays');
 
+    const connectionsWhileOffline = h.peer.bytes().connections;
     await h.peer.comeBack();
     await waitUntil(
       () => cloud.connectivity().connectivityCheck === 'connected',
       'the connectivity check sees it back',
     );
-    cloud.port.fetchTargetNow({ force: false, cancel: false });
+    // Back: the device polls at once, not after its backoff (15 s and more).
     await waitUntil(() => cloud.connectivity().reachable === true, 'reachable again');
+    assert.ok(h.peer.bytes().connections > connectionsWhileOffline);
     assert.equal(cloud.connectivity().offlineSince, null);
     assert.equal(cloud.connectivity().lastError, null);
     assert.deepEqual(systemLines, [
@@ -197,6 +200,27 @@ describe('the wired cloud binding against the peer', function () {
       'Waiting for connectivity...',
       'Internet Connectivity: OK',
     ]);
+  });
+
+  it('sends no probe while polls succeed (they prove connectivity)', async () => {
+    h = await startHarness({ provisioned: true });
+    // A long poll interval: no poll or report falls in the window watched below.
+    wired = wire({
+      settings: () => ({
+        pollIntervalMs: 600_000,
+        instantUpdates: true,
+        hardwareMetrics: false,
+        connectivityCheck: true,
+      }),
+    });
+    wired.start();
+    const cloud = wired;
+    await waitUntil(() => cloud.connectivity().reachable === true, 'reachable');
+    await waitUntil(() => cloud.connectivity().connectivityCheck === 'connected', 'connected');
+    const connections = h.peer.bytes().connections;
+    // Twenty check intervals (200 ms here) with polls succeeding: no new connection at all.
+    await new Promise((resolve) => setTimeout(resolve, 20 * 200));
+    assert.equal(h.peer.bytes().connections, connections);
   });
 
   it('SUPERVISOR_CONNECTIVITY_CHECK=false turns the check off: no lines, state off', async () => {
