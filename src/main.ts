@@ -28,6 +28,7 @@ import {
 } from './config/config-json-mirror.js';
 import { wireCloud } from './cloud/wire-cloud.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
+import { undervoltageReader } from './device/undervoltage.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
 import { appsWithServices, createHostActions } from './device/host-actions.js';
 import { GuardedPower } from './device/guarded-power.js';
@@ -359,6 +360,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
             osVariant: () => identity.osVariant(),
             ipAddresses: () => deviceFacts.ipAddresses(),
             macAddresses: () => deviceFacts.macAddresses(),
+            undervolted: undervoltageReader(() => clock.now()),
           },
           metrics: readHardwareMetrics,
           settings: () => ({

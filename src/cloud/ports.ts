@@ -58,6 +58,8 @@ export interface CloudDeviceFacts {
   /** Filtered as docs/protocol.md#device-information says. */
   ipAddresses(): Promise<string[]>;
   macAddresses(): Promise<string[]>;
+  /** Whether the kernel reported under-voltage (reported as is_undervolted); absent: not reported. */
+  undervolted?(): Promise<boolean>;
 }
 
 /** Hardware metrics (docs/protocol.md#hardware-metrics); null fields are unknown on this host. */

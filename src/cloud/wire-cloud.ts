@@ -149,12 +149,13 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
     return addresses;
   };
   const buildReport = async (): Promise<DeviceReport> => {
-    const [stored, where, apiSecret, osVersion, osVariant] = await Promise.all([
+    const [stored, where, apiSecret, osVersion, osVariant, undervolted] = await Promise.all([
       deps.store.load(),
       presence(),
       deps.apiSecret(),
       deps.facts.osVersion(),
       deps.facts.osVariant(),
+      deps.facts.undervolted?.(),
     ]);
     return buildDeviceReport(
       {
@@ -166,6 +167,8 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
         ip_address: where.ip,
         mac_address: where.mac,
         name: stored?.name,
+        is_undervolted: undervolted,
+        localMode: deps.localMode(),
       },
       deps.localMode() ? {} : buildAppsReport(deps.reconciler.status(), stored, intake.rejections),
     );
