@@ -65,7 +65,7 @@ export interface StatusView {
 
 /**
  * The cloud link of a managed device, as its status shows it: the target poll is the heartbeat
- * (reference §13), the TCP connectivity check (§13.2) says whether the cloud's address answers at all.
+ * (docs/protocol.md#health), the TCP connectivity check (docs/protocol.md#connectivity) says whether the cloud's address answers at all.
  * Times are epoch ms; a device that cannot reach the cloud keeps running its stored target.
  */
 export interface CloudConnectivity {

@@ -1,5 +1,5 @@
 /**
- * The connectivity check (reference §13.2): a TCP connect to the cloud API's host and port (the URL's
+ * The connectivity check (docs/protocol.md#connectivity): a TCP connect to the cloud API's host and port (the URL's
  * port, else 443 for https and 80 for http) every 10 s. Only a change of state is said, on the agent's
  * log and as a system log line (balena-supervisor prints the same two sentences on its console and
  * blinks the LED; a generic host has no LED to blink): `Waiting for connectivity...` when the address

@@ -1,5 +1,5 @@
 /**
- * The initial config report (reference §2.3 step 3), once per cloud: after provisioning, the device's
+ * The initial config report (docs/protocol.md#initial-config-report), once per cloud: after provisioning, the device's
  * own config vars that the fleet's target does not set and that differ from their defaults are
  * created on the device in the cloud (`POST /v7/device_config_variable`, name `RESIN_<VAR>`), so the
  * cloud's target does not reset what the device was set up with (e.g. config.json

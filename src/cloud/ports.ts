@@ -86,7 +86,7 @@ export interface CloudTraffic {
   cloudBytes(direction: 'sent' | 'received', bytes: number): void;
 }
 
-/** What the initial config report (reference §2.3 step 3) reads and where it remembers it was done. */
+/** What the initial config report (docs/protocol.md#initial-config-report) reads and where it remembers it was done. */
 export interface InitialConfigSource {
   /** The endpoint it was reported to (DB initialConfigReported). */
   reportedTo: () => Promise<string | undefined>;

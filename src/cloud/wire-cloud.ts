@@ -66,9 +66,9 @@ export interface WireCloudDeps {
   reuseConnections?: boolean;
   /** Counts polls, reports and bytes on the wire (the agent's metrics). */
   traffic?: CloudTraffic;
-  /** The initial config report's inputs (reference §2.3 step 3); left out, nothing is reported. */
+  /** The initial config report's inputs (docs/protocol.md#initial-config-report); left out, nothing is reported. */
   initialConfig?: InitialConfigSource;
-  /** Connectivity check interval (default 10 s, reference §13.2). */
+  /** Connectivity check interval (default 10 s, docs/protocol.md#connectivity). */
   connectivityCheckMs?: number;
 }
 

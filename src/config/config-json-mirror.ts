@@ -1,5 +1,5 @@
 /**
- * Config vars whose home is config.json (reference §11.1, source "config.json"): SUPERVISOR_POLL_INTERVAL
+ * Config vars whose home is config.json (docs/protocol.md#config-vars: their source is config.json): SUPERVISOR_POLL_INTERVAL
  * is config.json `appUpdatePollInterval`, SUPERVISOR_PERSISTENT_LOGGING is `persistentLogging`. When a
  * target's config resolves them to other values than config.json holds, they are written there, through
  * ConfigJsonFile's atomic write (unknown keys kept), so the OS and the next start see them: the poll

@@ -1,5 +1,5 @@
 /**
- * `is_undervolted` of the state report (reference §4.2): whether the kernel log says the board ran
+ * `is_undervolted` of the state report (docs/protocol.md#report-body): whether the kernel log says the board ran
  * under-voltage (a Raspberry Pi's firmware logs "Under-voltage detected!"), read with `dmesg` as upstream
  * does. Bounded: at most 1 MiB of output, 5 s, and re-read at most every 5 minutes (the report asks more
  * often). Where dmesg cannot be read (restricted, missing), the answer is false: unknown is not a fault.
