@@ -17,12 +17,18 @@ import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
 import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
 import { agentHealthChecks } from './agent/health-checks.js';
+import { describeCloudConnectivity } from './agent/cloud-connectivity-words.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
-import { resolveConfigVars } from './config/config-vars.js';
+import { DEFAULT_SUPERVISOR_CONFIG, resolveConfigVars } from './config/config-vars.js';
+import {
+  deviceConfigVarValues,
+  mirrorConfigVarsToConfigJson,
+} from './config/config-json-mirror.js';
 import { wireCloud } from './cloud/wire-cloud.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
+import { undervoltageReader } from './device/undervoltage.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
 import { appsWithServices, createHostActions } from './device/host-actions.js';
 import { GuardedPower } from './device/guarded-power.js';
@@ -87,6 +93,8 @@ async function main(early: EarlyApi | undefined): Promise<void> {
   log.info('agent.starting', { version, pid: process.pid });
 
   const { settings, configJson } = await loadConfiguration({ env, cwd: process.cwd(), logger });
+  // config.json as found, before a target can rewrite the config vars that live there.
+  const configJsonAtStart = { ...configJson.value };
   // A broken database is recovered from a known-good copy (or fresh), loudly; copies every 6 h.
   const store = await openStoreWithRecovery({ path: settings.dbPath, logger });
   scheduleBackups(settings.dbPath, logger, 6 * 3_600_000);
@@ -116,7 +124,9 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       mode: modeSwitch.localMode ? 'local' : 'cloud',
       connectivity: modeSwitch.localMode
         ? 'local mode: managed from this network with balena-cli'
-        : `cloud: ${configJson.value.apiEndpoint ?? 'no endpoint configured'}`,
+        : cloud !== undefined
+          ? describeCloudConnectivity(cloud.connectivity())
+          : `cloud: ${configJson.value.apiEndpoint ?? 'no endpoint configured'}`,
       ipAddresses: identity.ipAddresses(),
     }),
   });
@@ -229,6 +239,11 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       }),
     );
     for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    // SUPERVISOR_POLL_INTERVAL and SUPERVISOR_PERSISTENT_LOGGING live in config.json (atomic write).
+    if (configChanged && origin().kind === 'cloud')
+      await mirrorConfigVarsToConfigJson(configJson, configVars.config, logger).catch(
+        (err: unknown) => log.error('config-json.write-failed', { err }),
+      );
     // Keys of apps that left the target die with them; a returning app then gets a fresh key.
     const appIds = new Set(Object.values(parsed.target.apps).map((a) => a.appId));
     await revokeKeysOfRemovedApps(store.apiKeys, appIds, log);
@@ -349,13 +364,28 @@ async function main(early: EarlyApi | undefined): Promise<void> {
             osVariant: () => identity.osVariant(),
             ipAddresses: () => deviceFacts.ipAddresses(),
             macAddresses: () => deviceFacts.macAddresses(),
+            undervolted: undervoltageReader(() => clock.now()),
           },
           metrics: readHardwareMetrics,
           settings: () => ({
-            pollIntervalMs: configVars.config.appUpdatePollInterval,
+            // Before a target is stored, config.json's appUpdatePollInterval (its home) says.
+            pollIntervalMs:
+              Object.keys(storedConfig).length === 0
+                ? (configJson.value.appUpdatePollInterval ??
+                  configVars.config.appUpdatePollInterval)
+                : configVars.config.appUpdatePollInterval,
             instantUpdates: configVars.config.instantUpdates,
             hardwareMetrics: configVars.config.hardwareMetrics,
+            connectivityCheck: configVars.config.connectivityCheckEnabled,
           }),
+          traffic: metrics,
+          initialConfig: {
+            reportedTo: () => store.config.get('initialConfigReported'),
+            markReported: (endpoint) => store.config.set('initialConfigReported', endpoint),
+            current: () => deviceConfigVarValues(configJsonAtStart, configVars.config),
+            defaults: deviceConfigVarValues({}, DEFAULT_SUPERVISOR_CONFIG),
+            initialDeviceName: configJson.value.initialDeviceName,
+          },
           apiPort: () => listeningPort,
           apiSecret: () => store.apiKeys.globalKey(),
           version,

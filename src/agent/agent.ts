@@ -7,6 +7,7 @@
 import type {
   ActionOptions,
   AgentApi,
+  CloudConnectivity,
   DeviceInfo,
   DeviceSummary,
   DeviceTag,
@@ -165,6 +166,10 @@ export class Agent implements AgentApi {
   }
 
   // ── status
+
+  cloudConnectivity(): CloudConnectivity | undefined {
+    return this.deps.cloud?.connectivity();
+  }
 
   status(): StatusView {
     const snapshot = this.deps.reconciler.snapshot();

@@ -4,7 +4,9 @@
  * these shapes, never on concrete adapters.
  */
 import type { Readable } from 'node:stream';
-import type { ProxyConfig } from '../api/agent-api.js';
+import type { CloudConnectivity, ProxyConfig } from '../api/agent-api.js';
+
+export type { CloudConnectivity } from '../api/agent-api.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
 import type { ReconcileStatus } from '../reconciler/status.js';
 
@@ -91,6 +93,8 @@ export interface CloudPort {
   fetchTargetNow(options: { force: boolean; cancel: boolean }): void;
   tags(): Promise<Array<{ id: number; name: string; value: string }>>;
   setTags(tags: Record<string, string>): Promise<void>;
+  /** Reachability of the cloud, for the device's status (in memory, cheap). */
+  connectivity(): CloudConnectivity;
 }
 
 /** One health criterion: see health-checks.ts (named checks; the cloud binding adds its own). */

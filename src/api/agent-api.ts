@@ -63,6 +63,26 @@ export interface StatusView {
   images: ImageView[];
 }
 
+/**
+ * The cloud link of a managed device, as its status shows it: the target poll is the heartbeat
+ * (docs/protocol.md#health), the TCP connectivity check (docs/protocol.md#connectivity) says whether the cloud's address answers at all.
+ * Times are epoch ms; a device that cannot reach the cloud keeps running its stored target.
+ */
+export interface CloudConnectivity {
+  endpoint: string;
+  /** False until provisioning finished (no polls before that). */
+  provisioned: boolean;
+  /** Whether the last poll got an answer; null before the first poll since the agent started. */
+  reachable: boolean | null;
+  lastSuccessfulPollAt: number | null;
+  /** Start of the current run of failed polls; null while polls succeed. */
+  offlineSince: number | null;
+  /** Why the last poll failed; null after a successful one. */
+  lastError: string | null;
+  /** The connectivity check: `off` with SUPERVISOR_CONNECTIVITY_CHECK=false, `unknown` before its first try. */
+  connectivityCheck: 'connected' | 'disconnected' | 'unknown' | 'off';
+}
+
 export interface HealthReport {
   healthy: boolean;
   /** Why not healthy; empty when healthy. */
@@ -156,6 +176,8 @@ export interface AgentApi {
 
   // ── status (in-memory, synchronous)
   status(): StatusView;
+  /** The cloud link (undefined on an unmanaged device or one pinned to local mode). */
+  cloudConnectivity(): CloudConnectivity | undefined;
   /** Container environment and engine image of a container, for the legacy GET /v1/apps/:appId. */
   containerDetails(
     containerId: string,

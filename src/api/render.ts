@@ -2,7 +2,7 @@
  * Pure renderers from the agent's StatusView to balena's wire shapes (docs/protocol.md#api-endpoints). Scoped
  * keys see only their own app: list routes filter here rather than answering 403.
  */
-import type { AppView, KeyScope, StatusView } from './agent-api.js';
+import type { AppView, CloudConnectivity, KeyScope, StatusView } from './agent-api.js';
 import { inScope } from './auth.js';
 
 export function appsInScope(view: StatusView, scope: KeyScope): AppView[] {
@@ -53,7 +53,11 @@ export function renderLegacyAppState(app: AppView): Record<string, unknown> {
  * GET /v2/state/status. balena describes only the first app found (containers first, then images); we keep
  * that so the CLI sees the same thing, preferring the app that has containers.
  */
-export function renderStateStatus(view: StatusView, scope: KeyScope): Record<string, unknown> {
+export function renderStateStatus(
+  view: StatusView,
+  scope: KeyScope,
+  cloud?: CloudConnectivity,
+): Record<string, unknown> {
   const apps = appsInScope(view, scope);
   const app =
     apps.find((a) => a.services.some((s) => s.containerId !== undefined)) ??
@@ -84,6 +88,25 @@ export function renderStateStatus(view: StatusView, scope: KeyScope): Record<str
     containers,
     images,
     release: app?.commit ?? null,
+    // bosun's addition (balena-cli ignores unknown fields): whether the cloud answers, while the
+    // device keeps running its stored target.
+    ...(cloud === undefined ? {} : { cloud: renderCloudConnectivity(cloud) }),
+  };
+}
+
+function isoOrNull(epochMs: number | null): string | null {
+  return epochMs === null ? null : new Date(epochMs).toISOString();
+}
+
+export function renderCloudConnectivity(cloud: CloudConnectivity): Record<string, unknown> {
+  return {
+    endpoint: cloud.endpoint,
+    provisioned: cloud.provisioned,
+    reachable: cloud.reachable,
+    lastSuccessfulPoll: isoOrNull(cloud.lastSuccessfulPollAt),
+    offlineSince: isoOrNull(cloud.offlineSince),
+    lastError: cloud.lastError,
+    connectivityCheck: cloud.connectivityCheck,
   };
 }
 

@@ -132,6 +132,18 @@ export const StateStatusResponse = z.object({
     }),
   ),
   release: z.string().nullable(),
+  /** bosun: the cloud link of a managed device (absent otherwise); times in ISO 8601. */
+  cloud: z
+    .object({
+      endpoint: z.string(),
+      provisioned: z.boolean(),
+      reachable: z.boolean().nullable(),
+      lastSuccessfulPoll: z.string().nullable(),
+      offlineSince: z.string().nullable(),
+      lastError: z.string().nullable(),
+      connectivityCheck: z.enum(['connected', 'disconnected', 'unknown', 'off']),
+    })
+    .optional(),
 });
 
 export const ApplicationsStateResponse = z.record(

@@ -14,9 +14,15 @@
  * Every answer is bounded: the body is capped (compressed and decoded), and every request has a timeout.
  * Network-level failures become CLOUD_UNREACHABLE; callers decide what a status means.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { BosunError, errorMessage } from '../shared/errors.js';
 
@@ -34,6 +40,11 @@ export interface CloudClientOptions {
   /** Keep-alive and TLS session reuse; off only to measure what they save (bench/). */
   reuseConnections?: boolean;
   timeoutMs?: number;
+  /**
+   * Bytes on the wire (TCP payload, TLS records and handshakes included), reported as they are known:
+   * after each answer and when a connection closes. Feeds bosun_cloud_bytes_total.
+   */
+  onWireBytes?: (direction: 'sent' | 'received', bytes: number) => void;
 }
 
 export interface CloudRequest {
@@ -81,10 +92,76 @@ function parseRetryAfter(value: string | undefined, now: number): number | undef
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
+/**
+ * Counts what crossed one TCP socket and reports only what was not reported yet, so an answer's bytes
+ * are counted when it ends and a connection's tail (TLS session tickets, close_notify) when it closes.
+ */
+class WireCounter {
+  private readonly reported = new WeakMap<Socket, { sent: number; received: number }>();
+
+  constructor(
+    private readonly report: ((direction: 'sent' | 'received', bytes: number) => void) | undefined,
+  ) {}
+
+  /** Starts counting a TCP socket (again for a reused one: nothing happens). */
+  watch(raw: Socket): void {
+    if (this.report === undefined || this.reported.has(raw)) return;
+    this.reported.set(raw, { sent: 0, received: 0 });
+    raw.once('close', () => this.flush(raw));
+  }
+
+  flush(raw: Socket | undefined): void {
+    const seen = raw === undefined ? undefined : this.reported.get(raw);
+    if (raw === undefined || seen === undefined || this.report === undefined) return;
+    const sent = raw.bytesWritten - seen.sent;
+    const received = raw.bytesRead - seen.received;
+    seen.sent = raw.bytesWritten;
+    seen.received = raw.bytesRead;
+    if (sent > 0) this.report('sent', sent);
+    if (received > 0) this.report('received', received);
+  }
+}
+
+/**
+ * https.Agent whose TLS runs over a TCP socket made here, so the socket's byte counts are the wire's
+ * (a TLSSocket counts decrypted bytes). Session caching stays the base class's: the TCP socket is handed
+ * to it as `socket`.
+ */
+class CountingHttpsAgent extends HttpsAgent {
+  /** TLS socket → the TCP socket under it. */
+  readonly raw = new WeakMap<object, Socket>();
+
+  constructor(
+    options: ConstructorParameters<typeof HttpsAgent>[0],
+    private readonly counter: WireCounter,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: ConnectionOptions & { host?: string; port?: number; family?: number },
+    callback?: Parameters<HttpsAgent['createConnection']>[1],
+  ): Socket {
+    const tcp = connectTcp({
+      host: options.host ?? 'localhost',
+      port: options.port ?? 443,
+      ...(options.family === undefined ? {} : { family: options.family }),
+    });
+    this.counter.watch(tcp);
+    // tls.connect's `socket` option: the TLS session runs over our TCP socket (node's https.Agent passes
+    // its options through to tls.connect, with the cached session added).
+    const withSocket = { ...options, socket: tcp } as Parameters<HttpsAgent['createConnection']>[0];
+    const tls: unknown = super.createConnection(withSocket, callback);
+    this.raw.set(tls as object, tcp);
+    return tls as Socket;
+  }
+}
+
 export class CloudClient {
   private readonly base: URL;
   private readonly agent: HttpAgent | HttpsAgent;
   private readonly timeoutMs: number;
+  private readonly counter: WireCounter;
 
   constructor(options: CloudClientOptions) {
     let base: URL;
@@ -113,14 +190,31 @@ export class CloudClient {
     // One socket is enough for a device (requests are few and serialised by their loops); keep-alive lets
     // a report follow a poll on the same connection.
     const agentOptions = { keepAlive: reuse, maxSockets: 2, maxFreeSockets: 1 };
+    this.counter = new WireCounter(options.onWireBytes);
     if (base.protocol === 'https:') {
       const ca = [...rootCertificates];
       if (options.rootCaBase64 !== undefined && options.rootCaBase64 !== '')
         ca.push(decodeRootCa(options.rootCaBase64));
-      this.agent = new HttpsAgent({ ...agentOptions, ca, maxCachedSessions: reuse ? 4 : 0 });
+      this.agent = new CountingHttpsAgent(
+        { ...agentOptions, ca, maxCachedSessions: reuse ? 4 : 0 },
+        this.counter,
+      );
     } else {
       this.agent = new HttpAgent(agentOptions);
+      const counter = this.counter;
+      this.watchPlainSockets = (request) =>
+        request.once('socket', (socket: Socket) => counter.watch(socket));
     }
+  }
+
+  /** Plain http: the agent's own sockets are TCP sockets; watch each new one. */
+  private watchPlainSockets: ((request: ClientRequest) => void) | undefined;
+
+  /** The TCP socket under a request's socket (itself for plain http). */
+  private tcpOf(request: ClientRequest): Socket | undefined {
+    const socket = request.socket;
+    if (socket === null) return undefined;
+    return this.agent instanceof CountingHttpsAgent ? this.agent.raw.get(socket) : socket;
   }
 
   get endpoint(): string {
@@ -162,7 +256,9 @@ export class CloudClient {
     return new Promise<CloudAnswer>((resolve, reject) => {
       const what = `${req.method} ${url.pathname}`;
       let answered = false;
+      const done = (): void => this.counter.flush(this.tcpOf(request));
       const fail = (err: unknown): void => {
+        done();
         const code = (err as NodeJS.ErrnoException).code;
         if (!answered && request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'))
           return reject(new StaleSocketError(what));
@@ -177,13 +273,17 @@ export class CloudClient {
         { method: req.method, headers, agent: this.agent, signal: req.signal },
         (res) => {
           answered = true;
-          readAnswer(res, what).then(resolve, fail);
+          readAnswer(res, what).then((answer) => {
+            done();
+            resolve(answer);
+          }, fail);
         },
       );
       request.setTimeout(this.timeoutMs, () =>
         request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)),
       );
       request.on('error', fail);
+      this.watchPlainSockets?.(request);
       request.end(payload);
     });
   }

@@ -3,8 +3,11 @@
  * merge into a list of checks easily:
  *
  * - target polling: unhealthy when the last successful poll is older than 2 × the poll interval (the
- *   clock starts when polling starts) — unless the last failures were the network's. An offline device
- *   is not sick, and a watchdog restart would not bring the network back.
+ *   clock starts when polling starts) — unless the device is offline (the last failures were the
+ *   network's, or the connectivity check cannot reach the cloud's address). An offline device is not
+ *   sick, and a watchdog restart would not bring the network back. But polling itself must go on: a poll
+ *   in flight for longer than the window, or no poll started within it, is a stuck loop (offline or not),
+ *   and a restart is what helps then.
  * - apply progress: unhealthy when the reconciler has been applying for 2 × the poll interval without
  *   downloading anything in that time (a download in progress is progress).
  */
@@ -22,6 +25,10 @@ export interface PollHealthSource {
   readonly lastSuccessAt: number | undefined;
   readonly offline: boolean;
   readonly lastError: { message: string } | undefined;
+  /** When the poll now in flight started. */
+  readonly inFlightSince: number | undefined;
+  /** When the last poll started. */
+  readonly lastAttemptAt: number | undefined;
 }
 
 function downloading(status: ReconcileStatus): boolean {
@@ -52,6 +59,8 @@ export function cloudHealthChecks(deps: {
   pollIntervalMs: () => number;
   /** Undefined until provisioning finished (no polling yet: nothing to judge). */
   poller: () => PollHealthSource | undefined;
+  /** The connectivity check's state (`disconnected`: offline). */
+  connectivity?: () => string;
   apply: ApplyProgressWatch;
 }): NamedHealthCheck[] {
   return [
@@ -59,9 +68,23 @@ export function cloudHealthChecks(deps: {
       name: 'cloud-target-polling',
       run: () => {
         const poller = deps.poller();
-        if (poller === undefined || poller.offline) return { healthy: true };
+        if (poller === undefined) return { healthy: true };
         const window = 2 * deps.pollIntervalMs();
-        const since = deps.clock.now() - (poller.lastSuccessAt ?? poller.startedAt);
+        const now = deps.clock.now();
+        if (poller.inFlightSince !== undefined && now - poller.inFlightSince > window)
+          return {
+            healthy: false,
+            reason: `a target state poll has been in flight for ${Math.round((now - poller.inFlightSince) / 1000)} s, more than twice the poll interval`,
+          };
+        if (poller.offline || deps.connectivity?.() === 'disconnected') {
+          const sinceAttempt = now - (poller.lastAttemptAt ?? poller.startedAt);
+          if (sinceAttempt <= window) return { healthy: true };
+          return {
+            healthy: false,
+            reason: `no target state poll started for ${Math.round(sinceAttempt / 1000)} s, more than twice the poll interval (the cloud is unreachable, but polling has stopped trying)`,
+          };
+        }
+        const since = now - (poller.lastSuccessAt ?? poller.startedAt);
         if (since <= window) return { healthy: true };
         const last =
           poller.lastError === undefined ? '' : ` (last error: ${poller.lastError.message})`;

@@ -58,6 +58,8 @@ export interface CloudDeviceFacts {
   /** Filtered as docs/protocol.md#device-information says. */
   ipAddresses(): Promise<string[]>;
   macAddresses(): Promise<string[]>;
+  /** Whether the kernel reported under-voltage (reported as is_undervolted); absent: not reported. */
+  undervolted?(): Promise<boolean>;
 }
 
 /** Hardware metrics (docs/protocol.md#hardware-metrics); null fields are unknown on this host. */
@@ -75,4 +77,22 @@ export interface HardwareMetrics {
 /** System log lines (shown in the dashboard's log view, like balena's). */
 export interface CloudSystemLog {
   message(text: string, options?: { isStdErr?: boolean }): void;
+}
+
+/** Counts of the cloud traffic (the agent's metrics satisfy this shape; labels are these words only). */
+export interface CloudTraffic {
+  cloudPoll(outcome: 'ok' | 'not-modified' | 'error'): void;
+  cloudReport(outcome: 'ok' | 'error'): void;
+  cloudBytes(direction: 'sent' | 'received', bytes: number): void;
+}
+
+/** What the initial config report (docs/protocol.md#initial-config-report) reads and where it remembers it was done. */
+export interface InitialConfigSource {
+  /** The endpoint it was reported to (DB initialConfigReported). */
+  reportedTo: () => Promise<string | undefined>;
+  markReported: (endpoint: string) => Promise<void>;
+  /** The device's current config vars (unprefixed name → text). */
+  current: () => Readonly<Record<string, string>>;
+  defaults: Readonly<Record<string, string>>;
+  initialDeviceName: string | undefined;
 }

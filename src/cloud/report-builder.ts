@@ -21,6 +21,9 @@ export interface DeviceFields {
   mac_address: string;
   /** The device name from the target. */
   name: string | undefined;
+  is_undervolted?: boolean | undefined;
+  /** Local mode: `logs_channel` is left out, as upstream does. */
+  localMode?: boolean;
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -98,6 +101,8 @@ export function buildDeviceReport(fields: DeviceFields, apps: JsonObject): Devic
   };
   if (fields.os_version !== undefined) report['os_version'] = fields.os_version;
   if (fields.os_variant !== undefined) report['os_variant'] = fields.os_variant;
+  if (fields.localMode !== true) report['logs_channel'] = null;
+  if (fields.is_undervolted !== undefined) report['is_undervolted'] = fields.is_undervolted;
   if (fields.name !== undefined) report['name'] = fields.name;
   report['apps'] = apps;
   return report;

@@ -48,6 +48,8 @@ export interface StateReporterDeps {
   /** Reads hardware metrics (systeminformation); undefined when unavailable. */
   metrics: () => Promise<HardwareMetrics | undefined>;
   settings: () => { hardwareMetrics: boolean; pollIntervalMs: number };
+  /** Counts each report sent by outcome (bosun_cloud_reports_total). */
+  onReport?: (outcome: 'ok' | 'error') => void;
   logger: Logger;
 }
 
@@ -119,6 +121,7 @@ export class StateReporter {
       if (answer.status < 200 || answer.status >= 300)
         throw statusError(answer, 'PATCH /device/v3/state');
       this.acked = { ...this.acked, ...diff };
+      this.deps.onReport?.('ok');
       if (this.failures > 0)
         this.log.info('cloud.report-recovered', { afterFailures: this.failures });
       this.failures = 0;
@@ -127,6 +130,7 @@ export class StateReporter {
       this.log.debug('cloud.reported', { fields: Object.keys(diff) });
       return 'sent';
     } catch (err) {
+      this.deps.onReport?.('error');
       this.failures += 1;
       this.lastError = isBosunError(err)
         ? err

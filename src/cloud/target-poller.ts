@@ -48,8 +48,19 @@ export interface TargetPollerDeps {
   accept: (document: unknown, options: { force: boolean }) => Promise<void>;
   /** Re-apply the stored target (a forced /v1/update with an unchanged target: retry past locks). */
   reapply: (options: { force: boolean }) => void;
+  /** Counts each poll by outcome (bosun_cloud_polls_total): a 304 is `not-modified`, a 200 `ok`. */
+  onPoll?: (outcome: PollMetricOutcome) => void;
   logger: Logger;
 }
+
+export type PollMetricOutcome = 'ok' | 'not-modified' | 'error';
+
+const METRIC_OUTCOME: Record<PollOutcome, PollMetricOutcome> = {
+  accepted: 'ok',
+  rejected: 'ok',
+  unchanged: 'not-modified',
+  'unknown-device': 'not-modified',
+};
 
 export class TargetPoller {
   private etag: string | undefined;
@@ -64,6 +75,10 @@ export class TargetPoller {
   /** Set while a poll is in flight (for the health check: a poll stuck longer than its timeout). */
   inFlightSince: number | undefined;
   lastOutcome: PollOutcome | undefined;
+  /** When the current run of failed polls began; undefined while polls succeed. */
+  failingSince: number | undefined;
+  /** When the last poll started (the health check tells a stuck loop from an offline device by it). */
+  lastAttemptAt: number | undefined;
 
   constructor(private readonly deps: TargetPollerDeps) {
     this.waker = new WakeableSleep(deps.clock);
@@ -116,20 +131,25 @@ export class TargetPoller {
   /** One poll; never throws (failures are counted, logged and kept for status and health). */
   async pollOnce(options: { force: boolean } = { force: false }): Promise<PollOutcome | 'failed'> {
     this.inFlightSince = this.deps.clock.now();
+    this.lastAttemptAt = this.inFlightSince;
     try {
       const outcome = await this.fetch(options);
+      this.deps.onPoll?.(METRIC_OUTCOME[outcome]);
       if (this.failures > 0)
         this.log.info('cloud.poll-recovered', { afterFailures: this.failures });
       this.failures = 0;
+      this.failingSince = undefined;
       this.lastError = undefined;
       this.lastSuccessAt = this.deps.clock.now();
       this.lastOutcome = outcome;
       return outcome;
     } catch (err) {
       this.failures += 1;
+      this.failingSince ??= this.inFlightSince;
       this.lastError = isBosunError(err)
         ? err
         : new BosunError('CLOUD_ERROR', errorMessage(err), { cause: err });
+      this.deps.onPoll?.('error');
       const level = this.failures === 1 || this.failures % 10 === 0 ? 'warn' : 'debug';
       this.log[level]('cloud.poll-failed', {
         code: this.lastError.code,

@@ -12,6 +12,9 @@ export class WakeableSleep {
 
   /** Resolves after `ms`, at a wake() (also one that came while not sleeping), or when `signal` aborts. */
   async sleep(ms: number, signal?: AbortSignal): Promise<'woken' | 'timeout'> {
+    // Aborted already (while the loop was busy): its 'abort' event is gone, so say so now; else the
+    // loop would go on after stop() forever.
+    signal?.throwIfAborted();
     if (this.pending) {
       this.pending = false;
       return 'woken';

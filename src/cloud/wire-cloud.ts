@@ -3,19 +3,23 @@
  * the health checks. main.ts calls `wireCloud(deps)` once for a managed device and hands `port` to the
  * agent facade, `healthChecks` to the health endpoint, and `stop()` to shutdown.
  */
-import type { CloudPort } from '../agent/ports.js';
+import type { CloudConnectivity, CloudPort } from '../agent/ports.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ApplyProgressWatch, cloudHealthChecks, type NamedHealthCheck } from './cloud-health.js';
 import { CloudClient } from './cloud-client.js';
+import { ConnectivityCheck } from './connectivity-check.js';
+import { reportInitialConfig } from './initial-config-report.js';
 import type {
   CloudConfigFile,
   CloudDeviceFacts,
   CloudReconciler,
   CloudSystemLog,
   CloudTargetStore,
+  CloudTraffic,
   HardwareMetrics,
+  InitialConfigSource,
 } from './ports.js';
 import { isProvisioned, provisionDevice } from './provision.js';
 import { buildAppsReport, buildDeviceReport, type DeviceReport } from './report-builder.js';
@@ -28,6 +32,8 @@ export interface CloudSettings {
   pollIntervalMs: number;
   instantUpdates: boolean;
   hardwareMetrics: boolean;
+  /** SUPERVISOR_CONNECTIVITY_CHECK. */
+  connectivityCheck: boolean;
 }
 
 export interface WireCloudDeps {
@@ -58,6 +64,12 @@ export interface WireCloudDeps {
   provisioningRetryMs?: number;
   /** Off only to measure what reuse saves. */
   reuseConnections?: boolean;
+  /** Counts polls, reports and bytes on the wire (the agent's metrics). */
+  traffic?: CloudTraffic;
+  /** The initial config report's inputs (docs/protocol.md#initial-config-report); left out, nothing is reported. */
+  initialConfig?: InitialConfigSource;
+  /** Connectivity check interval (default 10 s, docs/protocol.md#connectivity). */
+  connectivityCheckMs?: number;
 }
 
 export interface WiredCloud {
@@ -65,6 +77,7 @@ export interface WiredCloud {
   healthChecks: NamedHealthCheck[];
   poller(): TargetPoller | undefined;
   reporter(): StateReporter | undefined;
+  connectivity(): CloudConnectivity;
   start(): void;
   stop(): Promise<void>;
 }
@@ -73,10 +86,26 @@ const ADDRESS_REFRESH_MS = 30_000;
 
 export function wireCloud(deps: WireCloudDeps): WiredCloud {
   const log = deps.logger.child({ component: 'cloud' });
+  const traffic = deps.traffic;
   const client = new CloudClient({
     endpoint: deps.endpoint,
     rootCaBase64: deps.rootCaBase64,
     reuseConnections: deps.reuseConnections ?? true,
+    ...(traffic === undefined
+      ? {}
+      : { onWireBytes: (direction, bytes) => traffic.cloudBytes(direction, bytes) }),
+  });
+  const connectivity = new ConnectivityCheck({
+    endpoint: deps.endpoint,
+    enabled: () => deps.settings().connectivityCheck,
+    systemLog: deps.systemLog,
+    clock: deps.clock,
+    logger: deps.logger,
+    intervalMs: deps.connectivityCheckMs,
+    // Before provisioning no poll can prove anything: probe.
+    pollsSucceed: () =>
+      poller !== undefined && poller.failures === 0 && poller.lastSuccessAt !== undefined,
+    onReconnect: () => poller?.pollNow({ force: false }),
   });
   const abort = new AbortController();
   const uuid = (): string => deps.config.value.uuid;
@@ -86,6 +115,9 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
   let poller: TargetPoller | undefined;
   let reporter: StateReporter | undefined;
   let running: Promise<unknown> | undefined;
+  let provisioned = false;
+  let initialConfigDone = deps.initialConfig === undefined;
+  let initialConfigRunning = false;
 
   const intake = new TargetIntake({
     uuid,
@@ -117,12 +149,13 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
     return addresses;
   };
   const buildReport = async (): Promise<DeviceReport> => {
-    const [stored, where, apiSecret, osVersion, osVariant] = await Promise.all([
+    const [stored, where, apiSecret, osVersion, osVariant, undervolted] = await Promise.all([
       deps.store.load(),
       presence(),
       deps.apiSecret(),
       deps.facts.osVersion(),
       deps.facts.osVariant(),
+      deps.facts.undervolted?.(),
     ]);
     return buildDeviceReport(
       {
@@ -134,9 +167,49 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
         ip_address: where.ip,
         mac_address: where.mac,
         name: stored?.name,
+        is_undervolted: undervolted,
+        localMode: deps.localMode(),
       },
       deps.localMode() ? {} : buildAppsReport(deps.reconciler.status(), stored, intake.rejections),
     );
+  };
+
+  /** After a poll the cloud answered: the initial config report, once, retried on the next poll. */
+  const afterPoll = (): void => {
+    const source = deps.initialConfig;
+    if (initialConfigDone || initialConfigRunning || source === undefined) return;
+    initialConfigRunning = true;
+    void (async () => {
+      const stored = await deps.store.load();
+      const outcome = await reportInitialConfig(
+        {
+          client,
+          endpoint: deps.endpoint,
+          key,
+          deviceId: () => deps.config.value.deviceId,
+          reportedTo: source.reportedTo,
+          markReported: source.markReported,
+          current: source.current,
+          defaults: source.defaults,
+          initialDeviceName: source.initialDeviceName,
+          systemLog: deps.systemLog,
+          logger: deps.logger,
+        },
+        stored?.config ?? {},
+      );
+      initialConfigDone = true;
+      // The vars just created are in the cloud's target now: fetch it rather than wait an interval.
+      if (outcome === 'reported') poller?.pollNow({ force: false });
+    })()
+      .catch((err: unknown) =>
+        log.warn('cloud.initial-config-failed', {
+          message: errorMessage(err),
+          code: err instanceof BosunError ? err.code : undefined,
+        }),
+      )
+      .finally(() => {
+        initialConfigRunning = false;
+      });
   };
 
   const runManaged = async (signal: AbortSignal): Promise<void> => {
@@ -157,6 +230,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
       retryBaseMs: deps.provisioningRetryMs,
       signal,
     });
+    provisioned = true;
     poller = new TargetPoller({
       client,
       uuid,
@@ -168,6 +242,10 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
       hasStoredTarget: async () => (await deps.store.load()) !== undefined,
       accept: (document, options) => intake.accept(document, options),
       reapply: (options) => deps.reconciler.triggerApply(options),
+      onPoll: (outcome) => {
+        traffic?.cloudPoll(outcome);
+        if (outcome !== 'error') afterPoll();
+      },
       logger: deps.logger,
     });
     reporter = new StateReporter({
@@ -178,16 +256,36 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
       build: buildReport,
       metrics: deps.metrics,
       settings: () => deps.settings(),
+      ...(traffic === undefined ? {} : { onReport: (outcome) => traffic.cloudReport(outcome) }),
       logger: deps.logger,
     });
-    await Promise.all([poller.run(signal), reporter.run(signal)]);
+    // Both loops end before stop() goes on: a report in flight is answered (and counted) first.
+    const ended = await Promise.allSettled([poller.run(signal), reporter.run(signal)]);
+    for (const end of ended) if (end.status === 'rejected') throw end.reason;
   };
 
   const namedHealthChecks = cloudHealthChecks({
     clock: deps.clock,
     pollIntervalMs: () => deps.settings().pollIntervalMs,
     poller: () => poller,
+    connectivity: () => connectivity.state,
     apply,
+  });
+  const connectivityView = (): CloudConnectivity => ({
+    endpoint: client.endpoint,
+    provisioned,
+    reachable:
+      poller === undefined
+        ? null
+        : poller.failures > 0
+          ? false
+          : poller.lastSuccessAt === undefined
+            ? null
+            : true,
+    lastSuccessfulPollAt: poller?.lastSuccessAt ?? null,
+    offlineSince: poller?.failingSince ?? null,
+    lastError: poller?.lastError?.message ?? null,
+    connectivityCheck: connectivity.state,
   });
   const port: CloudPort = {
     fetchTargetNow: (options) => {
@@ -202,6 +300,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
       tags.set(values);
       return Promise.resolve();
     },
+    connectivity: connectivityView,
   };
 
   return {
@@ -209,6 +308,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
     healthChecks: namedHealthChecks,
     poller: () => poller,
     reporter: () => reporter,
+    connectivity: connectivityView,
     start: () => {
       if (running !== undefined) return;
       const unsubscribe = deps.reconciler.onStatus((status) => {
@@ -216,6 +316,10 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
         reporter?.wake();
       });
       abort.signal.addEventListener('abort', unsubscribe, { once: true });
+      const checking = connectivity.run(abort.signal).catch((err: unknown) => {
+        if (!abort.signal.aborted)
+          log.error('connectivity.stopped', { message: errorMessage(err) });
+      });
       running = runManaged(abort.signal).catch((err: unknown) => {
         if (abort.signal.aborted) return;
         log.error('cloud.stopped', {
@@ -223,6 +327,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
           code: err instanceof BosunError ? err.code : undefined,
         });
       });
+      running = Promise.all([running, checking]);
     },
     stop: async () => {
       abort.abort(new BosunError('CANCELLED', 'the agent is stopping'));

@@ -94,6 +94,15 @@ describe('API fuzz: generated bodies on every body route', function () {
       fetchTargetNow: () => undefined,
       tags: () => Promise.resolve([]),
       setTags: () => Promise.resolve(),
+      connectivity: () => ({
+        endpoint: 'https://api.example.test/',
+        provisioned: true,
+        reachable: null,
+        lastSuccessfulPollAt: null,
+        offlineSince: null,
+        lastError: null,
+        connectivityCheck: 'unknown' as const,
+      }),
     };
     h = await startHarness({ cloud }, undefined, ({ store, engine }) => {
       const logger = silentLogger();

@@ -44,7 +44,7 @@ export function localRoutes(localLogs: LocalLogsHandler | undefined): RouteDef[]
       auth: 'key',
       responses: { 200: { description: 'Status', schema: StateStatusResponse } },
       handler: ({ res, agent, scope }) =>
-        sendJson(res, 200, renderStateStatus(agent.status(), scope)),
+        sendJson(res, 200, renderStateStatus(agent.status(), scope, agent.cloudConnectivity())),
     }),
     defineRoute({
       method: 'get',

@@ -28,6 +28,8 @@ export class CloudAgentProcess {
     prefix: string,
     peer: CloudPeer,
     fleetId: number,
+    /** More config.json content (initialDeviceName, keys of other tools, …). */
+    extraConfig: Record<string, unknown> = {},
   ): Promise<CloudAgentProcess> {
     const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
     mkdirSync(join(dir, 'data'), { recursive: true });
@@ -39,6 +41,7 @@ export class CloudAgentProcess {
         applicationId: fleetId,
         deviceType: 'generic-amd64',
         balenaRootCA: peer.balenaRootCA,
+        ...extraConfig,
       }),
     );
     return new CloudAgentProcess(prefix, dir, await freePort());

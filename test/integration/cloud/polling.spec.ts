@@ -148,8 +148,15 @@ describe('cloud target polling against the peer', function () {
       poller: () => poller,
       apply,
     });
-    await clock.advance(3 * settings.pollIntervalMs);
+    // Three intervals offline, the loop still trying at each one: not sick.
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(settings.pollIntervalMs);
+      assert.equal(await poller.pollOnce(), 'failed');
+    }
     assert.deepEqual(polling?.run(), { healthy: true }, 'offline is not sick');
+    // But a loop that stopped trying is stuck, offline or not.
+    await clock.advance(2 * settings.pollIntervalMs + 1_000);
+    assert.equal(polling?.run().healthy, false, 'a stuck loop is');
     h.peer.faults.clear();
     assert.equal(await poller.pollOnce(), 'unchanged');
     assert.equal(poller.failures, 0);

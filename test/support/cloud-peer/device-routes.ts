@@ -402,7 +402,33 @@ function deviceRecord(device: PeerDevice, model: PeerModel): Record<string, unkn
   return record;
 }
 
+/**
+ * A device renaming itself (`PATCH /v7/device(<id>)` with its own key, body `{"device_name": …}`), as the
+ * initial config report does with config.json initialDeviceName. Not among the recorded exchanges: the
+ * answer follows pine's usual PATCH answer (200, body `OK`); another device's id or a field other than
+ * device_name is refused (401 / 400).
+ */
+const deviceRename: PeerRoute = {
+  method: 'PATCH',
+  path: /^\/v7\/device\((\d+)\)$/,
+  async handle(req, res, match, ctx) {
+    const caller = ctx.model.byKey(bearer(req));
+    if (caller === undefined || caller.id !== Number(match[1]))
+      return sendEmpty(res, 401, NO_CACHE);
+    const body = await jsonBody(req);
+    if (
+      !isRecord(body) ||
+      typeof body['device_name'] !== 'string' ||
+      Object.keys(body).length !== 1
+    )
+      return sendEmpty(res, 400, NO_CACHE);
+    caller.name = body['device_name'];
+    sendHtmlText(req, res, 200, 'OK');
+  },
+};
+
 export const deviceRoutes: readonly PeerRoute[] = [
+  deviceRename,
   register,
   readDevice,
   addDeviceKey,

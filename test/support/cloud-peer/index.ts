@@ -79,6 +79,10 @@ export interface CloudPeer {
   resetBytes(): void;
   /** Drops every open connection (a cloud restart, as the device sees it). */
   dropConnections(): void;
+  /** Stops listening and drops every connection: the device sees connection refused (an outage). */
+  goOffline(): Promise<void>;
+  /** Listens again on the same port, with the same state (devices, releases, CA). */
+  comeBack(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -207,10 +211,24 @@ export async function startCloudPeer(options: CloudPeerOptions = {}): Promise<Cl
     dropConnections: () => {
       for (const socket of sockets) socket.destroy();
     },
+    goOffline: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of faults.held) res.destroy();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    comeBack: () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
     close: async () => {
       for (const res of faults.held) res.destroy();
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
