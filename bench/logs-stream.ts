@@ -1,22 +1,27 @@
 /**
- * Logs end to end: container → capture → spool → cloud log stream → peer, through the running agent
- * (the built bundle with bin/bosun's flags), with the agent's CPU and RSS, and bytes written to disk.
+ * Logs end to end: container → capture → spool → cloud log stream → the cloud peer, through the running
+ * agent (the built bundle with bin/bosun's flags), with the agent's CPU and RSS, and bytes written to disk.
  *
- * Method: a peer (test/support/cloud-peer/log-stream.ts) on loopback; the agent in cloud mode with its
- * spool on disk (so /proc/<pid>/io write_bytes counts the spool's writes). A supervised container prints
- * N numbered ~80-byte lines and keeps running; then the agent starts, finds it with no cursor and takes
- * the whole output in as fast as it can. We time from the first to the last line the peer stores, sample the agent's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS every 100 ms),
- * and read the spool's commit count from the agent's `logs.spool-closed` log line after SIGTERM.
+ * Method: the one cloud peer (test/support/cloud-peer, log stream mounted) over HTTPS with its own CA
+ * (BENCH_PROTOCOL=http for plain HTTP), the device registered there and its config.json provisioned; the
+ * agent in cloud mode with its spool on disk (so /proc/<pid>/io write_bytes counts the spool's writes).
+ * The peer's release has one service that waits for /tmp/go, prints N numbered ~80-byte lines and keeps
+ * running. The agent starts, creates that container from the target, and is stopped (SIGTERM); then the
+ * container prints everything, and the agent is started again: it finds the container with no cursor
+ * and takes the whole output in as fast as it can. We time from the first to the last line the peer
+ * stores, sample the agent's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS every 100 ms), and
+ * read the spool's commit count from the agent's `logs.spool-closed` log line after SIGTERM.
  * Floor, same run: the same container's output read straight from the engine's logs API (what capture
  * itself reads), i.e. the fastest any agent could take the lines in; the ratio is end-to-end / floor.
+ * The load average at start and end is recorded (the machine may be shared).
  * Usage: npm run build && node --import tsx bench/logs-stream.ts [lines]   (default 300000)
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLogStreamPeer } from '../test/support/cloud-peer/log-stream-server.js';
+import { startLogCloudPeer } from '../test/support/cloud-peer/with-log-stream.js';
 import { cleanupByLabel, TEST_LABEL, testDocker, uniquePrefix } from '../test/support/docker.js';
 import { TEST_IMAGES } from '../test/support/images.js';
 import { freePort } from '../test/e2e/support/reconcile-agent.js';
@@ -47,60 +52,45 @@ async function procStat(
   };
 }
 
-async function makeContainer(name: string, serviceId: number) {
-  const c = await docker.createContainer({
-    name: `${prefix}-${name}`,
-    Image: TEST_IMAGES.busybox,
-    Cmd: cmd,
-    Labels: {
-      [TEST_LABEL]: prefix,
-      'io.balena.supervised': 'true',
-      'io.balena.service-id': String(serviceId),
-      'io.balena.service-name': name,
-      'io.balena.app-uuid': 'benchapp',
+const owner = { [TEST_LABEL]: prefix };
+const cloud = await startLogCloudPeer({
+  protocol: process.env['BENCH_PROTOCOL'] === 'http' ? 'http' : 'https',
+  fleet: { id: 2, config: { RESIN_SUPERVISOR_POLL_INTERVAL: '600000' } },
+});
+const peer = { state: cloud.logs };
+cloud.peer.setRelease({
+  id: 1,
+  commit: 'bench000bench000bench000bench001',
+  services: {
+    bench: {
+      id: 2,
+      image_id: 21,
+      image: TEST_IMAGES.busybox,
+      environment: {},
+      labels: owner,
+      composition: { command: cmd, stop_grace_period: '1s' },
     },
-    Tty: false,
-    HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
-  });
-  await c.start();
-  return c;
-}
+  },
+  networks: { default: { labels: owner } },
+});
+const device = cloud.registerDevice(KEYS.uuid, KEYS.deviceApiKey);
+const dataDir = join(dir, 'data');
+await mkdir(dataDir, { recursive: true });
+await writeFile(
+  join(dataDir, 'config.json'),
+  JSON.stringify({
+    apiEndpoint: cloud.url,
+    uuid: KEYS.uuid,
+    deviceApiKey: KEYS.deviceApiKey,
+    deviceId: device.id,
+    registered_at: device.registeredAt,
+    deviceType: 'generic-amd64',
+    balenaRootCA: cloud.peer.balenaRootCA,
+  }),
+);
+const port = await freePort();
 
-async function go(c: Awaited<ReturnType<typeof makeContainer>>): Promise<void> {
-  const exec = await c.exec({ Cmd: ['touch', '/tmp/go'] });
-  await exec.start({ Detach: true });
-}
-
-const peer = await startLogStreamPeer(KEYS);
-try {
-  // The container prints everything first, so what we time is the agent, not busybox: it finds the
-  // container running with no cursor and takes its whole output in as fast as it can.
-  const container = await makeContainer('bench', 2);
-  await go(container);
-  const producerStart = Date.now();
-  for (;;) {
-    const tail = await container.logs({ stdout: true, tail: 1 });
-    if (tail.toString('latin1').includes(`n ${LINES} `)) break;
-    await sleep(100);
-  }
-  const producerSeconds = (Date.now() - producerStart) / 1000;
-  // Floor: one full read of the same output from the engine's logs API (what capture reads).
-  const readStart = Date.now();
-  await container.logs({ stdout: true, stderr: true, follow: false, timestamps: true });
-  const floorSeconds = (Date.now() - readStart) / 1000;
-
-  const dataDir = join(dir, 'data');
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(
-    join(dataDir, 'config.json'),
-    JSON.stringify({
-      apiEndpoint: peer.url,
-      uuid: KEYS.uuid,
-      deviceApiKey: KEYS.deviceApiKey,
-      deviceId: 1,
-    }),
-  );
-  const port = await freePort();
+function startAgent(): { child: ChildProcess; output: () => string } {
   const child = spawn(
     process.execPath,
     ['--max-semi-space-size=1', '--optimize-for-size', 'dist/bosun.mjs'],
@@ -113,6 +103,7 @@ try {
         BOSUN_API_PORT: String(port),
         BOSUN_LOCK_ROOT: join(dir, 'locks'),
         BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${prefix}`,
+        BOSUN_CLOUD_POLL_JITTER_MS: '100',
         BOSUN_LOG_LEVEL: 'info',
         BOSUN_LOG_SPOOL_DIR: join(dir, 'spool'), // on disk: write_bytes counts it
         BOSUN_LOG_SPOOL_MAX_BYTES: String(256 * 1024 * 1024),
@@ -123,14 +114,57 @@ try {
   );
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-20_000)));
+  return { child, output: () => out };
+}
+
+async function ping(): Promise<void> {
   for (;;) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/ping`)).ok) break;
+      if ((await fetch(`http://127.0.0.1:${port}/ping`)).ok) return;
     } catch {
       // starting
     }
     await sleep(50);
   }
+}
+
+async function stopAgent(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const loadAtStart = loadavg().map((l) => Number(l.toFixed(2)));
+try {
+  // First start: the agent provisions nothing (config.json is provisioned), fetches the release and
+  // creates the producer, which waits. Then the agent stops, and the producer prints everything, so
+  // what we time next is the agent, not busybox.
+  const first = startAgent();
+  await ping();
+  let containerId: string | undefined;
+  while (containerId === undefined) {
+    const list = await docker.listContainers({ filters: { label: [`${TEST_LABEL}=${prefix}`] } });
+    containerId = list.find((c) => c.State === 'running')?.Id;
+    if (containerId === undefined) await sleep(200);
+  }
+  await stopAgent(first.child);
+  const container = docker.getContainer(containerId);
+  const exec = await container.exec({ Cmd: ['touch', '/tmp/go'] });
+  await exec.start({ Detach: true });
+  const producerStart = Date.now();
+  for (;;) {
+    const tail = await container.logs({ stdout: true, tail: 1 });
+    if (tail.toString('latin1').includes(`n ${LINES} `)) break;
+    await sleep(100);
+  }
+  const producerSeconds = (Date.now() - producerStart) / 1000;
+  // Floor: one full read of the same output from the engine's logs API (what capture reads).
+  const readStart = Date.now();
+  await container.logs({ stdout: true, stderr: true, follow: false, timestamps: true });
+  const floorSeconds = (Date.now() - readStart) / 1000;
+
+  const { child, output } = startAgent();
+  await ping();
   const pid = child.pid!;
   const idle = await procStat(pid);
   let peak = idle.rss;
@@ -149,15 +183,14 @@ try {
     return seen;
   };
   while (count() === 0) await sleep(5);
-  const first = Date.now();
+  const firstAt = Date.now();
   while (count() < LINES) await sleep(5);
-  const last = Date.now();
+  const lastAt = Date.now();
   while (peer.state.requests.some((r) => r.fate === 'open')) await sleep(5);
   clearInterval(sampler);
   const done = await procStat(pid);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  const closed = out
+  await stopAgent(child);
+  const closed = output()
     .split('\n')
     .map((l) => {
       try {
@@ -167,10 +200,12 @@ try {
       }
     })
     .find((l) => l['msg'] === 'logs.spool-closed' || l['event'] === 'logs.spool-closed');
-  const seconds = (last - first) / 1000;
+  const seconds = (lastAt - firstAt) / 1000;
   const commits = Number(closed?.['commits'] ?? NaN);
   const result = {
     lines: LINES,
+    protocol: cloud.url.split(':')[0],
+    loadAverage1m: { start: loadAtStart[0], end: Number(loadavg()[0]!.toFixed(2)) },
     endToEndLinesPerSecond: Math.round(LINES / seconds),
     floorEngineReadLinesPerSecond: Math.round(LINES / floorSeconds),
     producerLinesPerSecond: Math.round(LINES / producerSeconds),
@@ -188,7 +223,7 @@ try {
   await mkdir('bench/results', { recursive: true });
   await writeFile('bench/results/logs-stream.json', JSON.stringify(result, null, 2) + '\n');
 } finally {
-  await peer.close();
+  await cloud.close();
   await cleanupByLabel(prefix);
   await rm(dir, { recursive: true, force: true });
 }

@@ -35,7 +35,7 @@ import type { TargetState } from './domain/model.js';
 import { parseTargetDevice } from './domain/target/index.js';
 import { DockerEngine } from './engine/docker-engine.js';
 import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
-import { cloudAgents, logStreamCredentials } from './logs/cloud-log-credentials.js';
+import { logStreamCredentials } from './logs/cloud-log-credentials.js';
 import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
@@ -244,7 +244,8 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     source: engine,
     loggingEnabled: () => configVars.config.loggingEnabled,
     credentials: () => logStreamCredentials(configJson.value),
-    agents: cloudAgents(configJson.value['balenaRootCA']),
+    // The cloud client's connection (keep-alive, TLS sessions, balenaRootCA); `cloud` is made below.
+    agentFor: (url) => cloud?.agentFor(url),
     maxLogReaders: settings.maxLogReaders,
     scopeLabels: settings.scopeLabels,
     clock,

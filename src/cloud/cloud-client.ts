@@ -86,6 +86,14 @@ export class CloudClient {
   private readonly agent: HttpAgent | HttpsAgent;
   private readonly timeoutMs: number;
 
+  /**
+   * This client's keep-alive agent (its trust and TLS session cache) for another stream to the cloud,
+   * the log stream, when `url` speaks the same protocol; undefined otherwise.
+   */
+  agentFor(url: URL): HttpAgent | HttpsAgent | undefined {
+    return url.protocol === this.base.protocol ? this.agent : undefined;
+  }
+
   constructor(options: CloudClientOptions) {
     let base: URL;
     try {
@@ -111,8 +119,9 @@ export class CloudClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const reuse = options.reuseConnections ?? true;
     // One socket is enough for a device (requests are few and serialised by their loops); keep-alive lets
-    // a report follow a poll on the same connection.
-    const agentOptions = { keepAlive: reuse, maxSockets: 2, maxFreeSockets: 1 };
+    // a report follow a poll on the same connection. A third for the log stream, which shares this agent
+    // and keeps its request open for seconds at a time.
+    const agentOptions = { keepAlive: reuse, maxSockets: 3, maxFreeSockets: 1 };
     if (base.protocol === 'https:') {
       const ca = [...rootCertificates];
       if (options.rootCaBase64 !== undefined && options.rootCaBase64 !== '')

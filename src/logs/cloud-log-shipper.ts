@@ -64,8 +64,11 @@ export interface CloudLogShipperOptions {
   credentials: () => LogStreamCredentials | undefined;
   /** SUPERVISOR_LOG_CONTROL and not local mode. Lines committed while false are never shipped. */
   enabled: () => boolean;
-  /** Keep-alive agents (https trusting config.json's balenaRootCA), from the composition root. */
-  agents?: { http?: Agent; https?: Agent };
+  /**
+   * The cloud client's keep-alive agent for this URL (its trust in config.json's balenaRootCA, its TLS
+   * session cache), handed in by the composition root; undefined: Node's default agent.
+   */
+  agentFor?: (url: URL) => Agent | undefined;
   clock: Clock;
   logger: Logger;
   batch?: Partial<BatchLimits>;
@@ -178,9 +181,8 @@ export class CloudLogShipper {
       `device/v2/${encodeURIComponent(credentials.uuid)}/log-stream`,
       credentials.endpoint.endsWith('/') ? credentials.endpoint : `${credentials.endpoint}/`,
     );
-    const https = url.protocol === 'https:';
-    const send = https ? httpsRequest : httpRequest;
-    const agent = https ? this.options.agents?.https : this.options.agents?.http;
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const agent = this.options.agentFor?.(url);
     const req = send(url, {
       method: 'POST',
       ...(agent === undefined ? {} : { agent }),

@@ -1,7 +1,7 @@
 /**
  * The log subsystem as main.ts wires it: capture → spool → consumers (the `/v2/local/logs` stream fed
  * from each commit, the cloud shipper reading unacknowledged lines, the read-back endpoint querying).
- * main.ts hands in what it owns (engine, config.json values, the config-var getter, the cloud agents);
+ * main.ts hands in what it owns (engine, config.json values, the config-var getter, the cloud client's agent);
  * nothing here imports another adapter.
  */
 import type { Agent } from 'node:http';
@@ -37,8 +37,8 @@ export interface WireLogsOptions {
   loggingEnabled: () => boolean;
   /** Read on every batch, so provisioning or a key change takes effect without a restart. */
   credentials: () => LogStreamCredentials | undefined;
-  /** Keep-alive agents for the cloud (https trusting config.json's balenaRootCA). */
-  agents?: { http?: Agent; https?: Agent };
+  /** The cloud client's keep-alive agent for a URL (read per batch: the cloud binding starts later). */
+  agentFor?: (url: URL) => Agent | undefined;
   scopeLabels: readonly string[];
   /** At most this many `/v2/local/logs` readers at once (BOSUN_MAX_LOG_READERS). */
   maxLogReaders?: number;
@@ -93,7 +93,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     spool,
     credentials: options.credentials,
     enabled: () => !options.localMode && options.loggingEnabled(),
-    ...(options.agents === undefined ? {} : { agents: options.agents }),
+    ...(options.agentFor === undefined ? {} : { agentFor: options.agentFor }),
     clock,
     logger,
     batch: batchFromEnv(env),
