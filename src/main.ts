@@ -250,6 +250,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     scopeLabels: settings.scopeLabels,
     clock,
     logger,
+    metrics,
     // Metrics count captured lines and the dashboard's live view sees them, on the way into the spool.
     wrapSink: (sink) => observability.logSink(sink),
   });

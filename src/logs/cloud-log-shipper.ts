@@ -75,6 +75,8 @@ export interface CloudLogShipperOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** How long to wait for the answer once the body has ended. */
   responseTimeoutMs?: number;
+  /** Told how many lines each acknowledged batch carried (metrics). */
+  onShipped?: (lines: number) => void;
 }
 
 export const DEFAULT_BATCH: BatchLimits = { maxLines: 5000, maxBytes: 1024 * 1024, maxAgeMs: 2000 };
@@ -216,6 +218,7 @@ export class CloudLogShipper {
     const started = clock.now();
     let cursor = spool.acknowledged;
     let lines = 0;
+    let sent = 0;
     let bytes = 0;
     let lastFlush = started;
     let unflushed = false;
@@ -249,6 +252,7 @@ export class CloudLogShipper {
           // do not send them.
           if (row.service !== '' && !row.wire.includes('"serviceId":')) continue;
           chunk += row.wire + '\n';
+          sent++;
         }
         cursor = (rows[rows.length - 1] as SpooledLine).id;
         spool.markInFlight(cursor);
@@ -279,6 +283,7 @@ export class CloudLogShipper {
       }
       await spool.acknowledge(cursor);
       this.shippedBatches++;
+      if (sent > 0) this.options.onShipped?.(sent);
       return true;
     } finally {
       this.current = undefined;

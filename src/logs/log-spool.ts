@@ -33,13 +33,15 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger.js';
 import { truncateMessage, type LogMessage } from './log-message.js';
+import { dropNotice, parseDropNotice, wireFields } from './spool-line.js';
 import type { LogSink } from './log-sink.js';
 
 /** SQLite's per-row cost, roughly, so 1-byte lines cannot make the bound meaningless. */
 const ROW_OVERHEAD_BYTES = 48;
 /** Evict down to this fraction of a bound, so a full spool does not evict on every commit. */
 const EVICT_TO = 0.9;
-export const SYSTEM_SERVICE = '';
+import { SYSTEM_SERVICE } from './spool-line.js';
+export { SYSTEM_SERVICE };
 
 export interface LogSpoolLimits {
   maxBytes: number;
@@ -53,6 +55,8 @@ export interface LogSpoolOptions {
   now: () => number;
   commitIntervalMs?: number;
   maxBufferedBytes?: number;
+  /** Told how many unshipped lines a commit dropped for the bounds (metrics), once it is on disk. */
+  onDropped?: (lines: number) => void;
 }
 
 /** A stored line as consumers read it. `wire` is the cloud NDJSON object (no newline). */
@@ -264,8 +268,9 @@ export class LogSpool implements LogSink {
         for (const id of changes.deletes) this.statements.deleteCursor.run(id);
       }
       if (ack !== undefined && ack > this.acked) this.statements.setMeta.run('acked', ack);
-      this.enforceBounds();
+      const dropped = this.enforceBounds();
       this.db.exec('COMMIT');
+      if (dropped > 0) this.options.onDropped?.(dropped);
       if (ack !== undefined && ack > this.acked) this.acked = ack;
       this.committed = this.newest;
       this.commits++;
@@ -322,14 +327,19 @@ export class LogSpool implements LogSink {
     this.totalBytes += row.size;
   }
 
-  /** Evicts per service, then overall, and stores a drop notice per service that lost lines. */
-  private enforceBounds(): void {
+  /**
+   * Evicts per service, then overall, and stores a drop notice per service that lost lines. Returns the
+   * lines newly dropped (a count folded from an evicted notice was counted when it was first dropped).
+   */
+  private enforceBounds(): number {
     const { maxBytes, maxServiceBytes } = this.options.limits;
     const dropped = new Map<string, number>();
+    let fresh = 0;
     for (const [service, bytes] of this.serviceBytes)
-      if (bytes > maxServiceBytes) this.evict(bytes - maxServiceBytes * EVICT_TO, service, dropped);
+      if (bytes > maxServiceBytes)
+        fresh += this.evict(bytes - maxServiceBytes * EVICT_TO, service, dropped);
     if (this.totalBytes > maxBytes)
-      this.evict(this.totalBytes - maxBytes * EVICT_TO, null, dropped);
+      fresh += this.evict(this.totalBytes - maxBytes * EVICT_TO, null, dropped);
     for (const [service, count] of dropped) {
       const total = (this.dropTotals.get(service) ?? 0) + count;
       this.dropTotals.set(service, total);
@@ -348,14 +358,17 @@ export class LogSpool implements LogSink {
         size: wire.length,
       });
     }
+    return fresh;
   }
 
   /**
    * Deletes the oldest rows (of one service, or of all) until `need` bytes are freed: acknowledged rows
-   * first, then unshipped rows after the batch in flight (those are counted as dropped).
+   * first, then unshipped rows after the batch in flight (those are counted as dropped). Returns how
+   * many lines were dropped that no notice counted yet.
    */
-  private evict(need: number, service: string | null, dropped: Map<string, number>): void {
+  private evict(need: number, service: string | null, dropped: Map<string, number>): number {
     let freed = 0;
+    let fresh = 0;
     const classes: [number, number, boolean][] = [
       [0, this.acked, false],
       [Math.max(this.acked, this.inFlightTo), Number.MAX_SAFE_INTEGER, true],
@@ -380,45 +393,20 @@ export class LogSpool implements LogSink {
           const folded = row.wire === null ? undefined : parseDropNotice(row.wire);
           if (folded !== undefined)
             dropped.set(folded.service, (dropped.get(folded.service) ?? 0) + folded.count);
-          else dropped.set(row.service, (dropped.get(row.service) ?? 0) + 1);
+          else {
+            dropped.set(row.service, (dropped.get(row.service) ?? 0) + 1);
+            fresh++;
+          }
           if (freed >= need) break;
         }
         if (service === null) this.statements.deleteRange.run(after, last);
         else this.statements.deleteRangeOf.run(service, after, last);
         if (last >= upTo) break;
       }
-      if (freed >= need) return;
+      if (freed >= need) return fresh;
     }
+    return fresh;
   }
-}
-
-function dropNotice(service: string, count: number): string {
-  const what = service === SYSTEM_SERVICE ? 'system log' : `service '${service}'`;
-  return `Warning: Dropped ${count} line(s) of ${what} because the log spool was full`;
-}
-
-const DROP_NOTICE =
-  /^Warning: Dropped (\d+) line\(s\) of (?:system log|service '(.*)') because the log spool was full$/s;
-
-function parseDropNotice(wire: string): { service: string; count: number } | undefined {
-  const message = (JSON.parse(wire) as LogMessage).message;
-  const match = DROP_NOTICE.exec(message);
-  if (match === null) return undefined;
-  return { service: match[2] ?? SYSTEM_SERVICE, count: Number(match[1]) };
-}
-
-/**
- * Exactly the fields the cloud accepts (docs/protocol.md#log-message-format); serviceName and appUuid stay on
- * the device.
- */
-function wireFields(m: LogMessage): LogMessage {
-  return {
-    message: m.message,
-    timestamp: m.timestamp,
-    ...(m.isSystem ? { isSystem: true } : {}),
-    ...(m.isStdErr ? { isStdErr: true } : {}),
-    ...(m.serviceId === undefined ? {} : { serviceId: m.serviceId }),
-  };
 }
 
 function openDatabase(path: string, logger: Logger): Database.Database {

@@ -8,6 +8,7 @@ import type { Agent } from 'node:http';
 import type { Clock } from '../shared/clock.js';
 import { BosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { LogMetrics } from '../observability/hooks.js';
 import {
   CloudLogShipper,
   type BatchLimits,
@@ -42,6 +43,8 @@ export interface WireLogsOptions {
   scopeLabels: readonly string[];
   /** At most this many `/v2/local/logs` readers at once (BOSUN_MAX_LOG_READERS). */
   maxLogReaders?: number;
+  /** Counts lines shipped (acknowledged by the cloud) and dropped by the spool's bounds. */
+  metrics?: LogMetrics;
   /** Wraps the spool as capture and the system logger see it (metrics, the dashboard's live view). */
   wrapSink?: (sink: LogSink) => LogSink;
   clock: Clock;
@@ -70,6 +73,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     limits: settings.limits,
     logger,
     now: () => clock.now(),
+    onDropped: (lines) => options.metrics?.logLine('dropped', lines),
   });
   logger.info('logs.spool-opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
   const local = new LocalLogBackend({ maxReaders: options.maxLogReaders });
@@ -98,6 +102,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     logger,
     batch: batchFromEnv(env),
     backoff: backoffFromEnv(env),
+    onShipped: (lines) => options.metrics?.logLine('shipped', lines),
   });
   return {
     sink: spool,

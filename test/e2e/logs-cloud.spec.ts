@@ -119,6 +119,22 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
     return [...notices.values()].reduce((a, b) => a + b, 0);
   };
 
+  /** `bosun_log_lines_total` by outcome, scraped from the agent's /metrics with the device-wide key. */
+  async function logLineMetrics(): Promise<Record<string, number>> {
+    const uuid = String(agent.configJson()['uuid']);
+    const secret = String(cloud.peer.device(uuid)?.fields['api_secret']);
+    const res = await fetch(`${agent.url}/metrics`, {
+      headers: { Authorization: `Bearer ${secret}` },
+    });
+    assert.equal(res.status, 200);
+    const counts: Record<string, number> = {};
+    for (const m of (await res.text()).matchAll(
+      /^bosun_log_lines_total\{outcome="(\w+)"\} (\d+)/gm,
+    ))
+      counts[m[1] as string] = Number(m[2]);
+    return counts;
+  }
+
   it('delivers every number in order, or announces exactly the ones it dropped', async () => {
     // The agent provisions, fetches the release from the peer and starts the counter itself.
     await agent.start(env);
@@ -127,11 +143,17 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
     await agent.start(env);
 
     await until('40,000 lines at the peer', () => distinct() >= 40_000);
+    const beforeOutage = await logLineMetrics();
     cloud.setDown(true); // outage: the stream is reset, reconnects refused
     await new Promise((r) => setTimeout(r, 3000));
     cloud.setDown(false);
 
     await until('70,000 lines at the peer', () => distinct() + announced() >= 70_000);
+    // The metrics saw it: more lines shipped, and the outage's drops counted (same process).
+    const afterOutage = await logLineMetrics();
+    assert.ok(afterOutage['shipped']! > beforeOutage['shipped']!, JSON.stringify(afterOutage));
+    assert.ok(afterOutage['dropped']! > beforeOutage['dropped']!, JSON.stringify(afterOutage));
+    assert.ok(afterOutage['captured']! > beforeOutage['captured']!);
     await agent.kill(); // 2nd SIGKILL
     await agent.start(env);
 

@@ -40,6 +40,7 @@ describe("cloud log shipper ↔ the cloud peer's log stream (real HTTPS)", funct
   let spool: LogSpool;
   let shipper: CloudLogShipper | undefined;
   let enabled = true;
+  let shippedLines = 0; // what the metrics hook is told
   let key = KEYS.deviceApiKey;
 
   before(() => {
@@ -58,6 +59,7 @@ describe("cloud log shipper ↔ the cloud peer's log stream (real HTTPS)", funct
       now: Date.now,
     });
     enabled = true;
+    shippedLines = 0;
     key = KEYS.deviceApiKey;
   });
   afterEach(async () => {
@@ -76,6 +78,7 @@ describe("cloud log shipper ↔ the cloud peer's log stream (real HTTPS)", funct
       credentials: () => ({ endpoint: peer.url, uuid: KEYS.uuid, deviceApiKey: key }),
       enabled: () => enabled,
       agentFor: (url) => client.agentFor(url),
+      onShipped: (lines) => (shippedLines += lines),
       clock: systemClock,
       logger: silentLogger(),
       batch: { maxLines: 1000, maxBytes: 256 * 1024, maxAgeMs: 300, ...batch },
@@ -107,6 +110,11 @@ describe("cloud log shipper ↔ the cloud peer's log stream (real HTTPS)", funct
     assert.ok(peer.logs.requests.length >= 5, 'batches of at most 1000 lines');
     assert.ok(peer.logs.requests.every((r) => r.fate === 'answered' && r.status === 201));
     assert.ok(peer.logs.wireBytes < peer.logs.decodedBytes / 3, 'the body is compressed');
+    assert.equal(
+      shippedLines,
+      peer.logs.lines.length,
+      'the metrics hook counts what the cloud took',
+    );
   });
 
   it('keeps lines while the peer is down and delivers them all after, repeating only cut batches', async () => {

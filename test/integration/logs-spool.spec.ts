@@ -22,8 +22,18 @@ function line(service: string, n: number, extra = ''): LogMessage {
   };
 }
 
-function open(dir: string, limits = { maxBytes: 1024 * KIB, maxServiceBytes: 1024 * KIB }) {
-  return new LogSpool({ dir, limits, logger: silentLogger(), now: Date.now });
+function open(
+  dir: string,
+  limits = { maxBytes: 1024 * KIB, maxServiceBytes: 1024 * KIB },
+  onDropped?: (lines: number) => void,
+) {
+  return new LogSpool({
+    dir,
+    limits,
+    logger: silentLogger(),
+    now: Date.now,
+    ...(onDropped === undefined ? {} : { onDropped }),
+  });
 }
 
 function numbersOf(spool: LogSpool, service: string): number[] {
@@ -70,7 +80,10 @@ describe('log spool (SQLite file)', function () {
   });
 
   it('drops the oldest lines of a service over its bound, counts them and says so in the stream; other services keep theirs', () => {
-    const spool = open(dir, { maxBytes: 1024 * KIB, maxServiceBytes: 64 * KIB });
+    let reported = 0; // what the metrics hook is told
+    const spool = open(dir, { maxBytes: 1024 * KIB, maxServiceBytes: 64 * KIB }, (lines) => {
+      reported += lines;
+    });
     for (let n = 1; n <= 10; n++) spool.publish(line('b', n));
     for (let n = 1; n <= 3000; n++) {
       spool.publish(line('a', n));
@@ -86,6 +99,11 @@ describe('log spool (SQLite file)', function () {
     );
     assert.equal(dropNotices(spool, 'a'), 3000 - kept.length);
     assert.equal(spool.dropCounts().get('a'), 3000 - kept.length);
+    assert.equal(
+      reported,
+      3000 - kept.length,
+      'the drop hook (metrics) is told each dropped line once',
+    );
     assert.deepEqual(numbersOf(spool, 'b'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.ok((spool.usage().services['a'] ?? 0) <= 64 * KIB);
     spool.close();
