@@ -13,7 +13,9 @@
  * read the spool's commit count from the agent's `logs.spool-closed` log line after SIGTERM.
  * Floor, same run: the same container's output read straight from the engine's logs API (what capture
  * itself reads), i.e. the fastest any agent could take the lines in; the ratio is end-to-end / floor.
- * The load average at start and end is recorded (the machine may be shared).
+ * The load average at start and end is recorded (the machine may be shared). BENCH_PERSISTENT=1 runs
+ * the spool as persistent logging does (WAL journal); by default as on tmpfs (rollback journal), both
+ * on disk here so that the bytes count.
  * Usage: npm run build && node --import tsx bench/logs-stream.ts [lines]   (default 300000)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -86,6 +88,8 @@ await writeFile(
     registered_at: device.registeredAt,
     deviceType: 'generic-amd64',
     balenaRootCA: cloud.peer.balenaRootCA,
+    // BENCH_PERSISTENT=1: the spool as persistent logging keeps it (WAL); otherwise as on tmpfs.
+    ...(process.env['BENCH_PERSISTENT'] === '1' ? { persistentLogging: true } : {}),
   }),
 );
 const port = await freePort();
@@ -205,6 +209,8 @@ try {
   const result = {
     lines: LINES,
     protocol: cloud.url.split(':')[0],
+    spoolJournal:
+      process.env['BENCH_PERSISTENT'] === '1' ? 'WAL (persistent)' : 'rollback (tmpfs mode)',
     loadAverage1m: { start: loadAtStart[0], end: Number(loadavg()[0]!.toFixed(2)) },
     endToEndLinesPerSecond: Math.round(LINES / seconds),
     floorEngineReadLinesPerSecond: Math.round(LINES / floorSeconds),

@@ -11,9 +11,13 @@
  * - eviction of the oldest lines *per service* and overall, and read-back by service and time, are
  *   indexed queries rather than scans of every segment;
  * - memory stays bounded: a small page cache, rows streamed by the shipper in bounded pages.
- * `synchronous = NORMAL` in WAL mode: a killed process loses nothing committed (the WAL is in the page
- * cache of the kernel); a power cut may lose the last commits, never corrupt the file. The default
- * directory is on tmpfs anyway unless persistent logging is on (see log-spool-settings.ts).
+ * Journal, by what must survive (`survivesPowerCut`, true when persistent logging keeps the spool on the
+ * data partition): WAL with `synchronous = NORMAL`, so a power cut may lose the last commits but never
+ * corrupts the file, and no fsync blocks the event loop on a commit. WAL writes every page twice (log,
+ * then checkpoint), though. On tmpfs (the default) a power cut loses the spool whatever we do, so there
+ * a rollback journal (`PERSIST`, the file kept and only its header rewritten) with `synchronous = OFF`
+ * writes half the bytes (bench/logs-stream.ts) and still survives a SIGKILL: the kernel holds the
+ * written pages and the journal, and the next open rolls a half-done commit back.
  *
  * Writes are batched: `publish` inserts into an open transaction (SQLite's page cache, outside the JS
  * heap, so a flood does not pile short-lived rows into the garbage collector's old space), and a commit
@@ -53,6 +57,8 @@ export interface LogSpoolOptions {
   limits: LogSpoolLimits;
   logger: Logger;
   now: () => number;
+  /** WAL, safe across a power cut (persistent logging); otherwise a lighter rollback journal. */
+  survivesPowerCut?: boolean;
   commitIntervalMs?: number;
   maxBufferedBytes?: number;
   /** Told how many unshipped lines a commit dropped for the bounds (metrics), once it is on disk. */
@@ -117,7 +123,11 @@ export class LogSpool implements LogSink {
     this.commitIntervalMs = options.commitIntervalMs ?? 100;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     mkdirSync(options.dir, { recursive: true });
-    this.db = openDatabase(join(options.dir, 'log-spool.sqlite'), this.logger);
+    this.db = openDatabase(
+      join(options.dir, 'log-spool.sqlite'),
+      options.survivesPowerCut ?? true,
+      this.logger,
+    );
     this.statements = prepare(this.db);
     for (const row of this.statements.sizes.all() as { service: string; bytes: number }[]) {
       this.serviceBytes.set(row.service, row.bytes);
@@ -409,28 +419,28 @@ export class LogSpool implements LogSink {
   }
 }
 
-function openDatabase(path: string, logger: Logger): Database.Database {
+function openDatabase(path: string, wal: boolean, logger: Logger): Database.Database {
   try {
-    return configure(new Database(path));
+    return configure(new Database(path), wal);
   } catch (err) {
     // A spool that cannot be opened (not a database, corrupt header) is set aside, never fatal:
     // losing old log lines beats not supervising.
     const aside = `${path}.corrupt-${Date.now()}`;
     logger.error('logs.spool-unreadable', { path, movedTo: aside, err });
-    for (const suffix of ['', '-wal', '-shm']) {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) {
       try {
         renameSync(path + suffix, aside + suffix);
       } catch {
         // not there
       }
     }
-    return configure(new Database(path));
+    return configure(new Database(path), wal);
   }
 }
 
-function configure(db: Database.Database): Database.Database {
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+function configure(db: Database.Database, wal: boolean): Database.Database {
+  db.pragma(wal ? 'journal_mode = WAL' : 'journal_mode = PERSIST');
+  db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = OFF');
   // A 2 MiB page cache: the spool's memory stays flat whatever its size on disk.
   db.pragma('cache_size = -2048');
   db.exec(`

@@ -71,6 +71,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
   const spool = new LogSpool({
     dir: settings.dir,
     limits: settings.limits,
+    survivesPowerCut: settings.persistent,
     logger,
     now: () => clock.now(),
     onDropped: (lines) => options.metrics?.logLine('dropped', lines),

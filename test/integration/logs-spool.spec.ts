@@ -26,10 +26,12 @@ function open(
   dir: string,
   limits = { maxBytes: 1024 * KIB, maxServiceBytes: 1024 * KIB },
   onDropped?: (lines: number) => void,
+  survivesPowerCut = true,
 ) {
   return new LogSpool({
     dir,
     limits,
+    survivesPowerCut,
     logger: silentLogger(),
     now: Date.now,
     ...(onDropped === undefined ? {} : { onDropped }),
@@ -186,46 +188,65 @@ describe('log spool (SQLite file)', function () {
     spool.close();
   });
 
-  it('survives SIGKILL while writing and evicting: every committed line is there, the file opens clean', async function () {
-    this.timeout(60_000);
-    let committed = 0;
-    for (let round = 0; round < 3; round++) {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/support/log-spool-sigkill-writer.ts', dir],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const commits = out.match(/committed \d+/g) ?? [];
-          if (commits.length >= 20 + round * 7) resolve();
-        });
-        child.once('exit', (code) =>
-          reject(new Error(`writer exited early (${code}): ${out.slice(-500)}`)),
+  for (const [journal, survivesPowerCut] of [
+    ['WAL (persistent logging)', true],
+    ['rollback journal (tmpfs)', false],
+  ] as const)
+    it(`survives SIGKILL while writing and evicting, ${journal}: every committed line is there, the file opens clean`, async function () {
+      this.timeout(60_000);
+      let committed = 0;
+      for (let round = 0; round < 3; round++) {
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'test/support/log-spool-sigkill-writer.ts',
+            dir,
+            survivesPowerCut ? 'wal' : 'rollback',
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
         );
-      });
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      const last = [...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1])).pop() ?? 0;
-      assert.ok(last > committed, 'the writer made progress');
-      committed = last;
-      const spool = open(dir, { maxBytes: 256 * KIB, maxServiceBytes: 160 * KIB });
-      assert.ok(
-        spool.lastId >= committed,
-        `committed line ${committed} survived (last ${spool.lastId})`,
-      );
-      // Per service, what survived is a run without gaps apart from announced drops.
-      for (const service of ['odd', 'even']) {
-        const kept = numbersOf(spool, service);
-        for (let i = 1; i < kept.length; i++)
-          assert.equal((kept[i] as number) - (kept[i - 1] as number), 2, `${service} has no hole`);
+        let out = '';
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            out += chunk.toString();
+            const commits = out.match(/committed \d+/g) ?? [];
+            if (commits.length >= 20 + round * 7) resolve();
+          });
+          child.once('exit', (code) =>
+            reject(new Error(`writer exited early (${code}): ${out.slice(-500)}`)),
+          );
+        });
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        const last = [...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1])).pop() ?? 0;
+        assert.ok(last > committed, 'the writer made progress');
+        committed = last;
+        const spool = open(
+          dir,
+          { maxBytes: 256 * KIB, maxServiceBytes: 160 * KIB },
+          undefined,
+          survivesPowerCut,
+        );
+        assert.ok(
+          spool.lastId >= committed,
+          `committed line ${committed} survived (last ${spool.lastId})`,
+        );
+        // Per service, what survived is a run without gaps apart from announced drops.
+        for (const service of ['odd', 'even']) {
+          const kept = numbersOf(spool, service);
+          for (let i = 1; i < kept.length; i++)
+            assert.equal(
+              (kept[i] as number) - (kept[i - 1] as number),
+              2,
+              `${service} has no hole`,
+            );
+        }
+        assert.ok(spool.usage().totalBytes <= 256 * KIB + 64 * KIB);
+        spool.close();
       }
-      assert.ok(spool.usage().totalBytes <= 256 * KIB + 64 * KIB);
-      spool.close();
-    }
-  });
+    });
 });
