@@ -237,7 +237,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
 
   // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
   const logs = await wireLogs({
-    env,
+    env: settings.logs,
     dataDir: settings.dataDir,
     persistentLogging: configJson.value.persistentLogging === true,
     localMode,

@@ -6,7 +6,6 @@
  */
 import type { Agent } from 'node:http';
 import type { Clock } from '../shared/clock.js';
-import { BosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogMetrics } from '../observability/hooks.js';
 import {
@@ -20,7 +19,11 @@ import { createLocalLogsHandler, type LocalLogsHandler } from './local-logs-hand
 import { FileLogCursorStore } from './log-cursor-store.js';
 import type { LogSink } from './log-sink.js';
 import type { LogSource } from './log-source.js';
-import { resolveLogSpoolSettings, type LogSpoolSettings } from './log-spool-settings.js';
+import {
+  resolveLogSpoolSettings,
+  type LogSpoolEnv,
+  type LogSpoolSettings,
+} from './log-spool-settings.js';
 import { LogSpool, SYSTEM_SERVICE, type SpooledLine } from './log-spool.js';
 import type { LogMessage } from './log-message.js';
 import { createRecentLogs, type RecentLogs } from './recent-logs.js';
@@ -28,7 +31,8 @@ import { SpoolCursorStore } from './spool-cursor-store.js';
 import { SinkSystemLogger, type SystemLogger } from './system-logger.js';
 
 export interface WireLogsOptions {
-  env: Readonly<Record<string, string | undefined>>;
+  /** BOSUN_LOG_* as the agent's settings validated them at start. */
+  env: LogSpoolEnv & { streamBatch: readonly number[]; streamBackoffMs: readonly number[] };
   dataDir: string;
   /** config.json `persistentLogging` (SUPERVISOR_PERSISTENT_LOGGING lands there; it needs a restart). */
   persistentLogging: boolean;
@@ -157,7 +161,7 @@ function feedLocalStream(spool: LogSpool, local: LocalLogBackend): void {
 
 /** BOSUN_LOG_STREAM_BATCH=`lines,bytes,ageMs`: tests and benchmarks size the batch in flight. */
 function batchFromEnv(env: WireLogsOptions['env']): Partial<BatchLimits> {
-  const [maxLines, maxBytes, maxAgeMs] = numbers(env, 'BOSUN_LOG_STREAM_BATCH', 3);
+  const [maxLines, maxBytes, maxAgeMs] = env.streamBatch;
   return {
     ...(maxLines === undefined ? {} : { maxLines }),
     ...(maxBytes === undefined ? {} : { maxBytes }),
@@ -167,18 +171,6 @@ function batchFromEnv(env: WireLogsOptions['env']): Partial<BatchLimits> {
 
 /** BOSUN_LOG_STREAM_BACKOFF_MS=`base,max`; default upstream's 5 s doubling to 300 s. */
 function backoffFromEnv(env: WireLogsOptions['env']): { baseMs: number; maxMs: number } {
-  const [baseMs, maxMs] = numbers(env, 'BOSUN_LOG_STREAM_BACKOFF_MS', 2);
+  const [baseMs, maxMs] = env.streamBackoffMs;
   return { baseMs: baseMs ?? 5000, maxMs: maxMs ?? 300_000 };
-}
-
-function numbers(env: WireLogsOptions['env'], name: string, count: number): (number | undefined)[] {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return [];
-  const parts = raw.split(',').map((p) => p.trim());
-  if (parts.length > count || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
-    throw new BosunError(
-      'CONFIG_INVALID',
-      `${name}=${JSON.stringify(raw)} is not valid: expected up to ${count} comma-separated positive integers`,
-    );
-  return parts.map(Number);
 }
