@@ -41,13 +41,23 @@ const cmd = [
   `while [ ! -e /tmp/go ]; do usleep 20000; done; awk 'BEGIN { for (i = 1; i <= ${LINES}; i++) printf "n %d level=info msg=\\"request served\\" path=/api/v1/items status=200 ms=12\\n", i }'; exec sleep 3600`,
 ];
 
-async function procStat(
-  pid: number,
-): Promise<{ cpuSeconds: number; rss: number; writeBytes: number }> {
+async function procStat(pid: number): Promise<{
+  onCpuNs: number;
+  runQueueNs: number;
+  cpuSeconds: number;
+  rss: number;
+  writeBytes: number;
+}> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  // Nanoseconds on a CPU and waiting in the run queue (runnable but not running: a busy machine).
+  const [onCpu, runQueue] = (await readFile(`/proc/${pid}/schedstat`, 'utf8'))
+    .split(' ')
+    .map(Number);
   return {
+    onCpuNs: onCpu ?? 0,
+    runQueueNs: runQueue ?? 0,
     cpuSeconds: (Number(stat[11]) + Number(stat[12])) / CLK_TCK,
     rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) * 1024,
     writeBytes: Number(/write_bytes:\s+(\d+)/.exec(io)?.[1]),
@@ -97,7 +107,15 @@ const port = await freePort();
 function startAgent(): { child: ChildProcess; output: () => string } {
   const child = spawn(
     process.execPath,
-    ['--max-semi-space-size=1', '--optimize-for-size', 'dist/bosun.mjs'],
+    [
+      '--max-semi-space-size=1',
+      '--optimize-for-size',
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the agent (where its time goes per line).
+      ...(process.env['BENCH_CPU_PROF']
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
+        : []),
+      'dist/bosun.mjs',
+    ],
     {
       env: {
         ...process.env,
@@ -217,6 +235,11 @@ try {
     producerLinesPerSecond: Math.round(LINES / producerSeconds),
     ratioToFloor: Number((LINES / seconds / (LINES / floorSeconds)).toFixed(2)),
     agentCpuPercent: Math.round(((done.cpuSeconds - idle.cpuSeconds) / seconds) * 100),
+    // Of the main thread and workers together: time runnable but waiting for a CPU, as % of the run.
+    agentRunQueueWaitPercent: Math.round(
+      ((done.runQueueNs - idle.runQueueNs) / 1e9 / seconds) * 100,
+    ),
+    agentCpuMicrosPerLine: Number((((done.cpuSeconds - idle.cpuSeconds) * 1e6) / LINES).toFixed(1)),
     idleRssMiB: Number((idle.rss / 2 ** 20).toFixed(1)),
     peakRssMiB: Number((peak / 2 ** 20).toFixed(1)),
     diskBytesPerLine: Number(((done.writeBytes - idle.writeBytes) / LINES).toFixed(1)),
