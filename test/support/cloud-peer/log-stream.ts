@@ -146,6 +146,8 @@ function receive(
   const onSocketClose = (): void => cut();
   const finish = (status: number, body?: string): void => {
     if (finished) return;
+    // Reset (down, or a reset fault) with decoded data still buffered: no answer can reach the device.
+    if (req.socket.destroyed) return cut();
     finished = true;
     untrack();
     req.socket.off('close', onSocketClose);
