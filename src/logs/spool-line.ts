@@ -1,7 +1,7 @@
 /**
- * What one spool row holds: the cloud's wire object of a line (§12.2 fields only) and the drop notice,
- * a system line whose text carries the count, so that a notice evicted before it was shipped can hand
- * its count on to the next one.
+ * What one spool row holds: the cloud's wire object of a line (only the fields of
+ * docs/protocol.md#log-message-format) and the drop notice, a system line whose text carries the count,
+ * so that a notice evicted before it was shipped can hand its count on to the next one.
  */
 import type { LogMessage } from './log-message.js';
 
