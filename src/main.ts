@@ -41,7 +41,7 @@ import type { TargetState } from './domain/model.js';
 import { parseTargetDevice } from './domain/target/index.js';
 import { DockerEngine } from './engine/docker-engine.js';
 import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
-import { cloudAgents, logStreamCredentials } from './logs/cloud-log-credentials.js';
+import { logStreamCredentials } from './logs/cloud-log-credentials.js';
 import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
@@ -252,18 +252,20 @@ async function main(early: EarlyApi | undefined): Promise<void> {
 
   // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
   const logs = await wireLogs({
-    env,
+    env: settings.logs,
     dataDir: settings.dataDir,
     persistentLogging: configJson.value.persistentLogging === true,
     localMode,
     source: engine,
     loggingEnabled: () => configVars.config.loggingEnabled,
     credentials: () => logStreamCredentials(configJson.value),
-    agents: cloudAgents(configJson.value['balenaRootCA']),
+    // The cloud client's connection (keep-alive, TLS sessions, balenaRootCA); `cloud` is made below.
+    agentFor: (url) => cloud?.agentFor(url),
     maxLogReaders: settings.maxLogReaders,
     scopeLabels: settings.scopeLabels,
     clock,
     logger,
+    metrics,
     // Metrics count captured lines and the dashboard's live view sees them, on the way into the spool.
     wrapSink: (sink) => observability.logSink(sink),
   });

@@ -22,7 +22,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { createSecureContext, rootCertificates, type ConnectionOptions } from 'node:tls';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { BosunError, errorMessage } from '../shared/errors.js';
 
@@ -163,6 +163,14 @@ export class CloudClient {
   private readonly timeoutMs: number;
   private readonly counter: WireCounter;
 
+  /**
+   * This client's keep-alive agent (its trust and TLS session cache) for another stream to the cloud,
+   * the log stream, when `url` speaks the same protocol; undefined otherwise.
+   */
+  agentFor(url: URL): HttpAgent | HttpsAgent | undefined {
+    return url.protocol === this.base.protocol ? this.agent : undefined;
+  }
+
   constructor(options: CloudClientOptions) {
     let base: URL;
     try {
@@ -188,15 +196,19 @@ export class CloudClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const reuse = options.reuseConnections ?? true;
     // One socket is enough for a device (requests are few and serialised by their loops); keep-alive lets
-    // a report follow a poll on the same connection.
-    const agentOptions = { keepAlive: reuse, maxSockets: 2, maxFreeSockets: 1 };
+    // a report follow a poll on the same connection. A third for the log stream, which shares this agent
+    // and keeps its request open for seconds at a time.
+    const agentOptions = { keepAlive: reuse, maxSockets: 3, maxFreeSockets: 1 };
     this.counter = new WireCounter(options.onWireBytes);
     if (base.protocol === 'https:') {
       const ca = [...rootCertificates];
       if (options.rootCaBase64 !== undefined && options.rootCaBase64 !== '')
         ca.push(decodeRootCa(options.rootCaBase64));
+      // One secure context for every connection: given only `ca`, Node parses the ~140 roots again
+      // for each new TLS connection (a few ms of CPU each, more on a Pi; profiled in bench/logs-stream.ts).
+      const secureContext = createSecureContext({ ca });
       this.agent = new CountingHttpsAgent(
-        { ...agentOptions, ca, maxCachedSessions: reuse ? 4 : 0 },
+        { ...agentOptions, secureContext, maxCachedSessions: reuse ? 4 : 0 },
         this.counter,
       );
     } else {

@@ -3,6 +3,7 @@
  * the health checks. main.ts calls `wireCloud(deps)` once for a managed device and hands `port` to the
  * agent facade, `healthChecks` to the health endpoint, and `stop()` to shutdown.
  */
+import type { Agent } from 'node:http';
 import type { CloudConnectivity, CloudPort } from '../agent/ports.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage } from '../shared/errors.js';
@@ -75,6 +76,8 @@ export interface WireCloudDeps {
 export interface WiredCloud {
   port: CloudPort;
   healthChecks: NamedHealthCheck[];
+  /** The cloud client's keep-alive agent for `url` (same protocol), shared with the log stream. */
+  agentFor(url: URL): Agent | undefined;
   poller(): TargetPoller | undefined;
   reporter(): StateReporter | undefined;
   connectivity(): CloudConnectivity;
@@ -306,6 +309,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
   return {
     port,
     healthChecks: namedHealthChecks,
+    agentFor: (url) => client.agentFor(url),
     poller: () => poller,
     reporter: () => reporter,
     connectivity: connectivityView,

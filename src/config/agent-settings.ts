@@ -56,6 +56,8 @@ export interface AgentSettings extends AgentPaths {
    * mounts the engine's disk elsewhere. Default undefined: the DockerRootDir path itself (agent on the host).
    */
   readonly engineDataRoot: string | undefined;
+  /** The log spool's and log stream's BOSUN_LOG_* variables (defaults in src/logs). */
+  readonly logs: LogEnvSettings;
 }
 
 export const DEFAULT_CLOUD_POLL_JITTER_MS = 60_000;
@@ -133,6 +135,51 @@ function readPositiveInt(env: Env, name: string, max: number): number | undefine
   if (!Number.isSafeInteger(n) || n < 1 || n > max)
     throw badEnv(name, value, `a whole number from 1 to ${max}`);
   return n;
+}
+
+/** Smallest spool bound: below it a few lines would fill it. */
+export const MIN_LOG_SPOOL_BYTES = 64 * 1024;
+
+function readBytes(env: Env, name: string, min: number): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw badEnv(name, value, `a whole number of bytes ≥ ${min}`);
+  return n;
+}
+
+/** Up to `count` comma-separated positive integers (`lines,bytes,ageMs`). */
+function readIntList(env: Env, name: string, count: number): readonly number[] {
+  const value = read(env, name);
+  if (value === undefined) return [];
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length > count || parts.some((p) => !/^\d{1,15}$/.test(p) || Number(p) < 1))
+    throw badEnv(name, value, `up to ${count} comma-separated positive integers`);
+  return Object.freeze(parts.map(Number));
+}
+
+/** The log spool and stream variables, validated; unset values are left to src/logs (they depend on persistent logging). */
+export interface LogEnvSettings {
+  /** BOSUN_LOG_SPOOL_DIR (resolved against the working directory). */
+  readonly spoolDir: string | undefined;
+  /** BOSUN_LOG_SPOOL_MAX_BYTES / BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES. */
+  readonly spoolMaxBytes: number | undefined;
+  readonly spoolMaxServiceBytes: number | undefined;
+  /** BOSUN_LOG_STREAM_BATCH `lines,bytes,ageMs` (each optional from the right). */
+  readonly streamBatch: readonly number[];
+  /** BOSUN_LOG_STREAM_BACKOFF_MS `base,max`. */
+  readonly streamBackoffMs: readonly number[];
+}
+
+function readLogEnv(env: Env, cwd: string): LogEnvSettings {
+  return Object.freeze({
+    spoolDir: readPath(env, 'BOSUN_LOG_SPOOL_DIR', cwd),
+    spoolMaxBytes: readBytes(env, 'BOSUN_LOG_SPOOL_MAX_BYTES', MIN_LOG_SPOOL_BYTES),
+    spoolMaxServiceBytes: readBytes(env, 'BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES', MIN_LOG_SPOOL_BYTES),
+    streamBatch: readIntList(env, 'BOSUN_LOG_STREAM_BATCH', 3),
+    streamBackoffMs: readIntList(env, 'BOSUN_LOG_STREAM_BACKOFF_MS', 2),
+  });
 }
 
 export function resolveLogLevel(env: Env): LogLevel {
@@ -225,6 +272,7 @@ export interface EnvSettings extends AgentPaths {
   readonly engineRequestTimeoutMs: number;
   readonly maxLogReaders: number | undefined;
   readonly engineDataRoot: string | undefined;
+  readonly logs: LogEnvSettings;
 }
 
 export function readEnvSettings(env: Env, cwd: string): EnvSettings {
@@ -244,6 +292,7 @@ export function readEnvSettings(env: Env, cwd: string): EnvSettings {
       DEFAULT_ENGINE_REQUEST_TIMEOUT_MS,
     maxLogReaders: readPositiveInt(env, 'BOSUN_MAX_LOG_READERS', 10_000),
     engineDataRoot: readPath(env, 'BOSUN_ENGINE_DATA_ROOT', cwd),
+    logs: readLogEnv(env, cwd),
   });
 }
 
@@ -268,5 +317,6 @@ export function resolveAgentSettings(fromEnv: EnvSettings, configJson: ConfigJso
     engineRequestTimeoutMs: fromEnv.engineRequestTimeoutMs,
     maxLogReaders: fromEnv.maxLogReaders ?? DEFAULT_MAX_LOG_READERS,
     engineDataRoot: fromEnv.engineDataRoot,
+    logs: fromEnv.logs,
   });
 }

@@ -64,14 +64,19 @@ export interface CloudLogShipperOptions {
   credentials: () => LogStreamCredentials | undefined;
   /** SUPERVISOR_LOG_CONTROL and not local mode. Lines committed while false are never shipped. */
   enabled: () => boolean;
-  /** Keep-alive agents (https trusting config.json's balenaRootCA), from the composition root. */
-  agents?: { http?: Agent; https?: Agent };
+  /**
+   * The cloud client's keep-alive agent for this URL (its trust in config.json's balenaRootCA, its TLS
+   * session cache), handed in by the composition root; undefined: Node's default agent.
+   */
+  agentFor?: (url: URL) => Agent | undefined;
   clock: Clock;
   logger: Logger;
   batch?: Partial<BatchLimits>;
   backoff?: { baseMs: number; maxMs: number };
   /** How long to wait for the answer once the body has ended. */
   responseTimeoutMs?: number;
+  /** Told how many lines each acknowledged batch carried (metrics). */
+  onShipped?: (lines: number) => void;
 }
 
 export const DEFAULT_BATCH: BatchLimits = { maxLines: 5000, maxBytes: 1024 * 1024, maxAgeMs: 2000 };
@@ -178,9 +183,8 @@ export class CloudLogShipper {
       `device/v2/${encodeURIComponent(credentials.uuid)}/log-stream`,
       credentials.endpoint.endsWith('/') ? credentials.endpoint : `${credentials.endpoint}/`,
     );
-    const https = url.protocol === 'https:';
-    const send = https ? httpsRequest : httpRequest;
-    const agent = https ? this.options.agents?.https : this.options.agents?.http;
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const agent = this.options.agentFor?.(url);
     const req = send(url, {
       method: 'POST',
       ...(agent === undefined ? {} : { agent }),
@@ -214,6 +218,7 @@ export class CloudLogShipper {
     const started = clock.now();
     let cursor = spool.acknowledged;
     let lines = 0;
+    let sent = 0;
     let bytes = 0;
     let lastFlush = started;
     let unflushed = false;
@@ -247,6 +252,7 @@ export class CloudLogShipper {
           // do not send them.
           if (row.service !== '' && !row.wire.includes('"serviceId":')) continue;
           chunk += row.wire + '\n';
+          sent++;
         }
         cursor = (rows[rows.length - 1] as SpooledLine).id;
         spool.markInFlight(cursor);
@@ -277,6 +283,7 @@ export class CloudLogShipper {
       }
       await spool.acknowledge(cursor);
       this.shippedBatches++;
+      if (sent > 0) this.options.onShipped?.(sent);
       return true;
     } finally {
       this.current = undefined;

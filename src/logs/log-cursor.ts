@@ -34,6 +34,8 @@ export class LogCursor {
   /** key → nanoseconds; insertion order is arrival order, close to time order. */
   private readonly seen = new Map<string, bigint>();
   private newest: bigint | undefined;
+  /** Nanoseconds of the first entry of `seen` (insertion order): what `prune` would look at first. */
+  private first: bigint | undefined;
 
   constructor(
     state: LogCursorState | undefined,
@@ -43,6 +45,7 @@ export class LogCursor {
     this.floor = BigInt(state.floor);
     for (const key of state.seen) {
       const nanos = BigInt(key.slice(0, key.indexOf(':')));
+      this.first ??= nanos;
       this.seen.set(key, nanos);
       if (this.newest === undefined || nanos > this.newest) this.newest = nanos;
     }
@@ -59,6 +62,7 @@ export class LogCursor {
     if (this.floor !== undefined && nanos < this.floor) return false;
     const key = `${nanos}:${stream === 'stderr' ? 'e' : 'o'}`;
     if (this.seen.has(key)) return false;
+    if (this.seen.size === 0) this.first = nanos;
     this.seen.set(key, nanos);
     if (this.newest === undefined || nanos > this.newest) this.newest = nanos;
     this.prune();
@@ -74,6 +78,13 @@ export class LogCursor {
     if (this.newest === undefined) return;
     const windowStart = this.newest - this.limits.windowNanos;
     if (this.floor === undefined || windowStart > this.floor) this.floor = windowStart;
+    // The loop below would stop at once: skip it (it ran for every line, a few % of capture's CPU).
+    if (
+      this.first !== undefined &&
+      this.first >= this.floor &&
+      this.seen.size <= this.limits.maxSeen
+    )
+      return;
     // Arrival order is close to time order, so stale entries sit at the front: stop at the first fresh
     // one. A straggler left behind is harmless (the floor already covers it) and goes on a later pass.
     for (const [key, nanos] of this.seen) {
@@ -81,5 +92,6 @@ export class LogCursor {
       if (nanos >= this.floor) this.floor = nanos + 1n;
       this.seen.delete(key);
     }
+    this.first = this.seen.values().next().value;
   }
 }

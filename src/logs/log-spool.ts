@@ -11,9 +11,13 @@
  * - eviction of the oldest lines *per service* and overall, and read-back by service and time, are
  *   indexed queries rather than scans of every segment;
  * - memory stays bounded: a small page cache, rows streamed by the shipper in bounded pages.
- * `synchronous = NORMAL` in WAL mode: a killed process loses nothing committed (the WAL is in the page
- * cache of the kernel); a power cut may lose the last commits, never corrupt the file. The default
- * directory is on tmpfs anyway unless persistent logging is on (see log-spool-settings.ts).
+ * Journal, by what must survive (`survivesPowerCut`, true when persistent logging keeps the spool on the
+ * data partition): WAL with `synchronous = NORMAL`, so a power cut may lose the last commits but never
+ * corrupts the file, and no fsync blocks the event loop on a commit. WAL writes every page twice (log,
+ * then checkpoint), though. On tmpfs (the default) a power cut loses the spool whatever we do, so there
+ * a rollback journal (`PERSIST`, the file kept and only its header rewritten) with `synchronous = OFF`
+ * writes half the bytes (bench/logs-stream.ts) and still survives a SIGKILL: the kernel holds the
+ * written pages and the journal, and the next open rolls a half-done commit back.
  *
  * Writes are batched: `publish` inserts into an open transaction (SQLite's page cache, outside the JS
  * heap, so a flood does not pile short-lived rows into the garbage collector's old space), and a commit
@@ -33,13 +37,15 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger.js';
 import { truncateMessage, type LogMessage } from './log-message.js';
+import { dropNotice, parseDropNotice, wireFields } from './spool-line.js';
 import type { LogSink } from './log-sink.js';
 
 /** SQLite's per-row cost, roughly, so 1-byte lines cannot make the bound meaningless. */
 const ROW_OVERHEAD_BYTES = 48;
 /** Evict down to this fraction of a bound, so a full spool does not evict on every commit. */
 const EVICT_TO = 0.9;
-export const SYSTEM_SERVICE = '';
+import { SYSTEM_SERVICE } from './spool-line.js';
+export { SYSTEM_SERVICE };
 
 export interface LogSpoolLimits {
   maxBytes: number;
@@ -51,8 +57,12 @@ export interface LogSpoolOptions {
   limits: LogSpoolLimits;
   logger: Logger;
   now: () => number;
+  /** WAL, safe across a power cut (persistent logging); otherwise a lighter rollback journal. */
+  survivesPowerCut?: boolean;
   commitIntervalMs?: number;
   maxBufferedBytes?: number;
+  /** Told how many unshipped lines a commit dropped for the bounds (metrics), once it is on disk. */
+  onDropped?: (lines: number) => void;
 }
 
 /** A stored line as consumers read it. `wire` is the cloud NDJSON object (no newline). */
@@ -113,7 +123,11 @@ export class LogSpool implements LogSink {
     this.commitIntervalMs = options.commitIntervalMs ?? 100;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
     mkdirSync(options.dir, { recursive: true });
-    this.db = openDatabase(join(options.dir, 'log-spool.sqlite'), this.logger);
+    this.db = openDatabase(
+      join(options.dir, 'log-spool.sqlite'),
+      options.survivesPowerCut ?? true,
+      this.logger,
+    );
     this.statements = prepare(this.db);
     for (const row of this.statements.sizes.all() as { service: string; bytes: number }[]) {
       this.serviceBytes.set(row.service, row.bytes);
@@ -264,8 +278,9 @@ export class LogSpool implements LogSink {
         for (const id of changes.deletes) this.statements.deleteCursor.run(id);
       }
       if (ack !== undefined && ack > this.acked) this.statements.setMeta.run('acked', ack);
-      this.enforceBounds();
+      const dropped = this.enforceBounds();
       this.db.exec('COMMIT');
+      if (dropped > 0) this.options.onDropped?.(dropped);
       if (ack !== undefined && ack > this.acked) this.acked = ack;
       this.committed = this.newest;
       this.commits++;
@@ -322,14 +337,19 @@ export class LogSpool implements LogSink {
     this.totalBytes += row.size;
   }
 
-  /** Evicts per service, then overall, and stores a drop notice per service that lost lines. */
-  private enforceBounds(): void {
+  /**
+   * Evicts per service, then overall, and stores a drop notice per service that lost lines. Returns the
+   * lines newly dropped (a count folded from an evicted notice was counted when it was first dropped).
+   */
+  private enforceBounds(): number {
     const { maxBytes, maxServiceBytes } = this.options.limits;
     const dropped = new Map<string, number>();
+    let fresh = 0;
     for (const [service, bytes] of this.serviceBytes)
-      if (bytes > maxServiceBytes) this.evict(bytes - maxServiceBytes * EVICT_TO, service, dropped);
+      if (bytes > maxServiceBytes)
+        fresh += this.evict(bytes - maxServiceBytes * EVICT_TO, service, dropped);
     if (this.totalBytes > maxBytes)
-      this.evict(this.totalBytes - maxBytes * EVICT_TO, null, dropped);
+      fresh += this.evict(this.totalBytes - maxBytes * EVICT_TO, null, dropped);
     for (const [service, count] of dropped) {
       const total = (this.dropTotals.get(service) ?? 0) + count;
       this.dropTotals.set(service, total);
@@ -348,14 +368,17 @@ export class LogSpool implements LogSink {
         size: wire.length,
       });
     }
+    return fresh;
   }
 
   /**
    * Deletes the oldest rows (of one service, or of all) until `need` bytes are freed: acknowledged rows
-   * first, then unshipped rows after the batch in flight (those are counted as dropped).
+   * first, then unshipped rows after the batch in flight (those are counted as dropped). Returns how
+   * many lines were dropped that no notice counted yet.
    */
-  private evict(need: number, service: string | null, dropped: Map<string, number>): void {
+  private evict(need: number, service: string | null, dropped: Map<string, number>): number {
     let freed = 0;
+    let fresh = 0;
     const classes: [number, number, boolean][] = [
       [0, this.acked, false],
       [Math.max(this.acked, this.inFlightTo), Number.MAX_SAFE_INTEGER, true],
@@ -380,69 +403,44 @@ export class LogSpool implements LogSink {
           const folded = row.wire === null ? undefined : parseDropNotice(row.wire);
           if (folded !== undefined)
             dropped.set(folded.service, (dropped.get(folded.service) ?? 0) + folded.count);
-          else dropped.set(row.service, (dropped.get(row.service) ?? 0) + 1);
+          else {
+            dropped.set(row.service, (dropped.get(row.service) ?? 0) + 1);
+            fresh++;
+          }
           if (freed >= need) break;
         }
         if (service === null) this.statements.deleteRange.run(after, last);
         else this.statements.deleteRangeOf.run(service, after, last);
         if (last >= upTo) break;
       }
-      if (freed >= need) return;
+      if (freed >= need) return fresh;
     }
+    return fresh;
   }
 }
 
-function dropNotice(service: string, count: number): string {
-  const what = service === SYSTEM_SERVICE ? 'system log' : `service '${service}'`;
-  return `Warning: Dropped ${count} line(s) of ${what} because the log spool was full`;
-}
-
-const DROP_NOTICE =
-  /^Warning: Dropped (\d+) line\(s\) of (?:system log|service '(.*)') because the log spool was full$/s;
-
-function parseDropNotice(wire: string): { service: string; count: number } | undefined {
-  const message = (JSON.parse(wire) as LogMessage).message;
-  const match = DROP_NOTICE.exec(message);
-  if (match === null) return undefined;
-  return { service: match[2] ?? SYSTEM_SERVICE, count: Number(match[1]) };
-}
-
-/**
- * Exactly the fields the cloud accepts (docs/protocol.md#log-message-format); serviceName and appUuid stay on
- * the device.
- */
-function wireFields(m: LogMessage): LogMessage {
-  return {
-    message: m.message,
-    timestamp: m.timestamp,
-    ...(m.isSystem ? { isSystem: true } : {}),
-    ...(m.isStdErr ? { isStdErr: true } : {}),
-    ...(m.serviceId === undefined ? {} : { serviceId: m.serviceId }),
-  };
-}
-
-function openDatabase(path: string, logger: Logger): Database.Database {
+function openDatabase(path: string, wal: boolean, logger: Logger): Database.Database {
   try {
-    return configure(new Database(path));
+    return configure(new Database(path), wal);
   } catch (err) {
     // A spool that cannot be opened (not a database, corrupt header) is set aside, never fatal:
     // losing old log lines beats not supervising.
     const aside = `${path}.corrupt-${Date.now()}`;
     logger.error('logs.spool-unreadable', { path, movedTo: aside, err });
-    for (const suffix of ['', '-wal', '-shm']) {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) {
       try {
         renameSync(path + suffix, aside + suffix);
       } catch {
         // not there
       }
     }
-    return configure(new Database(path));
+    return configure(new Database(path), wal);
   }
 }
 
-function configure(db: Database.Database): Database.Database {
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+function configure(db: Database.Database, wal: boolean): Database.Database {
+  db.pragma(wal ? 'journal_mode = WAL' : 'journal_mode = PERSIST');
+  db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = OFF');
   // A 2 MiB page cache: the spool's memory stays flat whatever its size on disk.
   db.pragma('cache_size = -2048');
   db.exec(`

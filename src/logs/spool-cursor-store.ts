@@ -6,6 +6,11 @@
  *
  * The spool may live on tmpfs and be empty after a reboot: the cursor file in the data dir is kept as
  * well and used for containers the spool has no cursor for (then a few lines may repeat, as before).
+ *
+ * Bytes: a chatty container's cursor remembers up to 2,000 lines, and it is stored with every commit
+ * (up to 10 a second). So a cursor row is written only when it changed (an idle container's never), and
+ * in a compact form, `<floor> <delta>o|e,...` with base-36 nanosecond offsets from the floor (about 8
+ * bytes a line instead of 23 in JSON); rows written as JSON by earlier versions are still read.
  */
 import type { Logger } from '../shared/logger.js';
 import type { LogCursorState } from './log-cursor.js';
@@ -16,6 +21,8 @@ export class SpoolCursorStore implements LogCursorStore {
   private readonly states = new Map<string, LogCursorState>();
   private readonly live = new Map<string, LiveCursor>();
   private deleted = new Set<string>();
+  /** What the spool holds per container, so an unchanged cursor is not written again. */
+  private readonly written = new Map<string, string>();
 
   constructor(
     spool: Pick<LogSpool, 'loadCursors' | 'setCursorSource'>,
@@ -30,6 +37,7 @@ export class SpoolCursorStore implements LogCursorStore {
       const state = parseState(text);
       if (state === undefined) logger.warn('logs.spool-cursor-invalid', { containerId: id });
       else this.states.set(id, state);
+      this.written.set(id, text);
     }
     spool.setCursorSource(() => this.changes());
   }
@@ -68,15 +76,44 @@ export class SpoolCursorStore implements LogCursorStore {
     const upserts: [string, string][] = [];
     for (const [id, cursor] of this.live) {
       const state = cursor.toState();
-      if (state !== undefined) upserts.push([id, JSON.stringify(state)]);
+      if (state === undefined) continue;
+      const text = encodeState(state);
+      if (this.written.get(id) === text) continue;
+      this.written.set(id, text);
+      upserts.push([id, text]);
     }
     const deletes = [...this.deleted];
+    for (const id of deletes) this.written.delete(id);
     this.deleted = new Set();
     return { upserts, deletes };
   }
 }
 
-function parseState(text: string): LogCursorState | undefined {
+/** `<floor> <base-36 offset><o|e>,...`; lines below the floor are left out (the floor covers them). */
+export function encodeState(state: LogCursorState): string {
+  const floor = BigInt(state.floor);
+  const keys: string[] = [];
+  for (const key of state.seen) {
+    const colon = key.indexOf(':');
+    const offset = BigInt(key.slice(0, colon)) - floor;
+    if (offset < 0n || offset > BigInt(Number.MAX_SAFE_INTEGER)) continue;
+    keys.push(Number(offset).toString(36) + key.slice(colon + 1));
+  }
+  return `${state.floor} ${keys.join(',')}`;
+}
+
+const COMPACT = /^(\d+) ((?:[0-9a-z]+[oe])(?:,[0-9a-z]+[oe])*)?$/;
+
+export function parseState(text: string): LogCursorState | undefined {
+  const compact = COMPACT.exec(text);
+  if (compact !== null) {
+    const floor = BigInt(compact[1] as string);
+    const seen = (compact[2] ?? '')
+      .split(',')
+      .filter((k) => k !== '')
+      .map((k) => `${floor + BigInt(parseInt(k.slice(0, -1), 36))}:${k.slice(-1)}`);
+    return { floor: floor.toString(), seen };
+  }
   try {
     const value = JSON.parse(text) as Partial<LogCursorState> | null;
     if (

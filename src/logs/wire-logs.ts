@@ -1,13 +1,13 @@
 /**
  * The log subsystem as main.ts wires it: capture → spool → consumers (the `/v2/local/logs` stream fed
  * from each commit, the cloud shipper reading unacknowledged lines, the read-back endpoint querying).
- * main.ts hands in what it owns (engine, config.json values, the config-var getter, the cloud agents);
+ * main.ts hands in what it owns (engine, config.json values, the config-var getter, the cloud client's agent);
  * nothing here imports another adapter.
  */
 import type { Agent } from 'node:http';
 import type { Clock } from '../shared/clock.js';
-import { BosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { LogMetrics } from '../observability/hooks.js';
 import {
   CloudLogShipper,
   type BatchLimits,
@@ -19,7 +19,11 @@ import { createLocalLogsHandler, type LocalLogsHandler } from './local-logs-hand
 import { FileLogCursorStore } from './log-cursor-store.js';
 import type { LogSink } from './log-sink.js';
 import type { LogSource } from './log-source.js';
-import { resolveLogSpoolSettings, type LogSpoolSettings } from './log-spool-settings.js';
+import {
+  resolveLogSpoolSettings,
+  type LogSpoolEnv,
+  type LogSpoolSettings,
+} from './log-spool-settings.js';
 import { LogSpool, SYSTEM_SERVICE, type SpooledLine } from './log-spool.js';
 import type { LogMessage } from './log-message.js';
 import { createRecentLogs, type RecentLogs } from './recent-logs.js';
@@ -27,7 +31,8 @@ import { SpoolCursorStore } from './spool-cursor-store.js';
 import { SinkSystemLogger, type SystemLogger } from './system-logger.js';
 
 export interface WireLogsOptions {
-  env: Readonly<Record<string, string | undefined>>;
+  /** BOSUN_LOG_* as the agent's settings validated them at start. */
+  env: LogSpoolEnv & { streamBatch: readonly number[]; streamBackoffMs: readonly number[] };
   dataDir: string;
   /** config.json `persistentLogging` (SUPERVISOR_PERSISTENT_LOGGING lands there; it needs a restart). */
   persistentLogging: boolean;
@@ -37,11 +42,13 @@ export interface WireLogsOptions {
   loggingEnabled: () => boolean;
   /** Read on every batch, so provisioning or a key change takes effect without a restart. */
   credentials: () => LogStreamCredentials | undefined;
-  /** Keep-alive agents for the cloud (https trusting config.json's balenaRootCA). */
-  agents?: { http?: Agent; https?: Agent };
+  /** The cloud client's keep-alive agent for a URL (read per batch: the cloud binding starts later). */
+  agentFor?: (url: URL) => Agent | undefined;
   scopeLabels: readonly string[];
   /** At most this many `/v2/local/logs` readers at once (BOSUN_MAX_LOG_READERS). */
   maxLogReaders?: number;
+  /** Counts lines shipped (acknowledged by the cloud) and dropped by the spool's bounds. */
+  metrics?: LogMetrics;
   /** Wraps the spool as capture and the system logger see it (metrics, the dashboard's live view). */
   wrapSink?: (sink: LogSink) => LogSink;
   clock: Clock;
@@ -68,8 +75,10 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
   const spool = new LogSpool({
     dir: settings.dir,
     limits: settings.limits,
+    survivesPowerCut: settings.persistent,
     logger,
     now: () => clock.now(),
+    onDropped: (lines) => options.metrics?.logLine('dropped', lines),
   });
   logger.info('logs.spool-opened', { dir: settings.dir, ...settings.limits, ...spool.usage() });
   const local = new LocalLogBackend({ maxReaders: options.maxLogReaders });
@@ -93,11 +102,12 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     spool,
     credentials: options.credentials,
     enabled: () => !options.localMode && options.loggingEnabled(),
-    ...(options.agents === undefined ? {} : { agents: options.agents }),
+    ...(options.agentFor === undefined ? {} : { agentFor: options.agentFor }),
     clock,
     logger,
     batch: batchFromEnv(env),
     backoff: backoffFromEnv(env),
+    onShipped: (lines) => options.metrics?.logLine('shipped', lines),
   });
   return {
     sink: spool,
@@ -151,7 +161,7 @@ function feedLocalStream(spool: LogSpool, local: LocalLogBackend): void {
 
 /** BOSUN_LOG_STREAM_BATCH=`lines,bytes,ageMs`: tests and benchmarks size the batch in flight. */
 function batchFromEnv(env: WireLogsOptions['env']): Partial<BatchLimits> {
-  const [maxLines, maxBytes, maxAgeMs] = numbers(env, 'BOSUN_LOG_STREAM_BATCH', 3);
+  const [maxLines, maxBytes, maxAgeMs] = env.streamBatch;
   return {
     ...(maxLines === undefined ? {} : { maxLines }),
     ...(maxBytes === undefined ? {} : { maxBytes }),
@@ -161,18 +171,6 @@ function batchFromEnv(env: WireLogsOptions['env']): Partial<BatchLimits> {
 
 /** BOSUN_LOG_STREAM_BACKOFF_MS=`base,max`; default upstream's 5 s doubling to 300 s. */
 function backoffFromEnv(env: WireLogsOptions['env']): { baseMs: number; maxMs: number } {
-  const [baseMs, maxMs] = numbers(env, 'BOSUN_LOG_STREAM_BACKOFF_MS', 2);
+  const [baseMs, maxMs] = env.streamBackoffMs;
   return { baseMs: baseMs ?? 5000, maxMs: maxMs ?? 300_000 };
-}
-
-function numbers(env: WireLogsOptions['env'], name: string, count: number): (number | undefined)[] {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return [];
-  const parts = raw.split(',').map((p) => p.trim());
-  if (parts.length > count || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
-    throw new BosunError(
-      'CONFIG_INVALID',
-      `${name}=${JSON.stringify(raw)} is not valid: expected up to ${count} comma-separated positive integers`,
-    );
-  return parts.map(Number);
 }

@@ -114,7 +114,7 @@ export class AgentMetrics implements CloudMetrics, LogMetrics {
     });
     this.logLines = new Counter({
       name: 'bosun_log_lines_total',
-      help: 'Log lines: captured from containers and bosun, shipped to the cloud, dropped on overload.',
+      help: 'Log lines: captured from containers and bosun, shipped (acknowledged by the cloud), dropped unshipped because the log spool was full.',
       labelNames: ['outcome'],
       registers,
     });

@@ -1,31 +1,26 @@
 /**
- * Done-when of issue 12, through the running agent (the built bundle, as bin/bosun runs it): a
- * container prints 100,000 numbered lines while the cloud's log stream is down for part of the run
- * and the agent is SIGKILLed twice. In the end the peer holds every number in order, except numbers
- * the spool dropped, which equal the drop counts announced in the stream exactly; a number arrives
- * twice only from a batch that was in flight at a kill or an outage, at most one batch each.
+ * Done-when of issue 12, through the running agent (the built bundle, as bin/bosun runs it), managed by
+ * the one cloud peer that serves target, reports and the log stream: the device provisions, runs the
+ * release (a counter printing 100,000 numbered lines, and a service printing hostile output), and its
+ * lines reach the peer while the log stream is down for part of the run and the agent is SIGKILLed
+ * twice. In the end the peer holds every number in order, except numbers the spool dropped, which equal
+ * the drop counts announced in the stream exactly; a number arrives twice only from a batch that was in
+ * flight at a kill or an outage, at most one batch each.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  cleanupByLabel,
-  requireDocker,
-  TEST_LABEL,
-  testDocker,
-  uniquePrefix,
-} from '../support/docker.js';
+import { cleanupByLabel, requireDocker, TEST_LABEL, uniquePrefix } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { startLogStreamPeer, type LogStreamPeer } from '../support/cloud-peer/log-stream-server.js';
-import { AgentProcess } from './support/reconcile-agent.js';
+import { requireRegistries } from '../support/registry.js';
+import { startLogCloudPeer, type LogCloudPeer } from '../support/cloud-peer/with-log-stream.js';
+import { CloudAgentProcess } from './support/cloud-agent.js';
 
 const TOTAL = 100_000;
 const BATCH_LINES = 2000;
-const KEYS = { uuid: 'e2e0logs0000000000000000000000aa', deviceApiKey: 'd'.repeat(32) };
+const FLEET_ID = 12;
 const DROP =
   /^Warning: Dropped (\d+) line\(s\) of service 'counter' because the log spool was full$/;
 
-async function until(what: string, test: () => boolean, ms = 120_000): Promise<void> {
+async function until(what: string, test: () => boolean, ms = 180_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -34,32 +29,69 @@ async function until(what: string, test: () => boolean, ms = 120_000): Promise<v
 }
 
 describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
   const prefix = uniquePrefix('e2e-logs');
-  let agent: AgentProcess;
-  let peer: LogStreamPeer;
+  const owner = { [TEST_LABEL]: prefix };
+  let agent: CloudAgentProcess;
+  let cloud: LogCloudPeer;
 
   before(async () => {
     await requireDocker();
-    peer = await startLogStreamPeer(KEYS);
-    agent = await AgentProcess.create(prefix);
-    await mkdir(join(agent.dir, 'data'), { recursive: true });
-    await writeFile(
-      join(agent.dir, 'data', 'config.json'),
-      JSON.stringify({
-        apiEndpoint: peer.url,
-        uuid: KEYS.uuid,
-        deviceApiKey: KEYS.deviceApiKey,
-        deviceId: 1,
-        deviceType: 'generic-amd64',
-      }),
-    );
+    await requireRegistries();
+    cloud = await startLogCloudPeer({
+      fleet: { id: FLEET_ID, config: { RESIN_SUPERVISOR_POLL_INTERVAL: '10000' } },
+      minPollIntervalMs: 10_000,
+    });
+    cloud.peer.setRelease({
+      id: 1,
+      commit: 'dddd0000dddd0000dddd0000dddd0012',
+      services: {
+        counter: {
+          id: 7,
+          image_id: 71,
+          image: TEST_IMAGES.busybox,
+          environment: {},
+          labels: owner,
+          composition: {
+            command: [
+              'sh',
+              '-c',
+              `i=1; while [ $i -le ${TOTAL} ]; do echo "n $i"; [ $((i % 1000)) -eq 0 ] && usleep 100000; i=$((i+1)); done; exec sleep 3600`,
+            ],
+            stop_grace_period: '2s',
+          },
+        },
+        hostile: {
+          id: 8,
+          image_id: 81,
+          image: TEST_IMAGES.busybox,
+          environment: {},
+          labels: owner,
+          composition: {
+            command: [
+              'sh',
+              '-c',
+              [
+                "printf 'bad \\377\\376 utf8\\n'",
+                "head -c 1048576 /dev/zero | tr '\\0' x; echo",
+                'head -c 65536 /dev/urandom',
+                'echo; echo "after hostile"',
+                'exec sleep 3600',
+              ].join('; '),
+            ],
+            stop_grace_period: '2s',
+          },
+        },
+      },
+      networks: { default: { labels: owner } },
+    });
+    agent = await CloudAgentProcess.create(prefix, cloud.peer, FLEET_ID);
   });
 
   after(async () => {
     await agent?.remove();
     await cleanupByLabel(prefix);
-    await peer?.close();
+    await cloud?.close();
   });
 
   const env = {
@@ -72,7 +104,7 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
   };
 
   function counter(): { n: number; request: number }[] {
-    return peer.state.lines
+    return cloud.logs.lines
       .filter((l) => l.serviceId === 7)
       .map((l) => ({ n: Number(l.message.slice(2)), request: l.request }));
   }
@@ -80,52 +112,54 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
   /** Sum of the drop notices, each counted once (a notice in a repeated batch arrives twice). */
   const announced = (): number => {
     const notices = new Map<string, number>();
-    for (const l of peer.state.lines) {
+    for (const l of cloud.logs.lines) {
       const count = l.isSystem ? DROP.exec(l.message)?.[1] : undefined;
       if (count !== undefined) notices.set(`${l.timestamp} ${l.message}`, Number(count));
     }
     return [...notices.values()].reduce((a, b) => a + b, 0);
   };
 
-  it('delivers every number in order, or announces exactly the ones it dropped', async () => {
-    await agent.start(env);
-    const docker = testDocker();
-    const container = await docker.createContainer({
-      name: `${prefix}-counter`,
-      Image: TEST_IMAGES.busybox,
-      Cmd: [
-        'sh',
-        '-c',
-        `i=1; while [ $i -le ${TOTAL} ]; do echo "n $i"; [ $((i % 1000)) -eq 0 ] && usleep 100000; i=$((i+1)); done; sleep 3600`,
-      ],
-      Labels: {
-        [TEST_LABEL]: prefix,
-        'io.balena.supervised': 'true',
-        'io.balena.service-id': '7',
-        'io.balena.service-name': 'counter',
-        'io.balena.app-uuid': 'e2e0logsapp',
-      },
-      Tty: false,
-      HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
+  /** `bosun_log_lines_total` by outcome, scraped from the agent's /metrics with the device-wide key. */
+  async function logLineMetrics(): Promise<Record<string, number>> {
+    const uuid = String(agent.configJson()['uuid']);
+    const secret = String(cloud.peer.device(uuid)?.fields['api_secret']);
+    const res = await fetch(`${agent.url}/metrics`, {
+      headers: { Authorization: `Bearer ${secret}` },
     });
-    await container.start();
+    assert.equal(res.status, 200);
+    const counts: Record<string, number> = {};
+    for (const m of (await res.text()).matchAll(
+      /^bosun_log_lines_total\{outcome="(\w+)"\} (\d+)/gm,
+    ))
+      counts[m[1] as string] = Number(m[2]);
+    return counts;
+  }
 
+  it('delivers every number in order, or announces exactly the ones it dropped', async () => {
+    // The agent provisions, fetches the release from the peer and starts the counter itself.
+    await agent.start(env);
     await until('15,000 lines at the peer', () => distinct() >= 15_000);
     await agent.kill(); // 1st SIGKILL, mid-stream
     await agent.start(env);
 
     await until('40,000 lines at the peer', () => distinct() >= 40_000);
-    await peer.setDown(true); // outage: the stream is reset, reconnects refused
+    const beforeOutage = await logLineMetrics();
+    cloud.setDown(true); // outage: the stream is reset, reconnects refused
     await new Promise((r) => setTimeout(r, 3000));
-    await peer.setDown(false);
+    cloud.setDown(false);
 
     await until('70,000 lines at the peer', () => distinct() + announced() >= 70_000);
+    // The metrics saw it: more lines shipped, and the outage's drops counted (same process).
+    const afterOutage = await logLineMetrics();
+    assert.ok(afterOutage['shipped']! > beforeOutage['shipped']!, JSON.stringify(afterOutage));
+    assert.ok(afterOutage['dropped']! > beforeOutage['dropped']!, JSON.stringify(afterOutage));
+    assert.ok(afterOutage['captured']! > beforeOutage['captured']!);
     await agent.kill(); // 2nd SIGKILL
     await agent.start(env);
 
     await until('every number delivered or announced', () => distinct() + announced() >= TOTAL);
     // Let the last batch be answered, then stop: nothing more may arrive.
-    await until('no stream open', () => peer.state.requests.every((r) => r.fate !== 'open'));
+    await until('no stream open', () => cloud.logs.requests.every((r) => r.fate !== 'open'));
     await agent.stop();
 
     const lines = counter();
@@ -152,11 +186,11 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
     assert.ok(repeatedFrom.size <= 3, `repeats came from ${repeatedFrom.size} batches`);
     for (const [request, count] of repeatedFrom) {
       assert.ok(count <= BATCH_LINES, `request ${request} repeated ${count} lines`);
-      const fate = peer.state.requests[request]?.fate;
+      const fate = cloud.logs.requests[request]?.fate;
       assert.ok(fate === 'cut' || fate === 'answered', `request ${request} was ${fate}`);
     }
     const cutOrUnsaved = [...repeatedFrom.keys()].filter(
-      (r) => peer.state.requests[r]?.fate === 'answered',
+      (r) => cloud.logs.requests[r]?.fate === 'answered',
     );
     assert.ok(
       cutOrUnsaved.length <= 2,
@@ -164,34 +198,9 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
     );
   });
   it('ships invalid UTF-8, a 1 MB line and binary output without breaking the stream', async () => {
+    // The hostile service runs in the same release: its output went through the same run.
     await agent.start(env);
-    const before = peer.state.requests.length;
-    const container = await testDocker().createContainer({
-      name: `${prefix}-hostile`,
-      Image: TEST_IMAGES.busybox,
-      Cmd: [
-        'sh',
-        '-c',
-        [
-          "printf 'bad \\377\\376 utf8\\n'",
-          "head -c 1048576 /dev/zero | tr '\\0' x; echo",
-          'head -c 65536 /dev/urandom',
-          'echo; echo "after hostile"',
-          'exec sleep 3600',
-        ].join('; '),
-      ],
-      Labels: {
-        [TEST_LABEL]: prefix,
-        'io.balena.supervised': 'true',
-        'io.balena.service-id': '8',
-        'io.balena.service-name': 'hostile',
-        'io.balena.app-uuid': 'e2e0logsapp',
-      },
-      Tty: false,
-      HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'no' } },
-    });
-    await container.start();
-    const hostile = () => peer.state.lines.filter((l) => l.serviceId === 8);
+    const hostile = () => cloud.logs.lines.filter((l) => l.serviceId === 8);
     await until('the line after the hostile output', () =>
       hostile().some((l) => l.message === 'after hostile'),
     );
@@ -202,8 +211,8 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
     assert.ok(long?.message.endsWith('[...]'));
     assert.ok(lines.length >= 4, 'binary output arrived as lines too');
     // Every stream since was answered 201 (none ended with a parse error).
-    await until('no stream open', () => peer.state.requests.every((r) => r.fate !== 'open'));
-    const statuses = peer.state.requests.slice(before).map((r) => r.status ?? r.fate);
+    await until('no stream open', () => cloud.logs.requests.every((r) => r.fate !== 'open'));
+    const statuses = cloud.logs.requests.map((r) => r.status ?? r.fate);
     assert.ok(
       statuses.every((s) => s === 201 || s === 'cut'),
       `answers: ${statuses.join(',')}`,

@@ -58,4 +58,28 @@ describe('loading the configuration at start-up (real files)', () => {
     );
     assert.equal(existsSync(dataDir), false);
   });
+
+  it('rejects a bad log spool or log stream variable before creating anything on disk', async () => {
+    const dataDir = dir.file('data');
+    const spoolDir = dir.file('spool');
+    for (const [variable, value] of [
+      ['BOSUN_LOG_SPOOL_MAX_BYTES', '1k'],
+      ['BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES', '100'],
+      ['BOSUN_LOG_STREAM_BATCH', '100,0'],
+      ['BOSUN_LOG_STREAM_BACKOFF_MS', '1,2,3'],
+    ] as const)
+      await assert.rejects(
+        loadConfiguration({
+          env: { BOSUN_DATA_DIR: dataDir, BOSUN_LOG_SPOOL_DIR: spoolDir, [variable]: value },
+          cwd: dir.path,
+          logger: silentLogger(),
+        }),
+        (err) =>
+          isBosunError(err, 'CONFIG_INVALID') &&
+          err.message.includes(variable) &&
+          err.details?.['variable'] === variable,
+      );
+    assert.equal(existsSync(dataDir), false);
+    assert.equal(existsSync(spoolDir), false);
+  });
 });

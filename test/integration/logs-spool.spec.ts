@@ -22,8 +22,20 @@ function line(service: string, n: number, extra = ''): LogMessage {
   };
 }
 
-function open(dir: string, limits = { maxBytes: 1024 * KIB, maxServiceBytes: 1024 * KIB }) {
-  return new LogSpool({ dir, limits, logger: silentLogger(), now: Date.now });
+function open(
+  dir: string,
+  limits = { maxBytes: 1024 * KIB, maxServiceBytes: 1024 * KIB },
+  onDropped?: (lines: number) => void,
+  survivesPowerCut = true,
+) {
+  return new LogSpool({
+    dir,
+    limits,
+    survivesPowerCut,
+    logger: silentLogger(),
+    now: Date.now,
+    ...(onDropped === undefined ? {} : { onDropped }),
+  });
 }
 
 function numbersOf(spool: LogSpool, service: string): number[] {
@@ -70,7 +82,10 @@ describe('log spool (SQLite file)', function () {
   });
 
   it('drops the oldest lines of a service over its bound, counts them and says so in the stream; other services keep theirs', () => {
-    const spool = open(dir, { maxBytes: 1024 * KIB, maxServiceBytes: 64 * KIB });
+    let reported = 0; // what the metrics hook is told
+    const spool = open(dir, { maxBytes: 1024 * KIB, maxServiceBytes: 64 * KIB }, (lines) => {
+      reported += lines;
+    });
     for (let n = 1; n <= 10; n++) spool.publish(line('b', n));
     for (let n = 1; n <= 3000; n++) {
       spool.publish(line('a', n));
@@ -86,6 +101,11 @@ describe('log spool (SQLite file)', function () {
     );
     assert.equal(dropNotices(spool, 'a'), 3000 - kept.length);
     assert.equal(spool.dropCounts().get('a'), 3000 - kept.length);
+    assert.equal(
+      reported,
+      3000 - kept.length,
+      'the drop hook (metrics) is told each dropped line once',
+    );
     assert.deepEqual(numbersOf(spool, 'b'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.ok((spool.usage().services['a'] ?? 0) <= 64 * KIB);
     spool.close();
@@ -168,46 +188,65 @@ describe('log spool (SQLite file)', function () {
     spool.close();
   });
 
-  it('survives SIGKILL while writing and evicting: every committed line is there, the file opens clean', async function () {
-    this.timeout(60_000);
-    let committed = 0;
-    for (let round = 0; round < 3; round++) {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/support/log-spool-sigkill-writer.ts', dir],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const commits = out.match(/committed \d+/g) ?? [];
-          if (commits.length >= 20 + round * 7) resolve();
-        });
-        child.once('exit', (code) =>
-          reject(new Error(`writer exited early (${code}): ${out.slice(-500)}`)),
+  for (const [journal, survivesPowerCut] of [
+    ['WAL (persistent logging)', true],
+    ['rollback journal (tmpfs)', false],
+  ] as const)
+    it(`survives SIGKILL while writing and evicting, ${journal}: every committed line is there, the file opens clean`, async function () {
+      this.timeout(60_000);
+      let committed = 0;
+      for (let round = 0; round < 3; round++) {
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'test/support/log-spool-sigkill-writer.ts',
+            dir,
+            survivesPowerCut ? 'wal' : 'rollback',
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
         );
-      });
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      const last = [...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1])).pop() ?? 0;
-      assert.ok(last > committed, 'the writer made progress');
-      committed = last;
-      const spool = open(dir, { maxBytes: 256 * KIB, maxServiceBytes: 160 * KIB });
-      assert.ok(
-        spool.lastId >= committed,
-        `committed line ${committed} survived (last ${spool.lastId})`,
-      );
-      // Per service, what survived is a run without gaps apart from announced drops.
-      for (const service of ['odd', 'even']) {
-        const kept = numbersOf(spool, service);
-        for (let i = 1; i < kept.length; i++)
-          assert.equal((kept[i] as number) - (kept[i - 1] as number), 2, `${service} has no hole`);
+        let out = '';
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            out += chunk.toString();
+            const commits = out.match(/committed \d+/g) ?? [];
+            if (commits.length >= 20 + round * 7) resolve();
+          });
+          child.once('exit', (code) =>
+            reject(new Error(`writer exited early (${code}): ${out.slice(-500)}`)),
+          );
+        });
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        const last = [...out.matchAll(/committed (\d+)/g)].map((m) => Number(m[1])).pop() ?? 0;
+        assert.ok(last > committed, 'the writer made progress');
+        committed = last;
+        const spool = open(
+          dir,
+          { maxBytes: 256 * KIB, maxServiceBytes: 160 * KIB },
+          undefined,
+          survivesPowerCut,
+        );
+        assert.ok(
+          spool.lastId >= committed,
+          `committed line ${committed} survived (last ${spool.lastId})`,
+        );
+        // Per service, what survived is a run without gaps apart from announced drops.
+        for (const service of ['odd', 'even']) {
+          const kept = numbersOf(spool, service);
+          for (let i = 1; i < kept.length; i++)
+            assert.equal(
+              (kept[i] as number) - (kept[i - 1] as number),
+              2,
+              `${service} has no hole`,
+            );
+        }
+        assert.ok(spool.usage().totalBytes <= 256 * KIB + 64 * KIB);
+        spool.close();
       }
-      assert.ok(spool.usage().totalBytes <= 256 * KIB + 64 * KIB);
-      spool.close();
-    }
-  });
+    });
 });

@@ -1,5 +1,5 @@
 /**
- * Child process for logs-spool.spec.ts (argv[2] = spool dir): publishes numbered lines of two services
+ * Child process for logs-spool.spec.ts (argv[2] = spool dir, argv[3] = `wal` or `rollback`): publishes numbered lines of two services
  * as fast as it can, with small bounds so eviction runs all the time, and acknowledges every 500th id;
  * prints each committed id range so the parent knows what was durable. Runs until killed.
  */
@@ -11,6 +11,7 @@ if (!dir) throw new Error('usage: log-spool-sigkill-writer.ts <dir>');
 const spool = new LogSpool({
   dir,
   limits: { maxBytes: 256 * 1024, maxServiceBytes: 160 * 1024 },
+  survivesPowerCut: process.argv[3] !== 'rollback',
   logger: silentLogger(),
   now: Date.now,
   commitIntervalMs: 5,

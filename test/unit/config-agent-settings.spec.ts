@@ -43,6 +43,13 @@ describe('agent settings', () => {
       engineRequestTimeoutMs: 120_000,
       maxLogReaders: 32,
       engineDataRoot: undefined,
+      logs: {
+        spoolDir: undefined,
+        spoolMaxBytes: undefined,
+        spoolMaxServiceBytes: undefined,
+        streamBatch: [],
+        streamBackoffMs: [],
+      },
     });
   });
 
@@ -56,6 +63,35 @@ describe('agent settings', () => {
       '/srv/bosun/engine',
     );
     rejectsVariable({ BOSUN_ENGINE_DATA_ROOT: ' /x' }, 'BOSUN_ENGINE_DATA_ROOT');
+  });
+
+  it('reads the log spool and stream variables (defaults are left to the log spool), refusing nonsense', () => {
+    assert.deepEqual(
+      settings({
+        BOSUN_LOG_SPOOL_DIR: 'spool',
+        BOSUN_LOG_SPOOL_MAX_BYTES: '1048576',
+        BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES: '65536',
+        BOSUN_LOG_STREAM_BATCH: '2000, 1048576',
+        BOSUN_LOG_STREAM_BACKOFF_MS: '100,1000',
+      }).logs,
+      {
+        spoolDir: '/srv/bosun/spool',
+        spoolMaxBytes: 1_048_576,
+        spoolMaxServiceBytes: 65_536,
+        streamBatch: [2000, 1_048_576],
+        streamBackoffMs: [100, 1000],
+      },
+    );
+    for (const value of ['65535', '32M', '-1', '1e9'])
+      rejectsVariable({ BOSUN_LOG_SPOOL_MAX_BYTES: value }, 'BOSUN_LOG_SPOOL_MAX_BYTES');
+    rejectsVariable(
+      { BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES: 'x' },
+      'BOSUN_LOG_SPOOL_MAX_SERVICE_BYTES',
+    );
+    rejectsVariable({ BOSUN_LOG_SPOOL_DIR: ' /x' }, 'BOSUN_LOG_SPOOL_DIR');
+    for (const value of ['1,2,3,4', '0', 'a,b', '5,,6'])
+      rejectsVariable({ BOSUN_LOG_STREAM_BATCH: value }, 'BOSUN_LOG_STREAM_BATCH');
+    rejectsVariable({ BOSUN_LOG_STREAM_BACKOFF_MS: '1,2,3' }, 'BOSUN_LOG_STREAM_BACKOFF_MS');
   });
 
   it('bounds log readers by BOSUN_MAX_LOG_READERS (default 32), refusing nonsense', () => {

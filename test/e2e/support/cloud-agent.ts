@@ -58,7 +58,8 @@ export class CloudAgentProcess {
     >;
   }
 
-  async start(): Promise<void> {
+  /** `extraEnv` on top (log spool bounds, batch sizes); the log spool lives in the agent's own dir. */
+  async start(extraEnv: Record<string, string> = {}): Promise<void> {
     const agent = agentCommand();
     // BOSUN_LOCAL_MODE unset: managed by config.json, local mode follows the cloud's config var.
     const { BOSUN_LOCAL_MODE: _pinned, ...inherited } = process.env;
@@ -72,6 +73,8 @@ export class CloudAgentProcess {
         BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${this.prefix}`,
         BOSUN_CLOUD_POLL_JITTER_MS: '1000',
         BOSUN_LOG_LEVEL: process.env['BOSUN_TEST_LOG'] ?? 'warn',
+        BOSUN_LOG_SPOOL_DIR: join(this.dir, 'log-spool'),
+        ...extraEnv,
       },
       // The agent logs JSON lines on stdout: shown only when BOSUN_TEST_LOG asks for them.
       stdio: ['ignore', process.env['BOSUN_TEST_LOG'] === undefined ? 'ignore' : 'inherit', 'pipe'],
@@ -102,6 +105,18 @@ export class CloudAgentProcess {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+    this.child = undefined;
+  }
+
+  /** SIGTERM: a clean stop (the spool commits, the shipper ends its batch); SIGKILL after 15 s. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
     this.child = undefined;
   }
 

@@ -12,8 +12,8 @@
  * the bytes it received on the wire and decoded, and keeps each request's fate (answered or cut) so
  * tests can tell a batch that was in flight from one that was acknowledged.
  *
- * The handler is plain Node (req, res) → handled?, so it mounts in any server: the shared cloud peer
- * (test/support/cloud-peer) or the small stand-alone one in log-stream-server.ts.
+ * The handler is plain Node (req, res) → handled?; the one cloud peer mounts it as a route
+ * (`startLogCloudPeer` in ./with-log-stream.ts), so target, reports and logs share one server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip } from 'node:zlib';
@@ -112,10 +112,7 @@ export function logStreamRoute(state: LogStreamState): PeerRouteHandler {
   };
 }
 
-/**
- * The same handler in the shape of the shared cloud peer's routes (`startCloudPeer({ routes: [...] })`,
- * test/support/cloud-peer/index.ts on the `cloud` branch): `{ method, path, handle }`.
- */
+/** The same handler as one of the cloud peer's routes (`startCloudPeer({ routes: [...] })`). */
 export function logStreamPeerRoute(state: LogStreamState): {
   method: string;
   path: RegExp;
@@ -149,6 +146,8 @@ function receive(
   const onSocketClose = (): void => cut();
   const finish = (status: number, body?: string): void => {
     if (finished) return;
+    // Reset (down, or a reset fault) with decoded data still buffered: no answer can reach the device.
+    if (req.socket.destroyed) return cut();
     finished = true;
     untrack();
     req.socket.off('close', onSocketClose);
