@@ -30,9 +30,18 @@ export async function buildImage(
   tag: string,
   arch = 'amd64',
   fromHost = true,
+  addon: 'native' | 'cross' = 'native',
 ): Promise<{ seconds: number; bytes: number }> {
   const started = Date.now();
-  const args = ['scripts/build-image.sh', ...(fromHost ? ['--from-host'] : []), '--tag', tag, arch];
+  const args = [
+    'scripts/build-image.sh',
+    ...(fromHost ? ['--from-host'] : []),
+    '--addon',
+    addon,
+    '--tag',
+    tag,
+    arch,
+  ];
   try {
     await run('bash', args, {
       env: { ...process.env, BOSUN_BUILD_ID: `${tag}-${Date.now()}` },
