@@ -21,9 +21,9 @@ cd "$(dirname "$0")/.."
 arch="${1:-}"
 out="${2:-}"
 case "$arch" in
-  amd64) gyp_arch=x64 triplet= apt_pkg= elf_machine='x86-64' platform=linux/amd64 ;;
-  aarch64) gyp_arch=arm64 triplet=aarch64-linux-gnu apt_pkg=g++-aarch64-linux-gnu elf_machine='aarch64' platform=linux/arm64 ;;
-  armv7hf) gyp_arch=arm triplet=arm-linux-gnueabihf apt_pkg=g++-arm-linux-gnueabihf elf_machine='ARM' platform=linux/arm/v7 ;;
+  amd64) gyp_arch=x64 triplet= apt_pkg= elf_machine=62 platform=linux/amd64 ;;
+  aarch64) gyp_arch=arm64 triplet=aarch64-linux-gnu apt_pkg=g++-aarch64-linux-gnu elf_machine=183 platform=linux/arm64 ;;
+  armv7hf) gyp_arch=arm triplet=arm-linux-gnueabihf apt_pkg=g++-arm-linux-gnueabihf elf_machine=40 platform=linux/arm/v7 ;;
   *) arch= ;;
 esac
 if [ -z "$arch" ] || [ -z "$out" ]; then
@@ -98,9 +98,11 @@ say "compiling better-sqlite3 $bsq_version for Node $node_version ($gyp_arch, $c
   exit 1
 }
 addon="$work/src/build/Release/better_sqlite3.node"
-# A wrong-architecture file would only fail later, at load time in the image: check the ELF header now.
-file -b "$addon" | grep -q "$elf_machine" || { say "ERROR: not an $elf_machine object: $(file -b "$addon")"; exit 1; }
+# A wrong-architecture file would only fail later, at load time in the image: check the ELF header's
+# e_machine now (62 x86-64, 183 AArch64, 40 ARM; read with Node, `file` is not on every machine).
+machine="$(node -e "const b = require('fs').readFileSync(process.argv[1]); console.log(b.toString('latin1', 0, 4) === '\x7fELF' ? b.readUInt16LE(18) : 'not ELF')" "$addon")"
+[ "$machine" = "$elf_machine" ] || { say "ERROR: ELF machine $machine, expected $elf_machine ($arch)"; exit 1; }
 mkdir -p "$cache"
 cp "$addon" "$cached.tmp" && mv "$cached.tmp" "$cached"
 cp "$addon" "$out"
-say "built in $((SECONDS - start)) s: $(file -b "$addon" | cut -d, -f1-2)"
+say "built in $((SECONDS - start)) s (ELF machine $machine)"
