@@ -36,7 +36,9 @@ if [ -n "$triplet" ]; then
   cc="$triplet-gcc" cxx="$triplet-g++" ar="$triplet-ar"
   if ! command -v "$cxx" >/dev/null; then
     say "installing $apt_pkg"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$apt_pkg" >/dev/null
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends "$apt_pkg" >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$apt_pkg" >/dev/null; }
   fi
 else
   cc=gcc cxx=g++ ar=ar
