@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 image="${1:-bosun:amd64}"
 runs="${2:-3}"
 arch="$(docker image inspect -f '{{ index .Config.Labels "io.bosun.image.arch" }}' "$image")"
-base="bosun-base-runtime:$arch"
+# BOSUN_BENCH_FLOOR_IMAGE: another floor image (bench/image-node.sh: the base with the Node under test).
+base="${BOSUN_BENCH_FLOOR_IMAGE:-bosun-base-runtime:$arch}"
 docker image inspect "$base" >/dev/null 2>&1 || base="bosun-base-runtime:$arch-host"
 port=$((49000 + RANDOM % 1000))
 

@@ -90,17 +90,6 @@ has_image() {
   [ "$(docker image inspect -f "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true)" = "$key" ]
 }
 
-if has_image "$runtime_tag" && has_image "$build_tag"; then
-  say "up to date ($runtime_tag, $build_tag)"
-  exit 0
-fi
-
-# One builder per arch at a time (parallel test runs share the engine).
-mkdir -p /var/lib/bosun-base
-exec 9>"/var/lib/bosun-base/$arch.lock"
-flock 9
-if has_image "$runtime_tag" && has_image "$build_tag"; then exit 0; fi
-
 ensure_packages() {
   local missing=()
   command -v debootstrap >/dev/null || missing+=(debootstrap)
@@ -128,6 +117,22 @@ ensure_binfmt() {
   grep -q '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$qemu" ||
     { say "ERROR: binfmt_misc entry qemu-$qemu is not enabled"; exit 1; }
 }
+
+if has_image "$runtime_tag" && has_image "$build_tag"; then
+  say "up to date ($runtime_tag, $build_tag)"
+  # Images built on a foreign base still run its binaries: binfmt_misc must be there after a reboot too.
+  if [ -n "$qemu" ]; then
+    ensure_packages
+    ensure_binfmt
+  fi
+  exit 0
+fi
+
+# One builder per arch at a time (parallel test runs share the engine).
+mkdir -p /var/lib/bosun-base
+exec 9>"/var/lib/bosun-base/$arch.lock"
+flock 9
+if has_image "$runtime_tag" && has_image "$build_tag"; then exit 0; fi
 
 # The Debian archive apt uses here: the first `bookworm` source in sources.list(.d), one-line or deb822.
 debian_mirror() {

@@ -30,9 +30,18 @@ export async function buildImage(
   tag: string,
   arch = 'amd64',
   fromHost = true,
+  addon: 'native' | 'cross' = 'native',
 ): Promise<{ seconds: number; bytes: number }> {
   const started = Date.now();
-  const args = ['scripts/build-image.sh', ...(fromHost ? ['--from-host'] : []), '--tag', tag, arch];
+  const args = [
+    'scripts/build-image.sh',
+    ...(fromHost ? ['--from-host'] : []),
+    '--addon',
+    addon,
+    '--tag',
+    tag,
+    arch,
+  ];
   try {
     await run('bash', args, {
       env: { ...process.env, BOSUN_BUILD_ID: `${tag}-${Date.now()}` },
@@ -164,11 +173,18 @@ export class FakeHost {
       const info = await container.inspect();
       if (!info.State.Running)
         throw new Error(`bosun exited (${info.State.ExitCode}): ${await logsOf(container)}`);
-      const status = (await this.get('/v2/state/status')) as { appState?: string };
+      const status = (await this.get('/v2/state/status')) as {
+        appState?: string;
+        containers?: { serviceName?: string; containerId?: string }[];
+      };
       seen = await this.appContainers();
+      // The agent's own account as well as the engine's: a freshly started agent answers 'applied'
+      // with no containers before its first round has observed them.
+      const reported = new Map(status.containers?.map((c) => [c.serviceName, c.containerId]));
       return (
         status.appState === 'applied' &&
         services.every((s) => seen.get(s)?.state === 'running') &&
+        services.every((s) => reported.get(s) === seen.get(s)?.id) &&
         seen.size === services.length
       );
     });
