@@ -55,7 +55,9 @@ export class StatusBoard {
       downloads: this.sources.downloads(),
       acting: this.acting,
       errors: this.sources.errors(),
-      applying: this.applying,
+      // Before its first round the agent has not seen the engine: a target it holds is not yet known
+      // to be applied (a freshly restarted agent must not answer 'applied' with no containers).
+      applying: this.applying || (this.phase === 'starting' && this.sources.target() !== undefined),
       phase: this.phase,
       rounds: this.rounds,
       lastAppliedAt: this.lastAppliedAt,
