@@ -5,5 +5,6 @@
  */
 import type { Migration } from '../src/store/migration.js';
 import { initialSchema } from './0001_initial_schema.js';
+import { releaseGuard } from './0002_release_guard.js';
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, releaseGuard];

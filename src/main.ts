@@ -8,7 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import { uptime } from 'node:os';
-import { readFile } from 'node:fs/promises';
 import { createApi } from './api/app.js';
 import type { EarlyApi } from './api/early-ping.js';
 import { openApiServer } from './api/open-server.js';
@@ -50,7 +49,9 @@ import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler.js';
 import { StepSystemLog } from './reconciler/step-system-log.js';
 import { TargetRefusals } from './reconciler/target-refusals.js';
 import { createReconciler } from './reconciler/wiring.js';
+import { wireRollback } from './reconciler/rollback/wire-rollback.js';
 import { systemClock } from './shared/clock.js';
+import { readVersion } from './shared/version.js';
 import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { openStoreWithRecovery, scheduleBackups } from './store/open-with-recovery.js';
@@ -58,20 +59,6 @@ import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
 const DEFAULT_API_SOCKET_TIMEOUT_MS = 900_000;
-
-async function readVersion(): Promise<string> {
-  // The bundle (scripts/build.mjs) carries its version; from source (tsx), read package.json.
-  const built = process.env.BOSUN_BUILD_VERSION;
-  if (built !== undefined) return built;
-  let text: string;
-  try {
-    text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
-  } catch {
-    text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
-  }
-  const pkg = JSON.parse(text) as { version: string };
-  return pkg.version;
-}
 
 async function main(early: EarlyApi | undefined): Promise<void> {
   const env = process.env;
@@ -194,7 +181,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
 
   const loadTarget = async (): Promise<TargetState | undefined> => {
     await modeSwitch.follow();
-    const stored = await store.targets.load(origin());
+    const stored = await rollback.load(origin()); // a failed release swapped for the last good one
     if (stored === undefined) {
       await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
       return undefined;
@@ -270,6 +257,13 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     wrapSink: (sink) => observability.logSink(sink),
   });
   const systemLogger = logs.systemLogger;
+  // Health-gated rollback (src/reconciler/rollback/): watches each applied release for a window.
+  const rollback = await wireRollback({
+    store,
+    clock,
+    logger,
+    announce: (t) => systemLogger.message(t),
+  });
   // Every step's start, end and failure as a system line (docs/protocol.md#system-log-messages).
   const refusals = new TargetRefusals(systemLogger, logger);
   const stepLog = new StepSystemLog({
@@ -303,6 +297,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       reserveBytes: () => configVars.config.diskReserveBytes,
       dataRootPath: settings.engineDataRoot,
     },
+    releaseChecks: rollback,
     options: { bootTime },
   });
 
@@ -448,6 +443,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
   }
   const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
   reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
+  rollback.onReload(() => reconciler.triggerApply({ force: false }));
   reconciler.start();
   void logs.start();
   cloud?.start();
@@ -478,7 +474,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     server.closeAllConnections();
     const closed = Promise.allSettled([
       new Promise<void>((resolve) => server.close(() => resolve())),
-      reconciler.stop(),
+      reconciler.stop().then(() => rollback.stop()),
       logs.stop(),
       cloud?.stop(),
       mdns?.stop(),

@@ -50,6 +50,7 @@ function appView(
     commit: status.currentCommit ?? status.targetCommit,
     updateStatus: status.updateStatus,
     services,
+    ...(status.releaseCheck === undefined ? {} : { releaseCheck: status.releaseCheck }),
   };
 }
 

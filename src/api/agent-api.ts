@@ -30,6 +30,19 @@ export interface ServiceView {
   downloadProgress: number | null;
 }
 
+/** Health-gated rollback, as the status shows it (the reconciler's ReleaseCheckView, structurally). */
+export interface ReleaseCheckView {
+  failed?: {
+    commit: string;
+    reason: string;
+    service: string | undefined;
+    cause: 'unhealthy' | 'crashLoop' | 'notRunning';
+    at: number;
+    rolledBackTo: string | undefined;
+  };
+  watching?: { commit: string; until: number };
+}
+
 export interface AppView {
   appId: number;
   appUuid: string;
@@ -39,6 +52,8 @@ export interface AppView {
   /** balena update status: done, downloading, downloaded, applying changes, aborted, rejected. */
   updateStatus: string;
   services: ServiceView[];
+  /** Health-gated rollback: this app's release check, when there is one. */
+  releaseCheck?: ReleaseCheckView;
 }
 
 export interface ImageView {

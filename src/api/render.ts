@@ -91,6 +91,7 @@ export function renderStateStatus(
     // bosun's addition (balena-cli ignores unknown fields): whether the cloud answers, while the
     // device keeps running its stored target.
     ...(cloud === undefined ? {} : { cloud: renderCloudConnectivity(cloud) }),
+    ...renderReleaseCheck(app),
   };
 }
 
@@ -126,4 +127,27 @@ export function findContainerId(
   serviceName: string,
 ): string | undefined {
   return renderContainerIds(view, scope)[serviceName];
+}
+
+/** GET /v2/state/status, bosun's own fields: a failed release (and what runs instead), a running window. */
+function renderReleaseCheck(app: AppView | undefined): Record<string, unknown> {
+  const failed = app?.releaseCheck?.failed;
+  const watching = app?.releaseCheck?.watching;
+  return {
+    rollback:
+      failed === undefined
+        ? null
+        : {
+            failedRelease: failed.commit,
+            reason: failed.reason,
+            service: failed.service ?? null,
+            cause: failed.cause,
+            at: new Date(failed.at).toISOString(),
+            rolledBackTo: failed.rolledBackTo ?? null,
+          },
+    confirmation:
+      watching === undefined
+        ? null
+        : { release: watching.commit, until: new Date(watching.until).toISOString() },
+  };
 }

@@ -144,6 +144,22 @@ export const StateStatusResponse = z.object({
       connectivityCheck: z.enum(['connected', 'disconnected', 'unknown', 'off']),
     })
     .optional(),
+  // bosun's own (health-gated rollback): balena-cli ignores fields it does not know.
+  rollback: z
+    .object({
+      failedRelease: z.string(),
+      reason: z.string(),
+      service: z.string().nullable(),
+      cause: z.enum(['unhealthy', 'crashLoop', 'notRunning']),
+      at: z.string(),
+      rolledBackTo: z.string().nullable(),
+    })
+    .nullable()
+    .describe('The target release that failed its confirmation window, why, and what runs instead'),
+  confirmation: z
+    .object({ release: z.string(), until: z.string() })
+    .nullable()
+    .describe('The release being watched after an update, and when its confirmation window ends'),
 });
 
 export const ApplicationsStateResponse = z.record(

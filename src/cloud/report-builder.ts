@@ -75,6 +75,7 @@ export function buildAppsReport(
         update_status: appStatus?.updateStatus ?? 'downloading',
         services,
       };
+      Object.assign(releases, rollbackReleases(release.commit, release.services, appStatus));
     }
     const rejected = rejections.get(appUuid);
     if (rejected !== undefined && releases[rejected] === undefined)
@@ -85,6 +86,43 @@ export function buildAppsReport(
     apps[appUuid] = report;
   }
   return apps;
+}
+
+/** What a failed confirmation window shows in the report, by the failed service. */
+const FAILURE_WORDS = { unhealthy: 'Unhealthy', crashLoop: 'Dead', notRunning: 'Dead' } as const;
+
+/**
+ * Health-gated rollback: the target release that failed its window is `aborted`, its failed service
+ * says how it failed (the others of a rolled-back release are `Stopped`), and the confirmed release
+ * that runs instead is reported as such, with the images the cloud sent for it.
+ */
+function rollbackReleases(
+  commit: string,
+  rawServices: JsonObject,
+  app: AppStatus | undefined,
+): JsonObject {
+  const failed = app?.releaseCheck?.failed;
+  if (failed === undefined || failed.commit !== commit) return {};
+  const back = failed.rolledBackTo;
+  const services: JsonObject = {};
+  for (const [name, rawService] of Object.entries(rawServices)) {
+    const entry = back === undefined ? serviceReport(name, rawService, app) : undefined;
+    const image = isObject(rawService) ? rawService['image'] : undefined;
+    if (entry !== undefined) services[name] = entry;
+    else if (typeof image === 'string')
+      services[name] = { image, status: 'Stopped', download_progress: null };
+  }
+  const failedEntry = services[failed.service ?? ''];
+  if (isObject(failedEntry)) failedEntry['status'] = FAILURE_WORDS[failed.cause];
+  const out: JsonObject = { [commit]: { update_status: 'aborted', services } };
+  const confirmed = app?.releaseCheck?.confirmed;
+  if (back !== undefined && confirmed?.commit === back) {
+    const running: JsonObject = {};
+    for (const [name, image] of Object.entries(confirmed.images))
+      running[name] = serviceReport(name, { image }, app) ?? null;
+    out[back] = { update_status: app?.updateStatus ?? 'applying changes', services: running };
+  }
+  return out;
 }
 
 /** Device fields, in the order a first report sends them; undefined facts are left out. */

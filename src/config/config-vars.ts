@@ -48,6 +48,10 @@ export interface SupervisorConfig {
   readonly vpnControl: boolean;
   /** SUPERVISOR_DISK_RESERVE: bytes a download must leave free on the engine's data root (bosun's own). */
   readonly diskReserveBytes: number;
+  /** SUPERVISOR_UPDATE_ROLLBACK (bosun): roll a release that fails its confirmation window back. */
+  readonly updateRollback: boolean;
+  /** SUPERVISOR_UPDATE_ROLLBACK_WINDOW (bosun): the confirmation window after an update, ms. */
+  readonly updateRollbackWindow: number;
 }
 
 interface VarSpec<T> {
@@ -163,6 +167,10 @@ export const CONFIG_VAR_SPECS: Specs = {
   // bosun's own (issue 14). 256 MiB is about 3 % of an 8 GB card: room for the log spool (128 MiB on
   // disk), the store, the journal and the engine's own writes after a download has landed.
   diskReserveBytes: size('SUPERVISOR_DISK_RESERVE', 256 * 2 ** 20),
+  // bosun's own (docs/configuration.md): on, but only ever for cloud targets (never in local mode).
+  updateRollback: bool('SUPERVISOR_UPDATE_ROLLBACK', true),
+  // A floor of 1 s: a shorter window could not see a crash loop at all.
+  updateRollbackWindow: int('SUPERVISOR_UPDATE_ROLLBACK_WINDOW', 300_000, 1_000),
 };
 
 const PREFIXES = ['BALENA_', 'RESIN_', ''] as const;

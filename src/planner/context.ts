@@ -73,6 +73,11 @@ export interface PlanContext {
   /** Engine image id of target image references, when the store knows it (else derived from tags/digests). */
   targetImageIds: Readonly<Record<string, string>>;
   /**
+   * Image references clean-up must keep although the target no longer uses them: the last confirmed
+   * release of each app, until its successor is confirmed, so a rollback needs no download.
+   */
+  protectedImages: readonly string[];
+  /**
    * Epoch ms of the last boot, to honour `requiresReboot`: such a service's container created after this
    * boot is not started (a `rebootRequired` blocker asks the reconciler to reboot). Undefined disables it.
    */
@@ -94,6 +99,7 @@ export function planContext(now: number, overrides: Partial<PlanContext> = {}): 
     lockWaits: [],
     pulledImages: [],
     targetImageIds: {},
+    protectedImages: [],
     bootTime: undefined,
     storage: undefined,
     ...overrides,

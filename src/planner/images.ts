@@ -78,8 +78,9 @@ export function targetImageIds(target: TargetState, index: ImageIndex): Set<stri
 }
 
 /**
- * Images the agent pulled that neither the target nor any container (in any state) uses: the engine
- * refuses to remove an image a container still references, and the target may need it again.
+ * Images the agent pulled that neither the target, nor the last confirmed releases (a rollback target),
+ * nor any container (in any state) uses: the engine refuses to remove an image a container still
+ * references, and the target may need it again.
  */
 export function cleanupCandidates(
   target: TargetState,
@@ -89,6 +90,10 @@ export function cleanupCandidates(
 ): ImageState[] {
   const pulled = pulledImageIds(current, ctx);
   const needed = targetImageIds(target, index);
+  for (const ref of ctx.protectedImages) {
+    const id = index.resolve(ref);
+    if (id !== undefined) needed.add(id);
+  }
   const used = new Set(current.containers.map((c) => c.engineImageId));
   return current.images
     .filter((image) => pulled.has(image.id) && !needed.has(image.id) && !used.has(image.id))

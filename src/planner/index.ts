@@ -13,3 +13,10 @@ export { userLockSignature } from './locks.js';
 export { serviceOf } from './backoff.js';
 export { stepIds, serviceKey } from './ids.js';
 export { assertNever, type Step, type StepKind, type Blocker, type Plan } from './steps.js';
+export {
+  selectReleases,
+  type ReleaseIdentity,
+  type ReleaseVerdicts,
+  type ReleaseSelection,
+  type FailedReleaseVerdict,
+} from './release-selection.js';

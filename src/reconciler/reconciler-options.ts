@@ -13,6 +13,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { LockReader } from './observe.js';
 import type { PlanFn, StepListener, StorageFactsSource } from './rounds.js';
+import type { ReleaseChecks } from './release-checks.js';
 
 export interface ReconcilerDeps {
   engine: EngineAdapter;
@@ -42,6 +43,8 @@ export interface ReconcilerDeps {
   roundObserver?: RoundObserver;
   /** Measures the disk preflight's inputs before each plan (storage-observer.ts); none: no preflight. */
   storage?: StorageFactsSource | undefined;
+  /** Health-gated rollback (optional: tests and intermediate-only uses run without). */
+  releaseChecks?: ReleaseChecks;
 }
 
 export interface ReconcilerOptions {

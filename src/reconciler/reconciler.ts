@@ -87,6 +87,7 @@ export class Reconciler {
         target: () => this.target,
         downloads: () => deps.downloads.list(),
         errors: () => this.failures.errors,
+        releaseChecks: () => deps.releaseChecks?.view() ?? new Map(),
       },
       log,
       () => clock.now(),

@@ -26,6 +26,7 @@ import type { Clock } from '../shared/clock.js';
 import { BosunError, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { EngineWakes } from './engine-wakes.js';
+import type { ReleaseChecks } from './release-checks.js';
 import { NoEffectTracker } from './no-effect.js';
 import { keyOf, type FailureMemory } from './failure-memory.js';
 import type { StaleLockTracker } from './stale-locks.js';
@@ -74,6 +75,7 @@ export interface RoundDeps {
   stepListener?: StepListener | undefined;
   roundObserver?: RoundObserver | undefined;
   storage?: StorageFactsSource | undefined;
+  releaseChecks?: ReleaseChecks | undefined;
 }
 
 export interface RoundOptions {
@@ -117,6 +119,8 @@ export class Rounds {
       const visible = this.withOperations(deps.failures.view(current, staleness.stale));
       const ctx = await this.planContext(target, mode, now, visible);
       const plan = deps.plan(target, visible, ctx);
+      // Health-gated rollback watches the real target's rounds (not a user action's).
+      if (!mode.intermediate) deps.releaseChecks?.observed(target, current, plan);
       deps.board.rounds++;
       deps.board.lastCurrent = current;
       deps.board.lastPlan = plan;
@@ -228,6 +232,7 @@ export class Rounds {
         r.engineId === undefined ? [r.name] : [r.name, r.engineId],
       ),
       targetImageIds,
+      protectedImages: this.deps.releaseChecks?.protectedImages() ?? [],
       bootTime: this.options.bootTime,
       storage,
     });

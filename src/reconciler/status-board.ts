@@ -8,7 +8,12 @@ import type { ServiceKey } from '../domain/keys.js';
 import type { Plan } from '../planner/index.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { computeStatus, type Phase, type ReconcileStatus } from './status.js';
+import {
+  computeStatus,
+  type Phase,
+  type ReconcileStatus,
+  type ReleaseCheckView,
+} from './status.js';
 
 /** What the reconciler last saw and aims at, with its status: a new object whenever any changed. */
 export interface ReconcilerSnapshot {
@@ -23,6 +28,8 @@ export interface StatusSources {
   target(): TargetState | undefined;
   downloads(): readonly DownloadState[];
   errors(): ReadonlyMap<ServiceKey, string>;
+  /** Health-gated rollback's view per app uuid. */
+  releaseChecks?(): ReadonlyMap<string, ReleaseCheckView>;
 }
 
 export class StatusBoard {
@@ -63,6 +70,7 @@ export class StatusBoard {
       lastAppliedAt: this.lastAppliedAt,
       lastError: this.lastError,
       lastProgressAt: this.lastProgressAt,
+      releaseChecks: this.sources.releaseChecks?.(),
     });
     return this.statusCache;
   }

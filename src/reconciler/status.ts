@@ -60,6 +60,25 @@ export interface ServiceStatus {
   error: string | undefined;
 }
 
+/** What the status says about an app's release check. */
+export interface ReleaseCheckView {
+  /** The release that failed its window and why; `rolledBackTo` when an older one runs instead. */
+  failed?: {
+    commit: string;
+    reason: string;
+    service: string | undefined;
+    cause: 'unhealthy' | 'crashLoop' | 'notRunning';
+    at: number;
+    rolledBackTo: string | undefined;
+    /** The failed release's raw service images by name, as the cloud sent them (for the report). */
+    images: Readonly<Record<string, string>>;
+  };
+  /** The release being watched now, and when its window ends. */
+  watching?: { commit: string; until: number };
+  /** The last release confirmed healthy. */
+  confirmed?: { commit: string; images: Readonly<Record<string, string>> };
+}
+
 export interface AppStatus {
   appUuid: string;
   appId: number;
@@ -68,6 +87,8 @@ export interface AppStatus {
   currentCommit: string | undefined;
   updateStatus: UpdateStatus;
   services: Record<string, ServiceStatus>;
+  /** Health-gated rollback: the release check of this app, when there is one. */
+  releaseCheck?: ReleaseCheckView;
 }
 
 export type Phase =
@@ -104,6 +125,8 @@ export interface StatusInputs {
   lastAppliedAt: number | undefined;
   lastError: string | undefined;
   lastProgressAt?: number | undefined;
+  /** Health-gated rollback, per app uuid. */
+  releaseChecks?: ReadonlyMap<string, ReleaseCheckView> | undefined;
 }
 
 export function computeStatus(inputs: StatusInputs): ReconcileStatus {
@@ -163,7 +186,9 @@ export function computeStatus(inputs: StatusInputs): ReconcileStatus {
     }
     const appBlockers = plan?.blockers.filter((b) => b.appUuid === app.uuid) ?? [];
     const appSteps = plan?.steps.filter((s) => s.appUuid === app.uuid) ?? [];
+    const check = inputs.releaseChecks?.get(app.uuid);
     apps[app.uuid] = {
+      ...(check === undefined ? {} : { releaseCheck: check }),
       appUuid: app.uuid,
       appId: app.appId,
       name: app.name,

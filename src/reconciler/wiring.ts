@@ -14,6 +14,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { CommitRepository, ImageRepository } from '../store/ports.js';
 import { Observer, type LockReader } from './observe.js';
+import type { ReleaseChecks } from './release-checks.js';
 import type { RoundObserver } from './round-observer.js';
 import { StorageObserver } from './storage-observer.js';
 import {
@@ -48,6 +49,8 @@ export interface ReconcilerWiring {
     reserveBytes: () => number;
     dataRootPath: string | undefined;
   };
+  /** Health-gated rollback (rollback/wire-rollback.ts). */
+  releaseChecks?: ReleaseChecks;
 }
 
 export function createReconciler(w: ReconcilerWiring): {
@@ -115,6 +118,7 @@ export function createReconciler(w: ReconcilerWiring): {
               dataRootPath: w.storage.dataRootPath,
             }),
           }),
+      ...(w.releaseChecks === undefined ? {} : { releaseChecks: w.releaseChecks }),
     },
     w.options,
   );

@@ -13,6 +13,7 @@ import { createKnex } from './connection.js';
 import { SqliteDbConfigRepository } from './db-config-repository.js';
 import { SqliteEngineSnapshotRepository } from './engine-snapshot-repository.js';
 import { SqliteImageRepository } from './image-repository.js';
+import { SqliteReleaseGuardRepository } from './release-guard-repository.js';
 import type { Migration } from './migration.js';
 import { migrateToLatest } from './migrate.js';
 import { makeDatabaseFilesPrivate } from './private-files.js';
@@ -80,6 +81,7 @@ function buildStore(knex: Knex, clock: Clock, path: string, opened: FileIdentity
     apiKeys: new SqliteApiKeyRepository(knex),
     config: new SqliteDbConfigRepository(knex),
     engineSnapshots: new SqliteEngineSnapshotRepository(knex),
+    releases: new SqliteReleaseGuardRepository(knex),
     probeWrite: () => probeWrite(knex),
     fileProblem: () => databaseFileProblem(path, opened),
     // Idempotent: main.ts and tests may both close on shutdown.

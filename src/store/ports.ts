@@ -151,6 +151,62 @@ export interface EngineSnapshotRepository {
   clear(): Promise<void>;
 }
 
+// ───────────────────────────── release guard (health-gated rollback) ─────────────────────────────
+
+/** A release of one app, identified by its commit and the hash of its raw target document. */
+export interface GuardedRelease {
+  readonly appUuid: string;
+  readonly commit: string;
+  readonly docHash: string;
+}
+
+/** The last release of an app that stayed healthy through its confirmation window. */
+export interface ConfirmedReleaseRecord extends GuardedRelease {
+  /** The raw target app document, to go back to. */
+  readonly document: JsonObject;
+  /** Its normalised image references: kept on the engine until a successor is confirmed. */
+  readonly images: readonly string[];
+  readonly at: number;
+}
+
+/** The last release of an app that failed its confirmation window. */
+export interface FailedReleaseRecord extends GuardedRelease {
+  readonly reason: string;
+  readonly service: string | undefined;
+  readonly cause: 'unhealthy' | 'crashLoop' | 'notRunning';
+  readonly at: number;
+}
+
+/** The release being watched now. */
+export interface WatchedReleaseRecord extends GuardedRelease {
+  readonly startedAt: number;
+  readonly deadline: number;
+  /** Container id → its engine restart count when first seen in the window. */
+  readonly restarts: Readonly<Record<string, number>>;
+  /** Failed runs seen (`<container id>@<startedAt>`), per service. */
+  readonly exits: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface ReleaseGuardState {
+  readonly confirmed: readonly ConfirmedReleaseRecord[];
+  readonly failed: readonly FailedReleaseRecord[];
+  readonly watching: readonly WatchedReleaseRecord[];
+}
+
+export type ReleaseGuardRole = 'confirmed' | 'failed' | 'watching';
+
+export interface ReleaseGuardRepository {
+  load(): Promise<ReleaseGuardState>;
+  /** Starts or updates the app's watch. */
+  watch(record: WatchedReleaseRecord): Promise<void>;
+  /** In one transaction: the app's confirmed release is replaced, its watch and failure forgotten. */
+  confirm(record: ConfirmedReleaseRecord): Promise<void>;
+  /** In one transaction: the app's failure is recorded, its watch ends. */
+  fail(record: FailedReleaseRecord): Promise<void>;
+  /** Forgets the given roles of an app (all when none given). */
+  forget(appUuid: string, roles?: readonly ReleaseGuardRole[]): Promise<void>;
+}
+
 // ───────────────────────────── the whole store ─────────────────────────────
 
 export interface Store {
@@ -160,6 +216,7 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly config: DbConfigRepository;
   readonly engineSnapshots: EngineSnapshotRepository;
+  readonly releases: ReleaseGuardRepository;
   /** Throws when a durable write fails (read-only or full file system, I/O error). */
   probeWrite(): Promise<void>;
   /** Undefined while the database path still names the open file; else says it was deleted or replaced. */

@@ -30,6 +30,8 @@ describe('supervisor config vars', () => {
       hostDiscoverability: true,
       vpnControl: true,
       diskReserveBytes: 256 * 2 ** 20,
+      updateRollback: true,
+      updateRollbackWindow: 300_000,
     });
   });
 
