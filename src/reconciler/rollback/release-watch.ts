@@ -105,7 +105,8 @@ export function judge(
         `service ${name}: not running at the end of the confirmation window${exitNote(own)}`,
       );
   }
-  if (ended) return { kind: 'confirmed' };
+  // A healthcheck that has not answered yet is not a pass: its first answer (an engine event) decides.
+  if (ended && !undecided(app, current)) return { kind: 'confirmed' };
   return { kind: 'watching', watch: { ...watch, restarts, exits }, changed };
 }
 
@@ -115,6 +116,17 @@ function failed(
   reason: string,
 ): Judgement & { kind: 'failed' } {
   return { kind: 'failed', failure: { service, cause, reason } };
+}
+
+function undecided(app: AppTarget, current: CurrentState): boolean {
+  const watched = new Set(watchedServices(app).map((s) => s.serviceName));
+  return current.containers.some(
+    (c) =>
+      c.appUuid === app.uuid &&
+      watched.has(c.serviceName) &&
+      c.status === 'running' &&
+      c.health === 'starting',
+  );
 }
 
 /** An exited container that ended by itself with an error. */
