@@ -103,4 +103,73 @@ describe('cloud report builder', () => {
       },
     });
   });
+
+  it('a release rolled back after its window: aborted, the failed service says how, the running one is reported too', () => {
+    const running = (name: string) => ({
+      serviceName: name,
+      image: `norm/${name}:1`,
+      status: 'Running',
+      containerId: `id-${name}`,
+      downloadProgress: undefined,
+      waitingFor: undefined,
+      error: undefined,
+    });
+    const status = {
+      apps: {
+        app1: {
+          appUuid: 'app1',
+          appId: 1,
+          name: 'a',
+          targetCommit: 'c1',
+          currentCommit: 'c1',
+          updateStatus: 'done',
+          services: { main: running('main'), side: running('side') },
+          releaseCheck: {
+            failed: {
+              commit: 'c2',
+              reason: 'service main: its healthcheck reports unhealthy',
+              service: 'main',
+              cause: 'unhealthy',
+              at: 1,
+              rolledBackTo: 'c1',
+              images: { main: 'Raw/main:2', side: 'Raw/side:2' },
+            },
+            confirmed: { commit: 'c1', images: { main: 'Raw/main:1', side: 'Raw/side:1' } },
+          },
+        },
+      },
+    } as unknown as ReconcileStatus;
+    const target = {
+      name: 'd',
+      config: {},
+      apps: {
+        app1: {
+          releases: {
+            c2: { services: { main: { image: 'Raw/main:2' }, side: { image: 'Raw/side:2' } } },
+          },
+        },
+      },
+    };
+    assert.deepEqual(buildAppsReport(status, target, new Map()), {
+      app1: {
+        release_uuid: 'c1',
+        releases: {
+          c2: {
+            update_status: 'aborted',
+            services: {
+              main: { image: 'Raw/main:2', status: 'Unhealthy', download_progress: null },
+              side: { image: 'Raw/side:2', status: 'Stopped', download_progress: null },
+            },
+          },
+          c1: {
+            update_status: 'done',
+            services: {
+              main: { image: 'Raw/main:1', status: 'Running', download_progress: null },
+              side: { image: 'Raw/side:1', status: 'Running', download_progress: null },
+            },
+          },
+        },
+      },
+    });
+  });
 });

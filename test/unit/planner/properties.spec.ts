@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { TargetState } from '../../../src/domain/model.js';
 import { planContext } from '../../../src/planner/context.js';
 import { plan } from '../../../src/planner/plan.js';
 import { renderPlan } from '../../../src/planner/render.js';
@@ -131,4 +132,54 @@ describe('planner properties', function () {
       { numRuns },
     );
   });
+
+  it('health-gated rollback: images of the last confirmed release (protectedImages) are never cleaned up', () => {
+    fc.assert(
+      fc.property(
+        arbTarget,
+        arbCurrent({ userLocks: false, transientStatuses: false }),
+        fc.integer(),
+        (t, { current, pulled }, seed) => {
+          // delete-then-download removes the old images on purpose (for space): a rollback then downloads.
+          const target = withoutDeleteThenDownload(t);
+          const rand = seeded(seed);
+          const kept = current.images.filter(() => rand() < 0.5);
+          const protectedImages = kept.flatMap((i) => i.repoTags.slice(0, 1));
+          const keptIds = new Set(kept.filter((i) => i.repoTags.length > 0).map((i) => i.id));
+          const sim = new PlannerSim(current, NOW, {}, pulled);
+          const removed: string[] = [];
+          const originalPlan = sim.plan.bind(sim);
+          sim.plan = (roundTarget, roundCtx) => {
+            const p = originalPlan(roundTarget, roundCtx);
+            for (const step of p.steps)
+              if (step.kind === 'removeImage' && keptIds.has(step.engineImageId))
+                removed.push(step.id);
+            return p;
+          };
+          const result = runToConvergence(sim, target, { ...baseCtx, protectedImages }, MAX_ROUNDS);
+          assert.deepEqual(removed, [], renderRun(result));
+          assert.ok(result.converged, renderRun(result));
+        },
+      ),
+      { numRuns },
+    );
+  });
 });
+
+function withoutDeleteThenDownload(t: TargetState): TargetState {
+  const apps = Object.fromEntries(
+    Object.entries(t.apps).map(([uuid, a]) => {
+      if (a.release === undefined) return [uuid, a];
+      const services = Object.fromEntries(
+        Object.entries(a.release.services).map(([name, s]) => [
+          name,
+          s.updateStrategy === 'delete-then-download'
+            ? { ...s, updateStrategy: 'download-then-kill' as const }
+            : s,
+        ]),
+      );
+      return [uuid, { ...a, release: { ...a.release, services } }];
+    }),
+  );
+  return { ...t, apps };
+}
