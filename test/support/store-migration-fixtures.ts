@@ -31,4 +31,21 @@ export const MIGRATION_FIXTURES: Record<string, MigrationFixture> = {
       }
     },
   },
+  // Adds release_guard: a device that ran a release before keeps its commit and target untouched.
+  '0002_release_guard': {
+    async seedBefore(knex) {
+      await knex('current_commit').insert({
+        app_uuid: 'a1',
+        commit: 'c1',
+        updated_at: new Date(0).toISOString(),
+      });
+    },
+    async verifyAfter(knex) {
+      const row = (await knex('current_commit').where({ app_uuid: 'a1' }).first()) as
+        { commit: string } | undefined;
+      if (row?.commit !== 'c1') throw new Error('current_commit lost by 0002');
+      if ((await knex('release_guard').count({ n: '*' }))[0]?.['n'] !== 0)
+        throw new Error('release_guard should start empty');
+    },
+  },
 };
