@@ -50,7 +50,13 @@ describe('release watch: applied, failed or confirmed', () => {
     const pulling = {
       steps: [],
       blockers: [
-        { kind: 'imageDownloading' as const, appUuid: APP_A.uuid, serviceName: 'side', image: 'x' },
+        {
+          kind: 'imageDownloading' as const,
+          appUuid: APP_A.uuid,
+          serviceName: 'side',
+          image: 'x',
+          progress: undefined,
+        },
       ],
     };
     assert.equal(releaseApplied(appTarget, observe(...up()), pulling), false, 'still downloading');
@@ -61,6 +67,7 @@ describe('release watch: applied, failed or confirmed', () => {
           kind: 'backoff' as const,
           appUuid: APP_A.uuid,
           serviceName: 'main',
+          stepId: 'startContainer:x',
           until: 1,
           error: 'x',
         },
