@@ -207,6 +207,23 @@ describe('agent process: health-gated rollback', function () {
     assert.equal(seen.rollback!.service, 'main');
     assert.match(seen.rollback!.reason, /service main/);
     await waitUntil(() => running(back), `${back} running again`, 120_000);
+    // The system log says it too (the on-device spool the cloud log stream ships from).
+    await waitUntil(
+      async () => {
+        const res = await fetch(`${agent!.url}/v2/logs/recent`, {
+          headers: { Authorization: `Bearer ${secret()}` },
+        });
+        const body = (await res.json()) as { lines?: Array<{ message: string }> };
+        return body.lines?.some(
+          (l) =>
+            l.message.includes(`Release ${failed}`) &&
+            l.message.includes('failed its confirmation window') &&
+            l.message.includes(`rolling back to release ${back}`),
+        );
+      },
+      `a system line about ${failed}`,
+      30_000,
+    );
     await waitUntil(() => confirmedOnly(back, failed), `${back} still the one confirmed`);
     const device = peer.device(uuid())!;
     await waitUntil(
