@@ -226,7 +226,10 @@ export const v1Routes: RouteDef[] = [
         mac_address: summary.macAddresses.join(' '),
         supervisor_version: summary.agentVersion,
         update_pending: view.applying,
-        update_failed: view.apps.some((a) => a.updateStatus === 'aborted'),
+        // A release that failed its confirmation window (health-gated rollback) counts as failed.
+        update_failed: view.apps.some(
+          (a) => a.updateStatus === 'aborted' || a.releaseCheck?.failed !== undefined,
+        ),
         update_downloaded: view.applying && !downloading,
         // "Running" reads "Idle" in this legacy summary, as in balena.
         status: first === undefined || first.status === 'Running' ? 'Idle' : first.status,

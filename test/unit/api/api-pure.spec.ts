@@ -5,6 +5,7 @@ import { keysEqual } from '../../../src/agent/key-match.js';
 import type { StatusView } from '../../../src/api/agent-api.js';
 import { toHttpError } from '../../../src/api/http-errors.js';
 import { renderApplicationsState, renderStateStatus } from '../../../src/api/render.js';
+import { StateStatusResponse } from '../../../src/api/schemas.js';
 import { cliCompatibleVersion } from '../../../src/api/version.js';
 import { BosunError, ERROR_REGISTRY, type ErrorCode } from '../../../src/shared/errors.js';
 
@@ -116,6 +117,47 @@ describe('api: renderers', () => {
     assert.equal(out['overallDownloadProgress'], 41);
     assert.deepEqual(out['containers'], []);
     assert.equal(out['release'], 'c1');
+  });
+
+  it('state/status: a failed release and a running window are shown (null otherwise), validated by the schema', () => {
+    assert.equal(renderStateStatus(view, { kind: 'global' })['rollback'], null);
+    assert.equal(renderStateStatus(view, { kind: 'global' })['confirmation'], null);
+    const failed = {
+      ...view,
+      apps: view.apps.map((a) =>
+        a.appId !== 1
+          ? a
+          : {
+              ...a,
+              releaseCheck: {
+                failed: {
+                  commit: 'c2',
+                  reason: 'service a: its healthcheck reports unhealthy',
+                  service: 'a',
+                  cause: 'unhealthy' as const,
+                  at: Date.UTC(2026, 0, 1),
+                  rolledBackTo: 'c1',
+                },
+                watching: { commit: 'c3', until: Date.UTC(2026, 0, 2) },
+              },
+            },
+      ),
+    };
+    const out = renderStateStatus(failed, { kind: 'global' });
+    assert.deepEqual(out['rollback'], {
+      failedRelease: 'c2',
+      reason: 'service a: its healthcheck reports unhealthy',
+      service: 'a',
+      cause: 'unhealthy',
+      at: '2026-01-01T00:00:00.000Z',
+      rolledBackTo: 'c1',
+    });
+    assert.deepEqual(out['confirmation'], { release: 'c3', until: '2026-01-02T00:00:00.000Z' });
+    assert.equal(StateStatusResponse.safeParse(out).success, true);
+    assert.equal(
+      StateStatusResponse.safeParse(renderStateStatus(view, { kind: 'global' })).success,
+      true,
+    );
   });
 
   it('a scoped key sees only its app', () => {
