@@ -337,11 +337,18 @@ describe('agent process: health-gated rollback', function () {
       'release 5 in its window',
       120_000,
     );
+    await waitUntil(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return guardRows().some((r) => r.role === 'watching' && r.commit === R[4]);
+    }, 'the window of release 5 stored');
     await agent!.kill();
     assert.deepEqual(
-      guardRows().map((r) => r.role),
-      ['confirmed', 'watching'],
-      'killed inside the window',
+      guardRows(),
+      [
+        { role: 'confirmed', commit: R[2] },
+        { role: 'watching', commit: R[4] },
+      ],
+      'killed inside the window (release 3 still the confirmed one)',
     );
     await agent!.start();
     await waitUntil(() => confirmedOnly(R[4]!), 'release 5 confirmed after the restart', 120_000);
