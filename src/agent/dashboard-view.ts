@@ -75,8 +75,25 @@ function describeApp(
     commit: app.currentCommit ?? app.targetCommit,
     updateStatus: app.updateStatus,
     waiting: lockWords.length === 0 ? undefined : lockWords.join('; '),
+    release: releaseSentence(app, time),
     services,
   };
+}
+
+/** Health-gated rollback in words: a failed release and what runs instead, or a window running. */
+function releaseSentence(app: AppStatus, time: (ms: number) => string): string | undefined {
+  const failed = app.releaseCheck?.failed;
+  if (failed !== undefined) {
+    const outcome =
+      failed.rolledBackTo === undefined
+        ? 'no earlier release was confirmed here, so it keeps running'
+        : `rolled back to release ${failed.rolledBackTo.slice(0, 7)}`;
+    return `Release ${failed.commit.slice(0, 7)} failed its confirmation window at ${time(failed.at)} (${failed.reason}); ${outcome}. It is not tried again until the target changes.`;
+  }
+  const watching = app.releaseCheck?.watching;
+  return watching === undefined
+    ? undefined
+    : `Watching release ${watching.commit.slice(0, 7)} until ${time(watching.until)}: it is rolled back if a service turns unhealthy or crash-loops.`;
 }
 
 function describeService(

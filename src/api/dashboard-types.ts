@@ -30,6 +30,8 @@ export interface DashboardAppView {
   updateStatus: string;
   /** What holds the whole app back (an update lock), in plain words. */
   waiting: string | undefined;
+  /** Health-gated rollback: a release that failed its window (and what runs), or one being watched. */
+  release?: string | undefined;
   services: DashboardServiceView[];
 }
 

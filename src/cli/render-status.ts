@@ -20,6 +20,7 @@ export function renderStatus(view: DashboardView): string {
       `${app.name} (${app.updateStatus}${app.commit ? ` · ${app.commit.slice(0, 7)}` : ''})`,
     );
     if (app.waiting !== undefined) lines.push(`  ${app.waiting}`);
+    if (app.release !== undefined) lines.push(`  ${app.release}`);
     const width = Math.max(...app.services.map((s) => s.name.length), 4);
     for (const s of app.services) {
       const facts = [

@@ -120,6 +120,7 @@ function renderApp(app) {
       ),
     ),
     app.waiting && el('p', { class: 'app-waiting' }, app.waiting),
+    app.release && el('p', { class: 'app-waiting' }, app.release),
     el('div', { class: 'services' }, ...app.services.map((s) => renderService(app, s))),
   );
 }

@@ -157,6 +157,46 @@ describe('dashboard view: the agent state in plain words', () => {
     assert.equal(view.apps[0]!.services[0]!.waiting, undefined);
   });
 
+  it('says in words that a release failed its window and what runs instead, or that a window runs', () => {
+    const base = snapshot('converged', [service('main', { containerId: 'abc' })], {});
+    const withCheck = (releaseCheck: ReconcileStatus['apps'][string]['releaseCheck']) => ({
+      ...base,
+      status: {
+        ...base.status,
+        apps: { app: { ...base.status.apps['app']!, ...(releaseCheck ? { releaseCheck } : {}) } },
+      },
+    });
+    const words = (s: ReconcilerSnapshot) =>
+      describeDashboard({
+        snapshot: s,
+        plan: { steps: [], blockers: [] },
+        device,
+        now: 0,
+        timeOfDay: () => '10:42',
+      }).apps[0]!.release;
+    assert.equal(words(base), undefined);
+    assert.equal(
+      words(
+        withCheck({
+          failed: {
+            commit: 'c2c2c2c2c2',
+            reason: 'service main: its healthcheck reports unhealthy',
+            service: 'main',
+            cause: 'unhealthy',
+            at: 0,
+            rolledBackTo: 'c1c1c1c1c1',
+            images: {},
+          },
+        }),
+      ),
+      'Release c2c2c2c failed its confirmation window at 10:42 (service main: its healthcheck reports unhealthy); rolled back to release c1c1c1c. It is not tried again until the target changes.',
+    );
+    assert.equal(
+      words(withCheck({ watching: { commit: 'c3c3c3c3c3', until: 0 } })),
+      'Watching release c3c3c3c until 10:42: it is rolled back if a service turns unhealthy or crash-loops.',
+    );
+  });
+
   it('explains a dependency wait and a back-off in words', () => {
     const view = describeDashboard({
       snapshot: snapshot(
