@@ -36,17 +36,16 @@ import { RebootAfterApply } from './device/reboot-after-apply.js';
 import { MdnsAdvertiser } from './device/mdns.js';
 import { Journalctl } from './device/journalctl.js';
 import { HostUpdateLocks } from './device/locks.js';
-import type { NormaliseContext } from './domain/context.js';
+import { DEFAULT_SUPERVISOR_NETWORK, type NormaliseContext } from './domain/context.js';
 import type { TargetState } from './domain/model.js';
 import { parseTargetDevice } from './domain/target/index.js';
 import { DockerEngine } from './engine/docker-engine.js';
-import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
 import { logStreamCredentials } from './logs/cloud-log-credentials.js';
 import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
 import { LocalModeSwitch } from './reconciler/local-mode-switch.js';
-import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler.js';
+import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler-options.js';
 import { StepSystemLog } from './reconciler/step-system-log.js';
 import { TargetRefusals } from './reconciler/target-refusals.js';
 import { createReconciler } from './reconciler/wiring.js';
@@ -156,12 +155,12 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     pinnedByEnv,
     cloudOrigin,
     targets: store.targets,
-    engine,
+    leave: () => leaveLocalMode({ runPlan: (b, o) => reconciler.runPlan(b, o), ...exitDeps }),
     localModeOf: (config) => resolveConfigVars(config).config.localMode,
     announce: (message) => systemLogger.message(message),
     logger,
-    scopeLabels: settings.scopeLabels,
   });
+  const exitDeps = { targets: store.targets, logger };
   const localMode = modeSwitch.localMode;
   const origin = (): TargetOrigin => (modeSwitch.localMode ? { kind: 'local' } : cloudOrigin);
   let configVars = resolveConfigVars({});
@@ -303,7 +302,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       reserveBytes: () => configVars.config.diskReserveBytes,
       dataRootPath: settings.engineDataRoot,
     },
-    options: { bootTime },
+    options: { bootTime, supervisorNetwork: DEFAULT_SUPERVISOR_NETWORK },
   });
 
   // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
@@ -439,12 +438,10 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
     // containers, networks and images before the cloud target is applied. A failure keeps the local
     // target stored, so the next start tries again.
-    await leaveLocalMode({
-      engine,
-      targets: store.targets,
-      logger,
-      scopeLabels: settings.scopeLabels,
-    }).catch((err: unknown) => log.error('local-mode.exit-failed', { err }));
+    // Queued before the loop starts, so it runs first.
+    void leaveLocalMode({ runPlan: (b, o) => reconciler.runPlan(b, o), ...exitDeps }).catch(
+      (err: unknown) => log.error('local-mode.exit-failed', { err }),
+    );
   }
   const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
   reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
@@ -463,7 +460,6 @@ async function main(early: EarlyApi | undefined): Promise<void> {
         })
       : undefined;
   mdns?.start();
-  void ensureSupervisorNetwork(engine, logger, clock);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

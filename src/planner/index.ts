@@ -13,3 +13,5 @@ export { userLockSignature } from './locks.js';
 export { serviceOf } from './backoff.js';
 export { stepIds, serviceKey } from './ids.js';
 export { assertNever, type Step, type StepKind, type Blocker, type Plan } from './steps.js';
+export { planLocalModeExit, type LocalModeExit } from './local-mode-exit.js';
+export { planVolumeCleanup, type VolumeCleanup } from './volume-cleanup.js';

@@ -19,6 +19,7 @@ import { applyBackoff } from './backoff.js';
 import type { PlanContext } from './context.js';
 import { DraftPlan } from './draft.js';
 import { cleanupSteps } from './image-cleanup.js';
+import { withholdStopsInProgress } from './in-progress.js';
 import { applyLocks } from './locks.js';
 import { orderBlockers, orderSteps } from './order.js';
 import { withholdDangling } from './prune.js';
@@ -26,6 +27,7 @@ import { AppScope } from './scope.js';
 import { settleSteps } from './settle.js';
 import { applyStoragePreflight } from './storage.js';
 import type { Plan, Step } from './steps.js';
+import { requireSupervisorNetwork } from './supervisor-network.js';
 import { observeWorld } from './world.js';
 
 export function plan(target: TargetState, current: CurrentState, ctx: PlanContext): Plan {
@@ -55,6 +57,8 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
     for (const blocker of scope.out.blockers) all.block(blocker);
   }
   applyStoragePreflight(all, world);
+  requireSupervisorNetwork(all, current, ctx);
+  withholdStopsInProgress(all, current);
   applyBackoff(all, ctx);
   withholdDangling(all.drafts);
 

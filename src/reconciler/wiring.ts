@@ -16,12 +16,9 @@ import type { CommitRepository, ImageRepository } from '../store/ports.js';
 import { Observer, type LockReader } from './observe.js';
 import type { RoundObserver } from './round-observer.js';
 import { StorageObserver } from './storage-observer.js';
-import {
-  Reconciler,
-  type PlanFn,
-  type ReconcilerOptions,
-  type StepListener,
-} from './reconciler.js';
+import { Reconciler } from './reconciler.js';
+import type { ReconcilerOptions } from './reconciler-options.js';
+import type { PlanFn, StepListener } from './rounds.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -87,6 +84,9 @@ export function createReconciler(w: ReconcilerWiring): {
     logger: w.logger,
     clock: w.clock,
     ...(w.scopeLabels === undefined ? {} : { scopeLabels: w.scopeLabels }),
+    ...(w.options?.supervisorNetwork === undefined
+      ? {}
+      : { supervisorNetwork: w.options.supervisorNetwork.name }),
   });
   const reconciler = new Reconciler(
     {
