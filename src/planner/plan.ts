@@ -51,6 +51,7 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
     const scope = new AppScope(world, uuid, appId, app, targetApp?.release);
     if (targetApp?.release !== undefined) planAppUpdate(scope, targetApp.release);
     else planAppRemoval(scope, targetApp === undefined && !ctx.keepVolumes);
+    withholdStopsInProgress(scope.out, current); // before the locks: no lock for a withheld stop
     applyLocks(scope);
     for (const draft of scope.out.drafts.values())
       if (!all.has(draft.step.id)) all.drafts.set(draft.step.id, draft);
@@ -58,7 +59,6 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
   }
   applyStoragePreflight(all, world);
   requireSupervisorNetwork(all, current, ctx);
-  withholdStopsInProgress(all, current);
   applyBackoff(all, ctx);
   withholdDangling(all.drafts);
 
