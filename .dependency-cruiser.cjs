@@ -6,7 +6,7 @@ const adapters = ['engine', 'store', 'cloud', 'logs', 'device', 'api', 'config']
  * What each folder of src/ may import besides itself (allow-lists: anything else is an error). The core
  * (shared → domain → planner) imports nothing above it; the executor runs plans against the engine
  * port; the reconciler drives planner and executor (store and logs through their port types); adapters
- * see the core only; agent/cloud/observability/cli sit on top. Only main.ts wires everything.
+ * see the core only; agent/cloud/observability/cli sit on top. Only start.ts and main.ts wire everything.
  */
 const mayImport = {
   shared: [],
@@ -39,7 +39,11 @@ module.exports = {
       from: { path: '^(src/store|migrations)/' },
       to: { path: '^(migrations|src/store)/' },
     },
-    { comment: 'main.ts is the composition root', from: { path: '^src/main\\.ts$' }, to: {} },
+    {
+      comment: 'the entry point (start.ts) and the composition root (main.ts) wire everything',
+      from: { path: '^src/(main|start)\\.ts$' },
+      to: {},
+    },
     { comment: 'packages and node built-ins', from: {}, to: { dependencyTypesNot: ['local'] } },
   ],
   forbidden: [

@@ -7,7 +7,7 @@
 import type { CurrentState } from '../domain/model.js';
 import { executePlan, type StepOutcome } from '../executor/execute-plan.js';
 import type { StepRunContext, StepRunner } from '../executor/step-runner.js';
-import type { Plan } from '../planner/index.js';
+import type { Plan, Step } from '../planner/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { StepListener } from './rounds.js';
 
@@ -15,7 +15,7 @@ import type { StepListener } from './rounds.js';
 export type BuildPlan = (current: CurrentState) => Promise<Plan> | Plan;
 
 export interface OneOffDeps {
-  observer: { observe(): Promise<CurrentState> };
+  observer: { observe(): Promise<CurrentState>; noteStep?(step: Step): void };
   runner: StepRunner;
   concurrency: number;
   log: Logger;
@@ -46,7 +46,11 @@ export async function runOneOffPlan(
       concurrency: deps.concurrency,
       signal,
       onStepStart: (step) => deps.stepListener?.stepStarted(step, current),
-      onStepEnd: (outcome) => deps.stepListener?.stepEnded(outcome, current),
+      onStepEnd: (outcome) => {
+        // What the step changed is not in the observer's held lists any more.
+        deps.observer.noteStep?.(outcome.step);
+        deps.stepListener?.stepEnded(outcome, current);
+      },
     },
   );
   return result.outcomes;

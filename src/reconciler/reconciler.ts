@@ -191,9 +191,7 @@ export class Reconciler {
 
   /** Services stopped through the API stay stopped (as `running: false`) until released here. */
   holdStopped(appUuid: string, serviceName: string, stopped: boolean): void {
-    const key = serviceKey(appUuid, serviceName);
-    if (stopped) this.heldStopped.add(key);
-    else this.heldStopped.delete(key);
+    this.heldStopped[stopped ? 'add' : 'delete'](serviceKey(appUuid, serviceName));
   }
 
   /** In memory, no I/O: the status endpoints answer from this. */
@@ -210,9 +208,8 @@ export class Reconciler {
   }
 
   /**
-   * Resolves the next time the loop has nothing to do (converged, blocked or failed) and no download
-   * runs, at once if that is so now. `afterRound` waits for a settle after that round (e.g. to see the
-   * effect of a trigger).
+   * Resolves the next time the loop has nothing to do (converged, blocked, failed) and no long operation
+   * runs, at once if so now; `afterRound` waits for a settle after that round (a trigger's effect).
    */
   whenSettled(options: { afterRound?: number } = {}): Promise<ReconcileStatus> {
     const applying = this.currentApply !== undefined || this.exclusiveJobs.pending;
