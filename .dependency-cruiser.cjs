@@ -46,6 +46,11 @@ module.exports = {
       from: { path: '^src/(main|start)\\.ts$' },
       to: {},
     },
+    {
+      comment: 'observability/hooks.ts is a port of types (metrics hooks) any folder may report to',
+      from: { path: '^src/' },
+      to: { path: '^src/observability/hooks\\.ts$' },
+    },
     { comment: 'packages and node built-ins', from: {}, to: { dependencyTypesNot: ['local'] } },
   ],
   forbidden: [
