@@ -2,7 +2,57 @@
 const io =
   '^(node:)?(fs|fs/promises|net|http|https|child_process|dgram|dns|os)$|^(dockerode|better-sqlite3|knex|express|systeminformation|bonjour-service|pino)$';
 const adapters = ['engine', 'store', 'cloud', 'logs', 'device', 'api', 'config'];
+/**
+ * What each folder of src/ may import besides itself (allow-lists: anything else is an error). The core
+ * (shared → domain → planner) imports nothing above it; the executor runs plans against the engine
+ * port; the reconciler drives planner and executor (store and logs through their port types); adapters
+ * see the core only; agent/cloud/observability/cli sit on top. Only start.ts and main.ts wire everything.
+ * A new folder has no entry, so its imports are reported until it gets one.
+ */
+const mayImport = {
+  shared: [],
+  domain: ['shared'],
+  planner: ['domain', 'shared'],
+  engine: ['domain', 'shared'],
+  store: ['shared'],
+  config: ['shared'],
+  logs: ['shared'],
+  api: ['domain', 'shared'],
+  registry: ['engine', 'shared'],
+  executor: ['planner', 'engine', 'domain', 'shared'],
+  reconciler: ['executor', 'planner', 'engine', 'registry', 'store', 'logs', 'domain', 'shared'],
+  device: ['reconciler', 'domain', 'shared'],
+  agent: ['reconciler', 'planner', 'engine', 'store', 'config', 'api', 'domain', 'shared'],
+  cloud: ['agent', 'reconciler', 'domain', 'shared'],
+  observability: ['agent', 'api', 'logs', 'reconciler', 'shared'],
+  cli: ['api', 'config', 'store', 'shared'],
+};
 module.exports = {
+  allowedSeverity: 'error',
+  allowed: [
+    ...Object.entries(mayImport).map(([folder, others]) => ({
+      comment: `src/${folder}/ may import: ${others.join(', ') || 'nothing else in src/'}`,
+      from: { path: `^src/${folder}/` },
+      to: { path: `^src/(${[folder, ...others].join('|')})/` },
+    })),
+    {
+      comment:
+        'the store runs the schema migrations (migrations/, outside src/), which use its types',
+      from: { path: '^(src/store|migrations)/' },
+      to: { path: '^(migrations|src/store)/' },
+    },
+    {
+      comment: 'the entry point (start.ts) and the composition root (main.ts) wire everything',
+      from: { path: '^src/(main|start)\\.ts$' },
+      to: {},
+    },
+    {
+      comment: 'observability/hooks.ts is a port of types (metrics hooks) any folder may report to',
+      from: { path: '^src/' },
+      to: { path: '^src/observability/hooks\\.ts$' },
+    },
+    { comment: 'packages and node built-ins', from: {}, to: { dependencyTypesNot: ['local'] } },
+  ],
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     {

@@ -8,19 +8,22 @@
  */
 import { existsSync } from 'node:fs';
 import { uptime } from 'node:os';
-import { createApi } from './api/app.js';
 import type { EarlyApi } from './api/early-ping.js';
-import { openApiServer } from './api/open-server.js';
+import { wireApi } from './api/wire-api.js';
 import { deviceHostnames } from './api/request-guard.js';
-import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
-import { revokeKeysOfRemovedApps } from './agent/api-keys.js';
+import { stopOnSignals } from './agent/shutdown.js';
+import { TargetLoader } from './agent/target-loader.js';
 import { agentHealthChecks } from './agent/health-checks.js';
 import { describeCloudConnectivity } from './agent/cloud-connectivity-words.js';
-import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
+import type { AgentSettings as FacadeSettings } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
-import { DEFAULT_SUPERVISOR_CONFIG, resolveConfigVars } from './config/config-vars.js';
+import {
+  DEFAULT_SUPERVISOR_CONFIG,
+  resolveConfigVars,
+  type SupervisorConfig,
+} from './config/config-vars.js';
 import {
   deviceConfigVarValues,
   mirrorConfigVarsToConfigJson,
@@ -29,36 +32,30 @@ import { wireCloud } from './cloud/wire-cloud.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
 import { undervoltageReader } from './device/undervoltage.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
-import { appsWithServices, createHostActions } from './device/host-actions.js';
-import { GuardedPower } from './device/guarded-power.js';
-import { RebootAfterApply } from './device/reboot-after-apply.js';
-import { MdnsAdvertiser } from './device/mdns.js';
+import { appsWithServices } from './device/host-actions.js';
+import { wireDevice } from './device/wire-device.js';
 import { Journalctl } from './device/journalctl.js';
 import { HostUpdateLocks } from './device/locks.js';
-import type { NormaliseContext } from './domain/context.js';
-import type { TargetState } from './domain/model.js';
-import { parseTargetDevice } from './domain/target/index.js';
+import { DEFAULT_SUPERVISOR_NETWORK } from './domain/context.js';
 import { DockerEngine } from './engine/docker-engine.js';
-import { ensureSupervisorNetwork } from './executor/supervisor-network.js';
 import { logStreamCredentials } from './logs/cloud-log-credentials.js';
 import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
 import { leaveLocalMode } from './reconciler/local-mode-exit.js';
 import { LocalModeSwitch } from './reconciler/local-mode-switch.js';
-import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler.js';
+import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler-options.js';
 import { StepSystemLog } from './reconciler/step-system-log.js';
 import { TargetRefusals } from './reconciler/target-refusals.js';
 import { createReconciler } from './reconciler/wiring.js';
 import { wireRollback } from './reconciler/rollback/wire-rollback.js';
 import { systemClock } from './shared/clock.js';
 import { readVersion } from './shared/version.js';
-import { BosunError, errorMessage, isBosunError } from './shared/errors.js';
+import { errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { openStoreWithRecovery, scheduleBackups } from './store/open-with-recovery.js';
 import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
-const DEFAULT_API_SOCKET_TIMEOUT_MS = 900_000;
 
 async function main(early: EarlyApi | undefined): Promise<void> {
   const env = process.env;
@@ -95,7 +92,6 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     developmentMode: configJson.value.developmentMode,
     logger,
   });
-  let deviceName = 'local';
   // Metrics and the dashboard read the reconciler's snapshot, late-bound (it is built below).
   const observability = wireObservability({
     version,
@@ -103,7 +99,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     clock,
     snapshot: () => reconciler.snapshot(),
     device: async () => ({
-      name: deviceName,
+      name: targetLoader.deviceName,
       uuid: configJson.value.uuid ?? '',
       deviceType: identity.deviceType,
       os: (await identity.osVersion()) ?? 'unknown',
@@ -143,99 +139,46 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     pinnedByEnv,
     cloudOrigin,
     targets: store.targets,
-    engine,
+    leave: () => leaveLocalMode({ runPlan: (b, o) => reconciler.runPlan(b, o), ...exitDeps }),
     localModeOf: (config) => resolveConfigVars(config).config.localMode,
     announce: (message) => systemLogger.message(message),
     logger,
-    scopeLabels: settings.scopeLabels,
   });
+  const exitDeps = { targets: store.targets, logger };
   const localMode = modeSwitch.localMode;
-  const origin = (): TargetOrigin => (modeSwitch.localMode ? { kind: 'local' } : cloudOrigin);
-  let configVars = resolveConfigVars({});
-  let storedConfig: Readonly<Record<string, string>> = {};
-
-  const normaliseContext = async (
-    appApiKey: NormaliseContext['appApiKey'],
-  ): Promise<NormaliseContext> => {
-    const value = configJson.value;
-    return {
-      deviceUuid: value.uuid ?? '',
-      deviceName,
+  const targetLoader = new TargetLoader({
+    // A failed release is swapped for the last good one (src/reconciler/rollback/).
+    targets: { load: (o) => rollback.load(o) },
+    apiKeys: store.apiKeys,
+    origin: () => (modeSwitch.localMode ? { kind: 'local' } : cloudOrigin),
+    beforeLoad: () => modeSwitch.follow(),
+    context: async () => ({
+      deviceUuid: configJson.value.uuid ?? '',
       deviceType: identity.deviceType,
       deviceArch: identity.arch,
       osVersion: (await identity.osVersion()) ?? 'unknown',
       osBoardRev: await identity.osBoardRev(),
-      hostname: value.hostname ?? identity.hostname(),
-      apiEndpoint: value.apiEndpoint ?? '',
-      deviceApiKey: value.deviceApiKey ?? '',
-      supervisorNetworkGateway: '10.114.104.1',
+      hostname: configJson.value.hostname ?? identity.hostname(),
+      apiEndpoint: configJson.value.apiEndpoint ?? '',
+      deviceApiKey: configJson.value.deviceApiKey ?? '',
+      supervisorNetworkGateway: DEFAULT_SUPERVISOR_NETWORK.gateway,
       listenPort: settings.api.port,
-      appApiKey,
       source: modeSwitch.localMode ? 'local' : 'cloud',
       lockRoot,
       engineSocketPath: settings.engineSocket,
       hostHasKernelModules: existsSync('/lib/modules'),
       hostHasFirmware: existsSync('/lib/firmware'),
-    };
-  };
-
-  const loadTarget = async (): Promise<TargetState | undefined> => {
-    await modeSwitch.follow();
-    const stored = await rollback.load(origin()); // a failed release swapped for the last good one
-    if (stored === undefined) {
-      await revokeKeysOfRemovedApps(store.apiKeys, new Set(), log);
-      return undefined;
-    }
-    deviceName = stored.name;
-    const configChanged = JSON.stringify(stored.config) !== JSON.stringify(storedConfig);
-    storedConfig = stored.config;
-    configVars = resolveConfigVars(stored.config);
-    // An invalid value falls back to the default; say so once per target, naming var and value.
-    if (configChanged)
-      for (const warning of configVars.warnings) log.warn('config-var.invalid', { ...warning });
-    const doc = { name: stored.name, config: stored.config, apps: stored.apps };
-    // Normalisation looks app-scoped API keys up synchronously, and only for services with the
-    // supervisor-api feature. A first pass records which ones it asks for (its own feature rules
-    // decide), the store creates or reads just those keys, and the second pass uses them.
-    const wanted = new Set<string>();
-    parseTargetDevice(
-      doc,
-      await normaliseContext((appId, serviceName) => {
-        wanted.add(`${appId}/${serviceName}`);
-        return '';
-      }),
-    );
-    const keys = new Map<string, string>();
-    for (const entry of wanted) {
-      const [appId, serviceName] = [
-        Number(entry.slice(0, entry.indexOf('/'))),
-        entry.slice(entry.indexOf('/') + 1),
-      ];
-      keys.set(entry, await store.apiKeys.appKey(appId, serviceName));
-    }
-    const parsed = parseTargetDevice(
-      doc,
-      await normaliseContext((appId, serviceName) => {
-        const key = keys.get(`${appId}/${serviceName}`);
-        if (key === undefined)
-          throw new BosunError(
-            'INTERNAL',
-            `no API key prepared for app ${appId} service ${serviceName}`,
-          );
-        return key;
-      }),
-    );
-    for (const warning of parsed.warnings) log.warn('target.warning', { warning });
+    }),
     // SUPERVISOR_POLL_INTERVAL and SUPERVISOR_PERSISTENT_LOGGING live in config.json (atomic write).
-    if (configChanged && origin().kind === 'cloud')
-      await mirrorConfigVarsToConfigJson(configJson, configVars.config, logger).catch(
-        (err: unknown) => log.error('config-json.write-failed', { err }),
+    configChanged: async (config, origin) => {
+      if (origin.kind !== 'cloud') return;
+      await mirrorConfigVarsToConfigJson(configJson, config, logger).catch((err: unknown) =>
+        log.error('config-json.write-failed', { err }),
       );
-    // Keys of apps that left the target die with them; a returning app then gets a fresh key.
-    const appIds = new Set(Object.values(parsed.target.apps).map((a) => a.appId));
-    await revokeKeysOfRemovedApps(store.apiKeys, appIds, log);
-    return parsed.target;
-  };
+    },
+    logger,
+  });
+  const configVars = (): SupervisorConfig => targetLoader.configVars.config;
 
   // Capture → durable spool → /v2/local/logs, read-back, cloud log stream (src/logs/wire-logs.ts).
   const logs = await wireLogs({
@@ -244,7 +187,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     persistentLogging: configJson.value.persistentLogging === true,
     localMode,
     source: engine,
-    loggingEnabled: () => configVars.config.loggingEnabled,
+    loggingEnabled: () => configVars().loggingEnabled,
     credentials: () => logStreamCredentials(configJson.value),
     // The cloud client's connection (keep-alive, TLS sessions, balenaRootCA); `cloud` is made below.
     agentFor: (url) => cloud?.agentFor(url),
@@ -260,6 +203,10 @@ async function main(early: EarlyApi | undefined): Promise<void> {
   // Health-gated rollback (src/reconciler/rollback/): watches each applied release for a window.
   const rollback = await wireRollback({
     store,
+    settingsOf: (config) => {
+      const vars = resolveConfigVars(config).config;
+      return { enabled: vars.updateRollback, windowMs: vars.updateRollbackWindow };
+    },
     clock,
     logger,
     announce: (t) => systemLogger.message(t),
@@ -277,14 +224,14 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     locks,
     clock,
     logger,
-    loadTarget: refusals.watch(loadTarget),
+    loadTarget: refusals.watch(targetLoader.load),
     registryCredentials: () => ({
       deviceUuid: configJson.value.uuid,
       deviceApiKey: configJson.value.deviceApiKey,
       cloudRegistry: configJson.value.registryEndpoint,
     }),
     settings: () => ({
-      lockOverride: configVars.config.lockOverride,
+      lockOverride: configVars().lockOverride,
       localMode: modeSwitch.localMode,
     }),
     // Agents sharing one engine (tests) each see only what carries their labels.
@@ -294,52 +241,41 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     onImageBytes: (bytes) => metrics.imagePulled(bytes),
     roundObserver: observability.roundObserver,
     storage: {
-      reserveBytes: () => configVars.config.diskReserveBytes,
+      reserveBytes: () => configVars().diskReserveBytes,
       dataRootPath: settings.engineDataRoot,
     },
     releaseChecks: rollback,
-    options: { bootTime },
+    options: { bootTime, supervisorNetwork: DEFAULT_SUPERVISOR_NETWORK },
   });
 
-  // systemd/logind over D-Bus as balenaOS does (BOSUN_HOST_ACTIONS=record on a development machine);
-  // reboot and power-off first wait for update locks unless forced (or lockOverride).
-  const hostActions: HostActions = createHostActions(env, logger);
-  const power = new GuardedPower({
-    host: hostActions,
+  // Host actions, guarded power, device facts, reboot-after-apply, mDNS (src/device/wire-device.ts).
+  const device = wireDevice({
+    env,
+    identity,
     locks,
     apps: () => appsWithServices(reconciler.snapshot().target),
+    config: {
+      hostname: () => configJson.value.hostname,
+      uuid: () => configJson.value.uuid,
+      setHostname: async (hostname) => void (await configJson.update({ hostname })),
+    },
+    lockRoot,
+    bootTime,
+    mdnsInterfaces: settings.mdnsInterfaces,
+    localMode,
     clock,
     logger,
   });
-  const deviceFacts: DeviceFacts = {
-    ipAddresses: () => Promise.resolve(identity.ipAddresses()),
-    macAddresses: () => identity.macAddresses(),
-    osVersion: () => identity.osVersion(),
-    // No VPN on a generic host yet: the cloud binding brings it.
-    vpnConnected: () => Promise.resolve(false),
-    hostname: () => Promise.resolve(configJson.value.hostname ?? identity.hostname()),
-    setHostname: async (hostname) => {
-      const value = hostname === '' ? (configJson.value.uuid ?? '').slice(0, 7) : hostname;
-      await configJson.update({ hostname: value });
-    },
-    proxy: () => Promise.resolve(undefined),
-    setProxy: () =>
-      Promise.reject(
-        new BosunError(
-          'NOT_READY',
-          'proxy configuration needs the host proxy integration (redsocks), which this host does not have',
-        ),
-      ),
-  };
+  const { power, facts: deviceFacts, mdns } = device;
   const facadeSettings = (): FacadeSettings => ({
     localMode: modeSwitch.localMode,
-    deviceName,
+    deviceName: targetLoader.deviceName,
     deviceType: identity.deviceType,
     arch: identity.arch,
     apiPort: settings.api.port,
-    configVars: { ...storedConfig },
-    instantUpdates: configVars.config.instantUpdates,
-    vpnEnabled: configVars.config.vpnControl,
+    configVars: { ...targetLoader.storedConfig },
+    instantUpdates: configVars().instantUpdates,
+    vpnEnabled: configVars().vpnControl,
   });
   let listeningPort = settings.api.port;
   // Managed (config.json apiEndpoint, not in local mode): provisioning, polling, reports (src/cloud/).
@@ -367,19 +303,18 @@ async function main(early: EarlyApi | undefined): Promise<void> {
           settings: () => ({
             // Before a target is stored, config.json's appUpdatePollInterval (its home) says.
             pollIntervalMs:
-              Object.keys(storedConfig).length === 0
-                ? (configJson.value.appUpdatePollInterval ??
-                  configVars.config.appUpdatePollInterval)
-                : configVars.config.appUpdatePollInterval,
-            instantUpdates: configVars.config.instantUpdates,
-            hardwareMetrics: configVars.config.hardwareMetrics,
-            connectivityCheck: configVars.config.connectivityCheckEnabled,
+              Object.keys(targetLoader.storedConfig).length === 0
+                ? (configJson.value.appUpdatePollInterval ?? configVars().appUpdatePollInterval)
+                : configVars().appUpdatePollInterval,
+            instantUpdates: configVars().instantUpdates,
+            hardwareMetrics: configVars().hardwareMetrics,
+            connectivityCheck: configVars().connectivityCheckEnabled,
           }),
           traffic: metrics,
           initialConfig: {
             reportedTo: () => store.config.get('initialConfigReported'),
             markReported: (endpoint) => store.config.set('initialConfigReported', endpoint),
-            current: () => deviceConfigVarValues(configJsonAtStart, configVars.config),
+            current: () => deviceConfigVarValues(configJsonAtStart, configVars()),
             defaults: deviceConfigVarValues({}, DEFAULT_SUPERVISOR_CONFIG),
             initialDeviceName: configJson.value.initialDeviceName,
           },
@@ -401,9 +336,9 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     reconciler,
     store,
     engine,
-    host: hostActions,
+    host: device.host,
     power: {
-      request: (action, force) => power.request(action, force || configVars.config.lockOverride),
+      request: (action, force) => power.request(action, force || configVars().lockOverride),
     },
     device: deviceFacts,
     journal: new Journalctl(),
@@ -414,85 +349,48 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     ],
     onTargetRefused: (error) => refusals.refused(error, 'pushed'),
   });
-  const app = createApi(agent, {
+  const { server, port } = await wireApi(agent, {
+    port: settings.api.port,
+    host: settings.api.host,
+    socketTimeoutMs: configJson.value.apiTimeout,
+    early,
     logger,
     localLogs: logs.localLogs,
     recentLogs: logs.recentLogs,
     deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),
     ...(await observability.apiOptions()),
   });
-  // config.json apiTimeout: inactivity timeout of an API connection, as balena-supervisor uses it.
-  const apiTimeout = configJson.value.apiTimeout ?? DEFAULT_API_SOCKET_TIMEOUT_MS;
-  const server = await openApiServer(app, settings.api, early, apiTimeout);
-  const address = server.address();
-  if (typeof address === 'object' && address !== null) listeningPort = address.port;
-  const port = typeof address === 'object' && address ? address.port : settings.api.port;
-  log.info('api.listening', { host: settings.api.host, port });
-  logApiExposure(log, { localMode: agent.isLocalMode(), host: settings.api.host, port });
+  listeningPort = port;
 
   if (!localMode) {
     // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
     // containers, networks and images before the cloud target is applied. A failure keeps the local
     // target stored, so the next start tries again.
-    await leaveLocalMode({
-      engine,
-      targets: store.targets,
-      logger,
-      scopeLabels: settings.scopeLabels,
-    }).catch((err: unknown) => log.error('local-mode.exit-failed', { err }));
+    // Queued before the loop starts, so it runs first.
+    void leaveLocalMode({ runPlan: (b, o) => reconciler.runPlan(b, o), ...exitDeps }).catch(
+      (err: unknown) => log.error('local-mode.exit-failed', { err }),
+    );
   }
-  const rebootAfterApply = new RebootAfterApply({ lockRoot, bootTime, power, logger });
-  reconciler.onStatus((status) => void rebootAfterApply.onStatus(status));
+  reconciler.onStatus((status) => void device.rebootAfterApply.onStatus(status));
   rollback.onReload(() => reconciler.triggerApply({ force: false }));
   reconciler.start();
   void logs.start();
   cloud?.start();
-  // Opt-in (BOSUN_MDNS_INTERFACES=eth0,wlan0 or `all`): advertising multicasts on those interfaces,
-  // which a development or CI host must not do by accident. Only while in local mode.
-  const mdnsInterfaces = settings.mdnsInterfaces;
-  const mdns =
-    localMode && mdnsInterfaces !== undefined
-      ? new MdnsAdvertiser({
-          name: (configJson.value.uuid ?? identity.hostname()).slice(0, 7),
-          interfaces: [...mdnsInterfaces],
-          logger,
-        })
-      : undefined;
   mdns?.start();
-  void ensureSupervisorNetwork(engine, logger, clock);
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info('agent.stopping', { signal });
-    const deadline = setTimeout(() => {
-      log.error('agent.stop-timeout', { budgetMs: SHUTDOWN_BUDGET_MS });
-      process.exit(1);
-    }, SHUTDOWN_BUDGET_MS);
-    deadline.unref();
-    server.closeAllConnections();
-    const closed = Promise.allSettled([
-      new Promise<void>((resolve) => server.close(() => resolve())),
-      reconciler.stop().then(() => rollback.stop()),
-      logs.stop(),
-      cloud?.stop(),
-      mdns?.stop(),
-      engine.close(),
-    ]).then(() => store.close());
-    closed.then(
-      () => {
-        log.info('agent.stopped', {});
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error('agent.stop-failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals({
+    log,
+    budgetMs: SHUTDOWN_BUDGET_MS,
+    server,
+    stops: [
+      () => reconciler.stop().then(() => rollback.stop()),
+      () => logs.stop(),
+      () => cloud?.stop(),
+      () => mdns?.stop(),
+      () => engine.close(),
+    ],
+    last: () => store.close(),
+  });
 }
 
 /** Runs the agent; `early` is the API port src/start.ts already opened (so `/ping` answered at once). */

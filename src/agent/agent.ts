@@ -60,10 +60,7 @@ export interface AgentDeps {
   settings: () => AgentSettings;
   reconciler: ReconcilerPort;
   store: { targets: TargetStateRepository; apiKeys: ApiKeyRepository };
-  engine: Pick<
-    EngineAdapter,
-    'inspectContainer' | 'listContainers' | 'listVolumes' | 'removeVolume'
-  >;
+  engine: Pick<EngineAdapter, 'inspectContainer' | 'listContainers'>;
   host: HostActions;
   device: DeviceFacts;
   /** Absent on an unmanaged device. */
@@ -85,7 +82,6 @@ export interface AgentDeps {
 const BLINK_MS = 15_000;
 /** Safety net: a reconciler that never plans again must not keep status at `applying` for ever. */
 const PENDING_APPLY_MAX_MS = 30_000;
-const SUPERVISED_LABELS = ['io.balena.supervised', 'io.resin.supervised'];
 
 export class Agent implements AgentApi {
   private readonly statusCache = new StatusViewCache();
@@ -360,37 +356,10 @@ export class Agent implements AgentApi {
 
   /**
    * Removes volumes that bosun manages (supervised label), that no container mounts and that no in-scope
-   * target app uses. balena removes *any* unmounted volume here; we never touch volumes bosun did not make.
+   * target app uses: a plan the reconciler runs (planner/volume-cleanup.ts), never engine calls from here.
    */
-  async cleanupVolumes(scope: KeyScope): Promise<{ removed: string[] }> {
-    const { engine } = this.deps;
-    const [volumes, containers] = await Promise.all([
-      engine.listVolumes(),
-      engine.listContainers(),
-    ]);
-    const mounted = new Set(
-      containers.flatMap((c) =>
-        c.mounts.map((m) => m.name).filter((n): n is string => n !== undefined),
-      ),
-    );
-    const referenced = new Set<string>();
-    for (const app of Object.values(this.deps.reconciler.snapshot().target?.apps ?? {})) {
-      for (const volume of Object.values(app.release?.volumes ?? {}))
-        referenced.add(volume.engineName);
-    }
-    const removed: string[] = [];
-    for (const volume of volumes) {
-      if (!SUPERVISED_LABELS.some((l) => volume.labels[l] !== undefined)) continue;
-      const appId = Number(
-        /^(\d+)_/.exec(volume.name)?.[1] ?? volume.labels['io.balena.app-id'] ?? NaN,
-      );
-      if (scope.kind === 'app' && appId !== scope.appId) continue;
-      if (mounted.has(volume.name) || referenced.has(volume.name)) continue;
-      await engine.removeVolume(volume.name);
-      removed.push(volume.name);
-    }
-    this.logger.info('agent.volumes-cleaned', { removed });
-    return { removed };
+  cleanupVolumes(scope: KeyScope): Promise<{ removed: string[] }> {
+    return this.deps.reconciler.cleanupVolumes(scope.kind === 'app' ? scope.appId : undefined);
   }
 
   // ── device

@@ -40,6 +40,11 @@ export interface ReconcilerPort {
    * the reconciler treats them as `running: false` in every target until `false` is given here.
    */
   holdStopped(appUuid: string, serviceName: string, stopped: boolean): void;
+  /**
+   * Removes volumes bosun manages that no container mounts and no target app uses (one app's, or all
+   * when undefined), as a plan the reconciler runs; resolves with the names removed.
+   */
+  cleanupVolumes(appId: number | undefined): Promise<{ removed: string[] }>;
 }
 
 /** Settings the facade reads; a function, so config changes are seen without restarting the API. */

@@ -44,3 +44,20 @@ export interface NormaliseContext {
  * (docs/protocol.md#supervisor-network).
  */
 export const SUPERVISOR_NETWORK = 'supervisor0';
+
+/** The supervisor network as the agent creates it when missing (planner step `createSupervisorNetwork`). */
+export interface SupervisorNetworkSpec {
+  name: string;
+  subnet: string;
+  gateway: string;
+}
+
+/**
+ * Same name, bridge name, subnet and gateway as balena-supervisor's, so an existing device's network is
+ * reused as is.
+ */
+export const DEFAULT_SUPERVISOR_NETWORK: SupervisorNetworkSpec = {
+  name: SUPERVISOR_NETWORK,
+  subnet: '10.114.104.0/25',
+  gateway: '10.114.104.1',
+};

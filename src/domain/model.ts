@@ -129,6 +129,11 @@ export interface ContainerState {
   restartPolicy: string;
   /** Times the engine restarted this container (its restart policy); shown on the dashboard. */
   restartCount?: number;
+  /**
+   * A stop the agent started is still running outside the rounds (a long stop grace period): the
+   * planner must not plan it again, and waits for it (`containerStopping`).
+   */
+  stopping?: boolean;
 }
 
 export interface ImageState {
@@ -184,4 +189,9 @@ export interface CurrentState {
   handoverComplete: readonly string[];
   /** Last fully applied commit per app uuid (from the store). */
   commits: Readonly<Record<string, string>>;
+  /**
+   * Whether the supervisor network exists; undefined when the agent does not manage it (the observer
+   * was not asked to look), in which case the planner never plans it.
+   */
+  supervisorNetwork?: boolean;
 }

@@ -3,7 +3,8 @@
  * them: the executor hands them here and the round ends at once, so one app's download never delays
  * another app's next step (a dependency turning healthy, a restart after a crash). The planner sees such
  * an operation as in progress through the observation (a download shows as an `imageDownloading`
- * blocker), and its completion, like an engine event, wakes the loop through `onFinished`.
+ * blocker; a long stop marks its container `stopping`, a `containerStopping` blocker), and its completion,
+ * like an engine event, wakes the loop through `onFinished`.
  *
  * Each operation has its own AbortController, not the round's: a round being cut short (by a user
  * action, say) does not cancel a download; a newer target that no longer needs it does (`cancelWhere`).
@@ -28,9 +29,16 @@ interface Running {
   done: Promise<void>;
 }
 
-/** Which steps run outside rounds. Only downloads today: see docs/reconciler.md for long stops. */
+/**
+ * A stop whose grace period is longer than the engine's default (10 s) may take that long when the
+ * container ignores SIGTERM; shorter ones stay in the round (most services exit at once on SIGTERM).
+ */
+export const LONG_STOP_AFTER_SEC = 10;
+
+/** Which steps run outside rounds: downloads, and stops with a long grace period. */
 export function isLongStep(step: Step): boolean {
-  return step.kind === 'pullImage';
+  if (step.kind === 'pullImage') return true;
+  return step.kind === 'stopContainer' && step.timeoutSec > LONG_STOP_AFTER_SEC;
 }
 
 export class LongOperations {

@@ -107,6 +107,25 @@ export class StepRunner {
         if (appId !== undefined) await this.deps.locks.clearHandover(appId, step.serviceName);
         return;
       }
+      case 'createSupervisorNetwork':
+        // Created concurrently (another agent on the engine, a crash right after the create): fine.
+        return tolerate(
+          engine
+            .createNetwork({
+              Name: step.network.name,
+              Driver: 'bridge',
+              Options: { 'com.docker.network.bridge.name': step.network.name },
+              IPAM: {
+                Driver: 'default',
+                Config: [{ Subnet: step.network.subnet, Gateway: step.network.gateway }],
+              },
+              Labels: {},
+            })
+            .then(() => undefined),
+          'CONFLICT',
+        );
+      case 'discardContainer':
+        return tolerate(engine.removeContainer(step.containerId, { force: true }), 'NOT_FOUND');
       case 'recordCommit':
         if (step.appUuid === undefined)
           throw new BosunError('INTERNAL', `recordCommit step ${step.id} has no app`);

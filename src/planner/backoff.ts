@@ -59,6 +59,7 @@ export function serviceOf(step: Step): string | undefined {
     case 'removeContainer':
     case 'renameContainer':
     case 'retireContainer':
+    case 'discardContainer':
       return step.serviceName;
     case 'createContainer':
       return step.service.serviceName;
@@ -70,6 +71,7 @@ export function serviceOf(step: Step): string | undefined {
     case 'takeLock':
     case 'releaseLock':
     case 'recordCommit':
+    case 'createSupervisorNetwork':
       return undefined;
     default:
       return assertNever(step);

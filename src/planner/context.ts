@@ -2,6 +2,7 @@
  * Everything plan() needs besides the target and the observed state. The reconciler fills it each
  * round; the planner never reads a clock or a store itself, so the same inputs always give the same plan.
  */
+import type { SupervisorNetworkSpec } from '../domain/context.js';
 
 /** Work the reconciler backs off from after failures; the planner turns it into a `backoff` blocker. */
 export interface BackoffEntry {
@@ -84,6 +85,8 @@ export interface PlanContext {
   bootTime: number | undefined;
   /** Disk preflight inputs; undefined disables the preflight (free space unknown). */
   storage: StorageFacts | undefined;
+  /** The supervisor network to create when the observation says it is missing; undefined: not managed. */
+  supervisorNetwork: SupervisorNetworkSpec | undefined;
 }
 
 /** A context with safe defaults (nothing forced, nothing kept, nothing backed off) for `now`. */
@@ -102,6 +105,7 @@ export function planContext(now: number, overrides: Partial<PlanContext> = {}): 
     protectedImages: [],
     bootTime: undefined,
     storage: undefined,
+    supervisorNetwork: undefined,
     ...overrides,
   };
 }

@@ -27,6 +27,11 @@ export const stepIds = {
   retireContainer: (app: string, service: string, containerId: string): string =>
     `retireContainer:${app}:${service}:${containerId}`,
   recordCommit: (app: string, commit: string): string => `recordCommit:${app}:${commit}`,
+  createSupervisorNetwork: (name: string): string => `createSupervisorNetwork:${name}`,
+  discardContainer: (app: string, service: string, containerId: string): string =>
+    `discardContainer:${app}:${service}:${containerId}`,
+  /** Keyed by the reference: several local references may name one engine image. */
+  removeImageReference: (reference: string): string => `removeImage:${reference}`,
 };
 
 /** Backoff key for all work of one service (the one constructor lives in domain/keys.ts). */

@@ -20,3 +20,5 @@ export {
   type ReleaseSelection,
   type FailedReleaseVerdict,
 } from './release-selection.js';
+export { planLocalModeExit, type LocalModeExit } from './local-mode-exit.js';
+export { planVolumeCleanup, type VolumeCleanup } from './volume-cleanup.js';

@@ -19,6 +19,7 @@ import { applyBackoff } from './backoff.js';
 import type { PlanContext } from './context.js';
 import { DraftPlan } from './draft.js';
 import { cleanupSteps } from './image-cleanup.js';
+import { withholdStopsInProgress } from './in-progress.js';
 import { applyLocks } from './locks.js';
 import { orderBlockers, orderSteps } from './order.js';
 import { withholdDangling } from './prune.js';
@@ -26,6 +27,7 @@ import { AppScope } from './scope.js';
 import { settleSteps } from './settle.js';
 import { applyStoragePreflight } from './storage.js';
 import type { Plan, Step } from './steps.js';
+import { requireSupervisorNetwork } from './supervisor-network.js';
 import { observeWorld } from './world.js';
 
 export function plan(target: TargetState, current: CurrentState, ctx: PlanContext): Plan {
@@ -49,12 +51,14 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
     const scope = new AppScope(world, uuid, appId, app, targetApp?.release);
     if (targetApp?.release !== undefined) planAppUpdate(scope, targetApp.release);
     else planAppRemoval(scope, targetApp === undefined && !ctx.keepVolumes);
+    withholdStopsInProgress(scope.out, current); // before the locks: no lock for a withheld stop
     applyLocks(scope);
     for (const draft of scope.out.drafts.values())
       if (!all.has(draft.step.id)) all.drafts.set(draft.step.id, draft);
     for (const blocker of scope.out.blockers) all.block(blocker);
   }
   applyStoragePreflight(all, world);
+  requireSupervisorNetwork(all, current, ctx);
   applyBackoff(all, ctx);
   withholdDangling(all.drafts);
 

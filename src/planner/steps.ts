@@ -4,6 +4,7 @@
  * (ids of steps in the same plan that must succeed first). Waiting is never a step: see Blocker.
  * Every switch over Step.kind must end in an exhaustiveness check (`assertNever`).
  */
+import type { SupervisorNetworkSpec } from '../domain/context.js';
 import type { NetworkTarget, ServiceTarget, VolumeTarget } from '../domain/model.js';
 
 interface StepBase {
@@ -53,7 +54,11 @@ export type Step =
       newName: string;
     })
   /** Record that the app now fully runs this commit. */
-  | (StepBase & { kind: 'recordCommit'; commit: string });
+  | (StepBase & { kind: 'recordCommit'; commit: string })
+  /** Device-wide: create the network services with the supervisor API reach the local API through. */
+  | (StepBase & { kind: 'createSupervisorNetwork'; network: SupervisorNetworkSpec })
+  /** Kill and remove at once, no grace period (leaving local mode: the developer's app goes). */
+  | (StepBase & { kind: 'discardContainer'; containerId: string; serviceName: string });
 
 export type StepKind = Step['kind'];
 

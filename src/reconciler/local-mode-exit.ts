@@ -1,32 +1,27 @@
 /**
- * Leaving local mode: remove what local mode made (the local apps' containers and networks, and the
- * images their services named, e.g. the CLI's `local_<service>` builds), forget the local target, and
- * nothing else. Volumes survive (a developer's data outlives a push session) and so does the cloud
- * target, which the reconciler then applies as usual.
+ * Leaving local mode: the planner's local-mode exit plan (planner/local-mode-exit.ts: the local apps'
+ * containers, networks and the images their services named; volumes stay) is run by the executor as a
+ * one-off plan in the reconciler's loop, then the local target is forgotten. The cloud target, which
+ * the reconciler applies next, stays.
  *
- * [quirk] balena-supervisor diffs two engine snapshots and force-removes every container, image,
- * network and volume created while in local mode, including what the user made by hand
- * (docs/protocol.md#leaving-local-mode). bosun removes only objects it can tie to a local app.
- *
- * Idempotent: the local target is cleared last, so a crash half way repeats the clean-up on next start.
+ * Idempotent: the local target is forgotten only when every container and network went, so a failure
+ * (or a crash half way) repeats the clean-up on the next start. An image still used by something else
+ * (another app, a user's container) is kept: not ours to force away.
  */
-import type { EngineAdapter } from '../engine/port.js';
-import { isBosunError } from '../shared/errors.js';
+import type { StepOutcome } from '../executor/execute-plan.js';
+import { planLocalModeExit } from '../planner/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { StoredTarget, TargetOrigin } from '../store/ports.js';
+import type { BuildPlan } from './one-off-plans.js';
 
 export interface LocalModeExitDeps {
-  engine: Pick<
-    EngineAdapter,
-    'listContainers' | 'removeContainer' | 'listNetworks' | 'removeNetwork' | 'removeImage'
-  >;
+  /** The reconciler's one-off plans (Reconciler.runPlan). */
+  runPlan: (build: BuildPlan, options: { dropTarget: boolean }) => Promise<StepOutcome[]>;
   targets: {
     load(origin: TargetOrigin): Promise<StoredTarget | undefined>;
     clear(origin: TargetOrigin): Promise<void>;
   };
   logger: Logger;
-  /** As the observer's: only objects carrying these `key=value` labels are touched. */
-  scopeLabels?: readonly string[];
 }
 
 export interface LocalModeExitResult {
@@ -36,57 +31,35 @@ export interface LocalModeExitResult {
 }
 
 const LOCAL: TargetOrigin = { kind: 'local' };
-const APP_UUID_LABEL = 'io.balena.app-uuid';
 
 export async function leaveLocalMode(deps: LocalModeExitDeps): Promise<LocalModeExitResult> {
   const result: LocalModeExitResult = { containers: [], networks: [], images: [] };
   const local = await deps.targets.load(LOCAL);
   if (local === undefined) return result;
   const log = deps.logger.child({ component: 'local-mode-exit' });
-  const apps = new Set(Object.keys(local.apps));
-  const scope = deps.scopeLabels ?? [];
+  const exit = { apps: Object.keys(local.apps), images: serviceImages(local) };
+  const names = new Map<string, string>();
+  const outcomes = await deps.runPlan(
+    (current) => {
+      for (const c of current.containers) names.set(c.id, c.name);
+      return planLocalModeExit(exit, current);
+    },
+    { dropTarget: true },
+  );
   let failures = 0;
-  /** Removes one object; gone already counts as done, any other failure is counted and logged. */
-  const attempt = async (
-    remove: () => Promise<void>,
-    kind: string,
-    name: string,
-  ): Promise<boolean> => {
-    try {
-      await remove();
-      return true;
-    } catch (err) {
-      if (isBosunError(err, 'NOT_FOUND')) return true;
+  for (const { step, status, error } of outcomes) {
+    const ok = status === 'ok';
+    if (step.kind === 'removeImage') {
+      if (ok) result.images.push(step.image);
+      else log.warn('local-mode.image-kept', { image: step.image, err: error });
+      continue;
+    }
+    if (!ok) {
       failures++;
-      log.warn('local-mode.exit-failed', { kind, name, err });
-      return false;
-    }
-  };
-
-  for (const c of await deps.engine.listContainers({
-    labels: ['io.balena.supervised', ...scope],
-  })) {
-    const app = c.labels[APP_UUID_LABEL];
-    if (app === undefined || !apps.has(app)) continue;
-    if (
-      await attempt(() => deps.engine.removeContainer(c.id, { force: true }), 'container', c.name)
-    )
-      result.containers.push(c.name);
-  }
-  for (const n of await deps.engine.listNetworks({ labels: ['io.balena.supervised', ...scope] })) {
-    const app = n.labels[APP_UUID_LABEL];
-    if (app === undefined || !apps.has(app)) continue;
-    if (await attempt(() => deps.engine.removeNetwork(n.id), 'network', n.name))
-      result.networks.push(n.name);
-  }
-  for (const image of serviceImages(local)) {
-    try {
-      await deps.engine.removeImage(image);
-      result.images.push(image);
-    } catch (err) {
-      // Still used by something else (another app, a user's container): not ours to force away.
-      if (!isBosunError(err, 'NOT_FOUND')) log.warn('local-mode.image-kept', { image, err });
-    }
+      log.warn('local-mode.exit-failed', { step: step.id, err: error });
+    } else if (step.kind === 'discardContainer')
+      result.containers.push(names.get(step.containerId) ?? step.containerId);
+    else if (step.kind === 'removeNetwork') result.networks.push(step.engineName);
   }
   if (failures > 0) {
     // Keep the local target so the next start tries again rather than orphaning what is left.

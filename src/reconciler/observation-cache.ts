@@ -82,6 +82,7 @@ export class ObservationCache<
       case 'removeContainer':
       case 'renameContainer':
       case 'retireContainer':
+      case 'discardContainer':
         // Steps may name a container that the plan itself created: drop by id or name.
         this.dropContainer(step.containerId);
         return;
@@ -89,6 +90,7 @@ export class ObservationCache<
       case 'takeLock':
       case 'releaseLock':
       case 'recordCommit':
+      case 'createSupervisorNetwork': // observed by its own inspect, not a held list
         return;
     }
   }

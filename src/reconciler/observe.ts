@@ -55,6 +55,8 @@ export interface ObserverDeps {
    * another test's supervised containers for an app to remove.
    */
   scopeLabels?: readonly string[];
+  /** Name of the supervisor network the agent manages (its presence is observed); undefined: not managed. */
+  supervisorNetwork?: string;
 }
 
 export class Observer {
@@ -65,6 +67,8 @@ export class Observer {
    */
   private legacyPossible = true;
   private legacyNetworksPossible = true;
+  /** Seen once, the supervisor network is not asked for again until the engine reconnects. */
+  private supervisorNetworkSeen = false;
 
   private readonly scope: readonly string[];
   /**
@@ -112,6 +116,7 @@ export class Observer {
     this.legacyPossible = true;
     this.legacyNetworksPossible = true;
     this.cache.clear();
+    this.supervisorNetworkSeen = false;
   }
 
   /**
@@ -193,16 +198,25 @@ export class Observer {
 
   async observe(): Promise<CurrentState> {
     const { locks, commits, downloads } = this.deps;
-    const [containers, images, networks, volumes, lockStates, handoverComplete, commitMap] =
-      await Promise.all([
-        this.supervisedContainers(),
-        this.images(),
-        this.supervisedNetworks(),
-        this.volumes(),
-        locks.list(),
-        locks.handoverComplete(),
-        commits.getCommits(),
-      ]);
+    const [
+      containers,
+      images,
+      networks,
+      volumes,
+      lockStates,
+      handoverComplete,
+      commitMap,
+      supervisorNetwork,
+    ] = await Promise.all([
+      this.supervisedContainers(),
+      this.images(),
+      this.supervisedNetworks(),
+      this.volumes(),
+      locks.list(),
+      locks.handoverComplete(),
+      commits.getCommits(),
+      this.supervisorNetworkPresent(),
+    ]);
     const adopted = await this.adoptedConfigHashes(containers);
     return deepFreeze({
       containers: this.containers(containers, adopted),
@@ -213,7 +227,23 @@ export class Observer {
       downloads: downloads.list(),
       handoverComplete,
       commits: { ...commitMap },
+      ...(supervisorNetwork === undefined ? {} : { supervisorNetwork }),
     });
+  }
+
+  /** Whether the managed supervisor network exists (one inspect until it has been seen once). */
+  private async supervisorNetworkPresent(): Promise<boolean | undefined> {
+    const name = this.deps.supervisorNetwork;
+    if (name === undefined) return undefined;
+    if (this.supervisorNetworkSeen) return true;
+    try {
+      await this.deps.engine.inspectNetwork(name);
+      this.supervisorNetworkSeen = true;
+      return true;
+    } catch (err) {
+      if (isBosunError(err, 'NOT_FOUND')) return false;
+      throw err;
+    }
   }
 
   /**

@@ -3,6 +3,7 @@
  * defaults the agent runs with.
  */
 import type { RoundObserver } from './round-observer.js';
+import type { SupervisorNetworkSpec } from '../domain/context.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
 import type { EngineAdapter } from '../engine/port.js';
 import type { DownloadTracker } from '../executor/downloads.js';
@@ -71,6 +72,8 @@ export interface ReconcilerOptions {
   engineRetryMs: { base: number; cap: number };
   /** Epoch ms of the last boot (for services that need a reboot); undefined disables the rule. */
   bootTime: number | undefined;
+  /** The supervisor network the plans create when it is missing; undefined: not managed (tests). */
+  supervisorNetwork: SupervisorNetworkSpec | undefined;
   random: () => number;
 }
 
@@ -87,5 +90,6 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   backoff: {},
   engineRetryMs: { base: 250, cap: 5_000 },
   bootTime: undefined,
+  supervisorNetwork: undefined,
   random: Math.random,
 };

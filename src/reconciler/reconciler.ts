@@ -11,15 +11,18 @@
  */
 import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
+import type { StepOutcome } from '../executor/execute-plan.js';
 import { LongOperations } from '../executor/long-operations.js';
 import { userLockSignature } from '../planner/index.js';
 import { BosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { EngineWakes } from './engine-wakes.js';
+import { ExclusiveJobs } from './exclusive-jobs.js';
 import { FailureMemory } from './failure-memory.js';
 import { withHeldStopped } from './held-stopped.js';
 import { runIntermediate } from './intermediate.js';
 import { LockPoll } from './lock-poll.js';
+import { runOneOffPlan, type BuildPlan, type OneOffDeps } from './one-off-plans.js';
 import {
   DEFAULT_RECONCILER_OPTIONS,
   type ReconcilerDeps,
@@ -30,23 +33,10 @@ import { StaleLockTracker } from './stale-locks.js';
 import { StoredTarget } from './stored-target.js';
 import { StatusBoard, type ReconcilerSnapshot } from './status-board.js';
 import type { ReconcileStatus } from './status.js';
+import { cleanupVolumes } from './volume-cleanup.js';
 import { WakeQueue } from './wake-queue.js';
 
-export {
-  DEFAULT_RECONCILER_OPTIONS,
-  type ReconcilerDeps,
-  type ReconcilerOptions,
-} from './reconciler-options.js';
-export type { PlanFn, StepListener } from './rounds.js';
 export type { ReconcilerSnapshot } from './status-board.js';
-
-/** An intermediate target waiting for its turn in the loop. */
-interface ExclusiveJob {
-  target: TargetState;
-  mode: ApplyMode;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
 
 export class Reconciler {
   private readonly options: ReconcilerOptions;
@@ -59,12 +49,13 @@ export class Reconciler {
   private readonly engineWakes: EngineWakes;
   private readonly lockPoll: LockPoll;
   private readonly rounds: Rounds;
+  private readonly oneOff: OneOffDeps;
   private target: TargetState | undefined;
   private force = false;
   private stopped = false;
   private started = false;
   private currentApply: AbortController | undefined;
-  private readonly exclusiveJobs: ExclusiveJob[] = [];
+  private readonly exclusiveJobs = new ExclusiveJobs();
   private loopDone: Promise<void> = Promise.resolve();
   private readonly unsubscribe: Array<() => void> = [];
   /** Services the user stopped through the API: kept stopped in every target. */
@@ -103,6 +94,7 @@ export class Reconciler {
       { ...deps, log, queue, failures, staleLocks, operations, board, engineWakes },
       o,
     );
+    this.oneOff = { ...deps, log, concurrency: o.concurrency };
   }
 
   /**
@@ -168,23 +160,39 @@ export class Reconciler {
   ): Promise<void> {
     if (!this.started || this.stopped)
       return Promise.reject(new BosunError('NOT_READY', 'the reconciler is not running'));
-    const mode: ApplyMode = {
-      intermediate: true,
-      force: options.force,
-      keepVolumes: options.removeVolumes === true ? false : undefined,
-    };
-    return new Promise<void>((resolve, reject) => {
-      this.exclusiveJobs.push({ target, mode, resolve, reject });
-      this.currentApply?.abort(new BosunError('CANCELLED', 'a user action takes over'));
-      this.queue.nudge();
+    const keepVolumes = options.removeVolumes === true ? false : undefined;
+    const { intermediateTimeoutMs: timeoutMs, lockPollMs } = this.options;
+    const deps = { clock: this.deps.clock, operations: this.operations, timeoutMs, lockPollMs };
+    return this.exclusive(async (signal) => {
+      const held = withHeldStopped(target, this.heldStopped);
+      const mode = { intermediate: true, force: options.force || this.force, keepVolumes };
+      await runIntermediate(deps, (s) => this.rounds.untilSettled(held, mode, s), signal);
     });
+  }
+
+  /**
+   * Runs a one-off plan (one-off-plans.ts) alone in the loop, also before start. `dropTarget`: a target
+   * still unchanged at its end is dropped (leaving local mode: the next load brings the one to apply).
+   */
+  runPlan(build: BuildPlan, options: { dropTarget?: boolean } = {}): Promise<StepOutcome[]> {
+    if (this.stopped) return Promise.reject(new BosunError('NOT_READY', 'the reconciler stopped'));
+    return this.exclusive(async (signal) => {
+      const before = this.target;
+      const outcomes = await runOneOffPlan(this.oneOff, build, signal);
+      if (options.dropTarget === true && this.target === before) this.target = undefined;
+      return outcomes;
+    });
+  }
+
+  /** `/v2/cleanup-volumes`: unused volumes bosun manages, of one app or all, as a one-off plan. */
+  cleanupVolumes(appId: number | undefined): Promise<{ removed: string[] }> {
+    const deps = { ...this.deps, runPlan: (b: BuildPlan) => this.runPlan(b), log: this.log };
+    return cleanupVolumes({ ...deps, target: () => this.target }, appId);
   }
 
   /** Services stopped through the API stay stopped (as `running: false`) until released here. */
   holdStopped(appUuid: string, serviceName: string, stopped: boolean): void {
-    const key = serviceKey(appUuid, serviceName);
-    if (stopped) this.heldStopped.add(key);
-    else this.heldStopped.delete(key);
+    this.heldStopped[stopped ? 'add' : 'delete'](serviceKey(appUuid, serviceName));
   }
 
   /** In memory, no I/O: the status endpoints answer from this. */
@@ -201,12 +209,11 @@ export class Reconciler {
   }
 
   /**
-   * Resolves the next time the loop has nothing to do (converged, blocked or failed) and no download
-   * runs, at once if that is so now. `afterRound` waits for a settle after that round (e.g. to see the
-   * effect of a trigger).
+   * Resolves the next time the loop has nothing to do (converged, blocked, failed) and no long operation
+   * runs, at once if so now; `afterRound` waits for a settle after that round (a trigger's effect).
    */
   whenSettled(options: { afterRound?: number } = {}): Promise<ReconcileStatus> {
-    const applying = this.currentApply !== undefined || this.exclusiveJobs.length > 0;
+    const applying = this.currentApply !== undefined || this.exclusiveJobs.pending;
     return this.board.whenSettled(options.afterRound ?? -1, !this.busy() && !applying);
   }
 
@@ -256,9 +263,8 @@ export class Reconciler {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const job = this.exclusiveJobs.shift();
-      if (job !== undefined) {
-        await this.runExclusive(job);
+      if (this.exclusiveJobs.pending) {
+        await this.runExclusive();
         // Let the action queue its next intermediate target before the real one is resumed.
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
@@ -315,25 +321,19 @@ export class Reconciler {
     }
   }
 
-  private async runExclusive(job: ExclusiveJob): Promise<void> {
+  /** Queues `run` to go alone in the loop; a running apply gives way to it. */
+  private exclusive<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.exclusiveJobs.add(run, () => {
+      this.currentApply?.abort(new BosunError('CANCELLED', 'a user action takes over'));
+      this.queue.nudge();
+    });
+  }
+
+  private async runExclusive(): Promise<void> {
     const controller = this.beginApply();
-    const target = withHeldStopped(job.target, this.heldStopped);
-    const mode = { ...job.mode, force: job.mode.force || this.force };
-    const { clock } = this.deps;
-    const { intermediateTimeoutMs: timeoutMs, lockPollMs } = this.options;
-    try {
-      await runIntermediate(
-        { clock, operations: this.operations, timeoutMs, lockPollMs },
-        (signal) => this.rounds.untilSettled(target, mode, signal),
-        controller.signal,
-      );
-      job.resolve();
-    } catch (err) {
-      job.reject(err);
-    } finally {
-      this.currentApply = undefined;
-      this.queue.wake('action-done'); // back to the real target
-    }
+    await this.exclusiveJobs.runNext(controller.signal);
+    this.currentApply = undefined;
+    this.queue.wake('action-done'); // back to the real target
   }
 
   private scheduleWakeups(outcome: Extract<Outcome, { kind: 'blocked' }>): void {

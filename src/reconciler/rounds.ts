@@ -5,6 +5,7 @@
  * round; the planner sees them in progress and their end wakes the loop.
  */
 import { noRoundObserver, type RoundObserver } from './round-observer.js';
+import type { SupervisorNetworkSpec } from '../domain/context.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
 import type { EngineAdapter } from '../engine/port.js';
 import { executePlan, type StepOutcome } from '../executor/execute-plan.js';
@@ -83,6 +84,7 @@ export interface RoundOptions {
   noProgressRounds: number;
   engineRetryMs: { base: number; cap: number };
   bootTime: number | undefined;
+  supervisorNetwork: SupervisorNetworkSpec | undefined;
 }
 
 export class Rounds {
@@ -195,18 +197,28 @@ export class Rounds {
     }
   }
 
-  /** Downloads in flight are shown even before the runner reported them. */
+  /**
+   * Long operations in flight, as the planner must see them: downloads even before the runner reported
+   * them, and containers whose stop is still running (`stopping`, so the stop is not planned again).
+   */
   private withOperations(current: CurrentState): CurrentState {
-    const pending = this.deps.operations
-      .inFlight()
-      .flatMap((step) =>
-        step.kind === 'pullImage' && !current.downloads.some((d) => d.image === step.image)
-          ? [{ image: step.image, progress: undefined }]
-          : [],
-      );
-    return pending.length === 0
-      ? current
-      : { ...current, downloads: [...current.downloads, ...pending] };
+    const inFlight = this.deps.operations.inFlight();
+    const pending = inFlight.flatMap((step) =>
+      step.kind === 'pullImage' && !current.downloads.some((d) => d.image === step.image)
+        ? [{ image: step.image, progress: undefined }]
+        : [],
+    );
+    const stops = new Set(
+      inFlight.flatMap((step) => (step.kind === 'stopContainer' ? [step.containerId] : [])),
+    );
+    if (pending.length === 0 && stops.size === 0) return current;
+    return {
+      ...current,
+      downloads: [...current.downloads, ...pending],
+      containers: current.containers.map((c) =>
+        stops.has(c.id) || stops.has(c.name) ? { ...c, stopping: true } : c,
+      ),
+    };
   }
 
   private async planContext(
@@ -235,6 +247,7 @@ export class Rounds {
       protectedImages: this.deps.releaseChecks?.protectedImages() ?? [],
       bootTime: this.options.bootTime,
       storage,
+      supervisorNetwork: this.options.supervisorNetwork,
     });
   }
 

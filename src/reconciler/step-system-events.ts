@@ -95,10 +95,16 @@ export function stepSystemEvent(
         serviceName: step.serviceName,
         image: naming.containerImage(step.containerId) ?? '',
       });
+    case 'discardContainer':
+      return pick(['serviceKill', 'serviceStop', 'serviceStopError'], {
+        serviceName: step.serviceName,
+        image: naming.containerImage(step.containerId) ?? '',
+      });
     case 'removeContainer':
     case 'renameContainer':
     case 'retireContainer':
     case 'recordCommit':
+    case 'createSupervisorNetwork':
       return undefined;
     default:
       return assertNever(step);

@@ -11,7 +11,7 @@ import type { SystemLogger } from '../logs/system-logger.js';
 import type { Step } from '../planner/index.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { StepListener } from './reconciler.js';
+import type { StepListener } from './rounds.js';
 import {
   namingFrom,
   stepSystemEvent,

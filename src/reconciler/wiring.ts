@@ -17,12 +17,9 @@ import { Observer, type LockReader } from './observe.js';
 import type { ReleaseChecks } from './release-checks.js';
 import type { RoundObserver } from './round-observer.js';
 import { StorageObserver } from './storage-observer.js';
-import {
-  Reconciler,
-  type PlanFn,
-  type ReconcilerOptions,
-  type StepListener,
-} from './reconciler.js';
+import { Reconciler } from './reconciler.js';
+import type { ReconcilerOptions } from './reconciler-options.js';
+import type { PlanFn, StepListener } from './rounds.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -90,6 +87,9 @@ export function createReconciler(w: ReconcilerWiring): {
     logger: w.logger,
     clock: w.clock,
     ...(w.scopeLabels === undefined ? {} : { scopeLabels: w.scopeLabels }),
+    ...(w.options?.supervisorNetwork === undefined
+      ? {}
+      : { supervisorNetwork: w.options.supervisorNetwork.name }),
   });
   const reconciler = new Reconciler(
     {

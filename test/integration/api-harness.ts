@@ -39,6 +39,8 @@ export class RecordingReconciler implements ReconcilerPort {
   readonly intermediates: Array<{ target: TargetState; options: IntermediateOptions }> = [];
   readonly applies: Array<{ force: boolean }> = [];
   readonly held: Array<{ appUuid: string; serviceName: string; stopped: boolean }> = [];
+  /** Volume clean-ups asked for (the real one is a plan: reconciler-side-channels.spec.ts). */
+  readonly volumeCleanups: Array<number | undefined> = [];
   /** When set, the next applyIntermediate rejects with it (to test error mapping). */
   failWith: Error | undefined;
   private cached: ReconcilerSnapshot | undefined;
@@ -93,6 +95,11 @@ export class RecordingReconciler implements ReconcilerPort {
 
   holdStopped(appUuid: string, serviceName: string, stopped: boolean): void {
     this.held.push({ appUuid, serviceName, stopped });
+  }
+
+  cleanupVolumes(appId: number | undefined): Promise<{ removed: string[] }> {
+    this.volumeCleanups.push(appId);
+    return Promise.resolve({ removed: [] });
   }
 }
 

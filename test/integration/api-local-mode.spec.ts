@@ -19,7 +19,7 @@ import {
   service,
   target,
 } from '../support/planner-builders.js';
-import { requireDocker, TEST_LABEL, uniquePrefix } from '../support/docker.js';
+import { requireDocker } from '../support/docker.js';
 import { startHarness, type Harness } from './api-harness.js';
 
 const relA = { app: APP_A, commit: 'commitaaaa', releaseId: 11 };
@@ -89,7 +89,6 @@ function request(
 
 describe('local API: open in local mode, keyed outside it (table over the route list)', function () {
   this.timeout(60_000);
-  const prefix = uniquePrefix('api-local-mode');
   let h: Harness;
   // Local-mode journal reading and streams are exercised elsewhere; /v2/local/logs is not mounted here.
   const routes = apiRoutes();
@@ -99,14 +98,11 @@ describe('local API: open in local mode, keyed outside it (table over the route 
     const real = await startHarness();
     await real.close();
     h = await startHarness({
-      // GET /v2/cleanup-volumes runs with the device-wide scope in local mode: on this shared engine it
-      // must see only what this test made (nothing), never other suites' volumes.
+      // GET /v2/cleanup-volumes goes to the (recording) reconciler as a plan request: nothing on this
+      // shared engine is touched.
       engine: {
         inspectContainer: (id) => real.engine.inspectContainer(id),
         listContainers: () => real.engine.listContainers(),
-        listVolumes: async () =>
-          (await real.engine.listVolumes()).filter((v) => v.labels[TEST_LABEL] === prefix),
-        removeVolume: (name) => real.engine.removeVolume(name),
       },
     });
   });

@@ -247,6 +247,12 @@ export class PlannerSim {
       case 'recordCommit':
         s.commits = { ...s.commits, [step.appUuid ?? '']: step.commit };
         return;
+      case 'createSupervisorNetwork':
+        s.supervisorNetwork = true;
+        return;
+      case 'discardContainer':
+        s.containers = s.containers.filter((c) => c.id !== step.containerId);
+        return;
     }
   }
 

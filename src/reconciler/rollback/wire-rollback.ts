@@ -1,8 +1,8 @@
 /**
  * Builds the release guard from the store and the config vars, for main.ts: read what an earlier run
- * decided before the first target is loaded.
+ * decided before the first target is loaded. main.ts passes how a target's config vars read (the
+ * reconciler does not import config/).
  */
-import { resolveConfigVars } from '../../config/config-vars.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ReleaseGuardRepository, TargetStateRepository } from '../../store/ports.js';
@@ -11,16 +11,15 @@ import { ReleaseGuard } from './release-guard.js';
 export async function wireRollback(deps: {
   store: { releases: ReleaseGuardRepository; targets: TargetStateRepository };
   announce: (text: string) => void;
+  /** SUPERVISOR_UPDATE_ROLLBACK and SUPERVISOR_UPDATE_ROLLBACK_WINDOW of a target's config. */
+  settingsOf: (config: Readonly<Record<string, string>>) => { enabled: boolean; windowMs: number };
   clock: Clock;
   logger: Logger;
 }): Promise<ReleaseGuard> {
   const guard = new ReleaseGuard({
     repository: deps.store.releases,
     loadStored: (origin) => deps.store.targets.load(origin),
-    settingsOf: (config) => {
-      const vars = resolveConfigVars(config).config;
-      return { enabled: vars.updateRollback, windowMs: vars.updateRollbackWindow };
-    },
+    settingsOf: deps.settingsOf,
     announce: deps.announce,
     clock: deps.clock,
     logger: deps.logger,

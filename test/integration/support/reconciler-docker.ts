@@ -11,11 +11,9 @@ import { join } from 'node:path';
 import { HostUpdateLocks } from '../../../src/device/locks.js';
 import type { TargetState, UpdateStrategy } from '../../../src/domain/model.js';
 import { DockerEngine } from '../../../src/engine/docker-engine.js';
-import type {
-  Reconciler,
-  ReconcilerOptions,
-  StepListener,
-} from '../../../src/reconciler/reconciler.js';
+import type { Reconciler } from '../../../src/reconciler/reconciler.js';
+import type { ReconcilerOptions } from '../../../src/reconciler/reconciler-options.js';
+import type { StepListener } from '../../../src/reconciler/rounds.js';
 import { createReconciler } from '../../../src/reconciler/wiring.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { createLogger, silentLogger, type Logger } from '../../../src/shared/logger.js';
