@@ -21,7 +21,11 @@ import { describeCloudConnectivity } from './agent/cloud-connectivity-words.js';
 import type { AgentSettings as FacadeSettings, DeviceFacts, HostActions } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
-import { DEFAULT_SUPERVISOR_CONFIG, resolveConfigVars } from './config/config-vars.js';
+import {
+  DEFAULT_SUPERVISOR_CONFIG,
+  resolveConfigVars,
+  updateWindowOf,
+} from './config/config-vars.js';
 import {
   deviceConfigVarValues,
   mirrorConfigVarsToConfigJson,
@@ -292,6 +296,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     settings: () => ({
       lockOverride: configVars.config.lockOverride,
       localMode: modeSwitch.localMode,
+      updateWindow: updateWindowOf(configVars.config),
     }),
     // Agents sharing one engine (tests) each see only what carries their labels.
     scopeLabels: settings.scopeLabels,

@@ -6,6 +6,12 @@
  */
 
 import type { Logger } from '../shared/logger.js';
+import {
+  isTimeZone,
+  parseWindowRanges,
+  type UpdateWindow,
+  type WindowRange,
+} from '../domain/update-window.js';
 
 export type FirewallMode = 'on' | 'off' | 'auto';
 
@@ -48,6 +54,13 @@ export interface SupervisorConfig {
   readonly vpnControl: boolean;
   /** SUPERVISOR_DISK_RESERVE: bytes a download must leave free on the engine's data root (bosun's own). */
   readonly diskReserveBytes: number;
+  /**
+   * SUPERVISOR_UPDATE_WINDOW (bosun's own): daily ranges `HH:MM-HH:MM,…` in which disruptive update
+   * steps may run; null (unset) means any time, as balena-supervisor does.
+   */
+  readonly updateWindow: readonly WindowRange[] | null;
+  /** SUPERVISOR_UPDATE_WINDOW_TIMEZONE (bosun's own): IANA zone of the window; null = the device's zone. */
+  readonly updateWindowTimeZone: string | null;
 }
 
 interface VarSpec<T> {
@@ -135,6 +148,20 @@ function size(name: string, defaultValue: number): VarSpec<number> {
   };
 }
 
+const updateWindowSpec: VarSpec<readonly WindowRange[] | null> = {
+  name: 'SUPERVISOR_UPDATE_WINDOW',
+  defaultValue: null,
+  expected: 'daily ranges HH:MM-HH:MM, comma-separated (e.g. 02:00-04:00,22:30-23:30)',
+  parse: (raw) => parseWindowRanges(raw) ?? undefined,
+};
+
+const timeZoneSpec: VarSpec<string | null> = {
+  name: 'SUPERVISOR_UPDATE_WINDOW_TIMEZONE',
+  defaultValue: null,
+  expected: 'an IANA time zone name (e.g. Europe/Berlin)',
+  parse: (raw) => (isTimeZone(raw.trim()) ? raw.trim() : undefined),
+};
+
 type Specs = { readonly [K in keyof SupervisorConfig]: VarSpec<SupervisorConfig[K]> };
 
 /**
@@ -163,6 +190,8 @@ export const CONFIG_VAR_SPECS: Specs = {
   // bosun's own (issue 14). 256 MiB is about 3 % of an 8 GB card: room for the log spool (128 MiB on
   // disk), the store, the journal and the engine's own writes after a download has landed.
   diskReserveBytes: size('SUPERVISOR_DISK_RESERVE', 256 * 2 ** 20),
+  updateWindow: updateWindowSpec,
+  updateWindowTimeZone: timeZoneSpec,
 };
 
 const PREFIXES = ['BALENA_', 'RESIN_', ''] as const;
@@ -241,4 +270,16 @@ export function resolveConfigVarsAndWarn(
     });
   }
   return config;
+}
+
+/**
+ * The update window the planner enforces, or undefined when none is set. The zone is the config var's,
+ * else the device's: this process's (`TZ`, else the system zone), as `Intl` resolves it.
+ */
+export function updateWindowOf(
+  config: SupervisorConfig,
+  deviceZone: string = new Intl.DateTimeFormat().resolvedOptions().timeZone,
+): UpdateWindow | undefined {
+  if (config.updateWindow === null) return undefined;
+  return { ranges: config.updateWindow, timeZone: config.updateWindowTimeZone ?? deviceZone };
 }

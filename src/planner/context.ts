@@ -1,3 +1,5 @@
+import type { UpdateWindow } from '../domain/update-window.js';
+
 /**
  * Everything plan() needs besides the target and the observed state. The reconciler fills it each
  * round; the planner never reads a clock or a store itself, so the same inputs always give the same plan.
@@ -79,6 +81,11 @@ export interface PlanContext {
   bootTime: number | undefined;
   /** Disk preflight inputs; undefined disables the preflight (free space unknown). */
   storage: StorageFacts | undefined;
+  /**
+   * Config var SUPERVISOR_UPDATE_WINDOW (with its zone): disruptive steps run only inside it, unless
+   * forced. Undefined: any time (and for user actions, which are explicit requests).
+   */
+  updateWindow: UpdateWindow | undefined;
 }
 
 /** A context with safe defaults (nothing forced, nothing kept, nothing backed off) for `now`. */
@@ -96,6 +103,7 @@ export function planContext(now: number, overrides: Partial<PlanContext> = {}): 
     targetImageIds: {},
     bootTime: undefined,
     storage: undefined,
+    updateWindow: undefined,
     ...overrides,
   };
 }

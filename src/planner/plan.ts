@@ -26,6 +26,7 @@ import { AppScope } from './scope.js';
 import { settleSteps } from './settle.js';
 import { applyStoragePreflight } from './storage.js';
 import type { Plan, Step } from './steps.js';
+import { applyUpdateWindow, closedUntil } from './update-window.js';
 import { observeWorld } from './world.js';
 
 export function plan(target: TargetState, current: CurrentState, ctx: PlanContext): Plan {
@@ -34,6 +35,7 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
   const uuids = [...new Set([...Object.keys(target.apps), ...groups.keys()])].sort();
   const all = new DraftPlan();
   const appIds = new Map<string, number | undefined>();
+  const windowOpensAt = closedUntil(ctx);
 
   for (const uuid of uuids) {
     const targetApp = target.apps[uuid];
@@ -49,6 +51,7 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
     const scope = new AppScope(world, uuid, appId, app, targetApp?.release);
     if (targetApp?.release !== undefined) planAppUpdate(scope, targetApp.release);
     else planAppRemoval(scope, targetApp === undefined && !ctx.keepVolumes);
+    applyUpdateWindow(scope, windowOpensAt);
     applyLocks(scope);
     for (const draft of scope.out.drafts.values())
       if (!all.has(draft.step.id)) all.drafts.set(draft.step.id, draft);

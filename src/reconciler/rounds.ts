@@ -6,6 +6,7 @@
  */
 import { noRoundObserver, type RoundObserver } from './round-observer.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
+import type { UpdateWindow } from '../domain/update-window.js';
 import type { EngineAdapter } from '../engine/port.js';
 import { executePlan, type StepOutcome } from '../executor/execute-plan.js';
 import {
@@ -31,6 +32,14 @@ import { keyOf, type FailureMemory } from './failure-memory.js';
 import type { StaleLockTracker } from './stale-locks.js';
 import type { StatusBoard } from './status-board.js';
 import type { WakeQueue } from './wake-queue.js';
+
+/** The config the rounds read each time they plan (it may change between rounds). */
+export interface ReconcileSettings {
+  lockOverride: boolean;
+  localMode: boolean;
+  /** SUPERVISOR_UPDATE_WINDOW with its zone; undefined: disruptive steps may run any time. */
+  updateWindow?: UpdateWindow | undefined;
+}
 
 export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanContext) => Plan;
 
@@ -63,7 +72,7 @@ export interface RoundDeps {
   runner: StepRunner;
   images: PulledImageStore;
   clock: Clock;
-  settings: () => { lockOverride: boolean; localMode: boolean };
+  settings: () => ReconcileSettings;
   log: Logger;
   queue: WakeQueue;
   failures: FailureMemory;
@@ -230,6 +239,8 @@ export class Rounds {
       targetImageIds,
       bootTime: this.options.bootTime,
       storage,
+      // A user action (restart, purge, stop…) is an explicit request for now: it ignores the window.
+      updateWindow: mode.intermediate ? undefined : settings.updateWindow,
     });
   }
 

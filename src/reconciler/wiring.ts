@@ -22,6 +22,7 @@ import {
   type ReconcilerOptions,
   type StepListener,
 } from './reconciler.js';
+import type { ReconcileSettings } from './rounds.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -32,7 +33,7 @@ export interface ReconcilerWiring {
   logger: Logger;
   loadTarget?: () => Promise<TargetState | undefined>;
   registryCredentials?: () => RegistryCredentials;
-  settings?: () => { lockOverride: boolean; localMode: boolean };
+  settings?: () => ReconcileSettings;
   plan?: PlanFn;
   options?: Partial<ReconcilerOptions>;
   /** See ObserverDeps.scopeLabels (tests on a shared engine). */
