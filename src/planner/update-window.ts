@@ -11,7 +11,8 @@ import { isActive } from './app-view.js';
 import type { PlanContext } from './context.js';
 import { withhold } from './prune.js';
 import type { AppScope } from './scope.js';
-import type { Step } from './steps.js';
+import { assertNever, type Step } from './steps.js';
+import { serviceOf } from './backoff.js';
 
 /** Epoch ms the window opens when this round is outside it (and not forced); undefined when open. */
 export function closedUntil(ctx: PlanContext): number | undefined {
@@ -32,7 +33,7 @@ export function applyUpdateWindow(scope: AppScope, opensAt: number | undefined):
     scope.out.drafts,
     victims.map((s) => s.id),
   );
-  for (const serviceName of new Set(victims.map((s) => s.serviceName)))
+  for (const serviceName of new Set(victims.map((s) => serviceOf(s) ?? '')))
     scope.out.block({
       kind: 'outsideUpdateWindow',
       appUuid: scope.uuid,
@@ -41,23 +42,29 @@ export function applyUpdateWindow(scope: AppScope, opensAt: number | undefined):
     });
 }
 
-type ContainerStep = Extract<
-  Step,
-  { kind: 'stopContainer' | 'removeContainer' | 'retireContainer' }
->;
-
 /** Stopping a container, or removing/retiring one that runs: what a person on the device would notice. */
-export function isDisruptive(
-  step: Step,
-  activeContainerIds: ReadonlySet<string>,
-): step is ContainerStep {
+export function isDisruptive(step: Step, activeContainerIds: ReadonlySet<string>): boolean {
   switch (step.kind) {
     case 'stopContainer':
       return true;
     case 'removeContainer':
     case 'retireContainer':
       return activeContainerIds.has(step.containerId);
-    default:
+    // A commit-only rename keeps the container running; the rest never touch a running container.
+    case 'renameContainer':
+    case 'pullImage':
+    case 'removeImage':
+    case 'createNetwork':
+    case 'removeNetwork':
+    case 'createVolume':
+    case 'removeVolume':
+    case 'takeLock':
+    case 'releaseLock':
+    case 'createContainer':
+    case 'startContainer':
+    case 'recordCommit':
       return false;
+    default:
+      return assertNever(step);
   }
 }
