@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { createApi } from './api/app.js';
 import type { EarlyApi } from './api/early-ping.js';
 import { openApiServer } from './api/open-server.js';
+import { planPreviewEndpoint } from './agent/plan-preview.js';
 import { deviceHostnames } from './api/request-guard.js';
 import { logApiExposure } from './api/exposure-notice.js';
 import { Agent } from './agent/agent.js';
@@ -23,8 +24,8 @@ import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import {
   DEFAULT_SUPERVISOR_CONFIG,
+  planSettingsOf,
   resolveConfigVars,
-  updateWindowOf,
 } from './config/config-vars.js';
 import {
   deviceConfigVarValues,
@@ -293,11 +294,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       deviceApiKey: configJson.value.deviceApiKey,
       cloudRegistry: configJson.value.registryEndpoint,
     }),
-    settings: () => ({
-      lockOverride: configVars.config.lockOverride,
-      localMode: modeSwitch.localMode,
-      updateWindow: updateWindowOf(configVars.config),
-    }),
+    settings: () => ({ ...planSettingsOf(storedConfig), localMode: modeSwitch.localMode }),
     // Agents sharing one engine (tests) each see only what carries their labels.
     scopeLabels: settings.scopeLabels,
     stepListener: stepLog,
@@ -426,6 +423,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
   });
   const app = createApi(agent, {
     logger,
+    planPreview: planPreviewEndpoint({ normaliseContext, store, reconciler }, () => deviceName),
     localLogs: logs.localLogs,
     recentLogs: logs.recentLogs,
     deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),

@@ -283,3 +283,12 @@ export function updateWindowOf(
   if (config.updateWindow === null) return undefined;
   return { ranges: config.updateWindow, timeZone: config.updateWindowTimeZone ?? deviceZone };
 }
+
+/** What a target's config vars change in planning: the lock override and the update window. */
+export function planSettingsOf(vars: Readonly<Record<string, string>>): {
+  lockOverride: boolean;
+  updateWindow: UpdateWindow | undefined;
+} {
+  const { config } = resolveConfigVars(vars);
+  return { lockOverride: config.lockOverride, updateWindow: updateWindowOf(config) };
+}

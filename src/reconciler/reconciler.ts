@@ -12,7 +12,7 @@
 import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
 import { LongOperations } from '../executor/long-operations.js';
-import { userLockSignature } from '../planner/index.js';
+import { userLockSignature, type Plan } from '../planner/index.js';
 import { BosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { EngineWakes } from './engine-wakes.js';
@@ -25,7 +25,14 @@ import {
   type ReconcilerDeps,
   type ReconcilerOptions,
 } from './reconciler-options.js';
-import { nextRecheck, Rounds, targetImages, type ApplyMode, type Outcome } from './rounds.js';
+import {
+  nextRecheck,
+  Rounds,
+  targetImages,
+  type ApplyMode,
+  type Outcome,
+  type ReconcileSettings,
+} from './rounds.js';
 import { StaleLockTracker } from './stale-locks.js';
 import { StoredTarget } from './stored-target.js';
 import { StatusBoard, type ReconcilerSnapshot } from './status-board.js';
@@ -184,6 +191,21 @@ export class Reconciler {
     const key = serviceKey(appUuid, serviceName);
     if (stopped) this.heldStopped.add(key);
     else this.heldStopped.delete(key);
+  }
+
+  /**
+   * The plan the loop would make now for `target` (default: the one it applies, undefined when there
+   * is none yet), changing nothing (see Rounds.preview).
+   */
+  async preview(
+    target?: TargetState,
+    settings?: Partial<ReconcileSettings>,
+  ): Promise<
+    { plan: Plan; current: CurrentState; needBytes: Readonly<Record<string, number>> } | undefined
+  > {
+    const t = target ?? this.target;
+    if (t === undefined) return undefined;
+    return this.rounds.preview(withHeldStopped(t, this.heldStopped), settings);
   }
 
   /** In memory, no I/O: the status endpoints answer from this. */

@@ -200,6 +200,27 @@ export class Rounds {
     }
   }
 
+  /**
+   * What a round would plan now for `target`, acting on nothing: one observation (engine reads only),
+   * the failure memory and stale locks as they are (stale-lock clocks are not started; the failure
+   * view only forgets containers that are gone, as the next round would), `settings` overriding the
+   * current config (a previewed target brings its own config vars).
+   */
+  async preview(
+    target: TargetState,
+    settings: Partial<ReconcileSettings> = {},
+  ): Promise<{ plan: Plan; current: CurrentState; needBytes: Readonly<Record<string, number>> }> {
+    const { deps } = this;
+    const observed = await deps.observer.observe();
+    const now = deps.clock.now();
+    const stale = deps.staleLocks.peek(observed, now);
+    const current = this.withOperations(deps.failures.view(observed, stale));
+    const mode: ApplyMode = { intermediate: false, force: false, keepVolumes: undefined };
+    const ctx = await this.planContext(target, mode, now, current, settings);
+    const needBytes = ctx.storage?.needBytes ?? {};
+    return { plan: deps.plan(target, current, ctx), current, needBytes };
+  }
+
   /** Downloads in flight are shown even before the runner reported them. */
   private withOperations(current: CurrentState): CurrentState {
     const pending = this.deps.operations
@@ -219,8 +240,9 @@ export class Rounds {
     mode: ApplyMode,
     now: number,
     current: CurrentState,
+    overrides: Partial<ReconcileSettings> = {},
   ): Promise<PlanContext> {
-    const settings = this.deps.settings();
+    const settings = { ...this.deps.settings(), ...overrides };
     const storage = await this.deps.storage?.facts(target, current);
     const records = await this.deps.images.list();
     const wanted = targetImages(target);
