@@ -1,25 +1,33 @@
 /**
  * `POST /v2/plan`: the request (a target in either shape, or nothing for the stored one) and the
- * answer, as zod schemas that both validate and document (openapi.ts). The target is checked here only
- * in outline; the agent validates it as it validates a pushed or fetched target (JSON paths in errors).
+ * answer, as zod schemas that both validate and document (openapi.ts).
  */
 import { z } from 'zod';
 import { ShortString } from '../domain/target/common-schemas.js';
 import { TargetDeviceSchema } from '../domain/target/v3-schema.js';
 import { LocalTargetBody } from './schemas.js';
 
-export const PlanBody = z
-  .union([
-    LocalTargetBody,
-    z
-      .record(ShortString, TargetDeviceSchema)
-      .describe(
-        'The cloud v3 shape for one device, {"<uuid>": {name, config, apps}}; {} (or no body) plans with the stored target',
-      ),
-  ])
-  .describe(
-    'A target to plan with: the local-mode shape or the v3 shape; nothing for the stored one',
-  );
+/** JSON Schema of a zod schema as a client sends it, for the description only. */
+function described(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Record<string, unknown>;
+  delete json['$schema'];
+  return json;
+}
+
+/**
+ * Checked here only as a JSON object: the agent validates the target inside exactly as the target
+ * endpoints do (the local-mode shape as POST /v2/local/target-state, the v3 shape as a fetched target),
+ * so errors name the JSON path. The description lists both shapes.
+ */
+export const PlanBody = z.record(z.string(), z.unknown()).meta({
+  description:
+    'A target to plan with: the local-mode shape ({"local": …}, as POST /v2/local/target-state) or the cloud v3 shape for one device ({"<uuid>": {name, config, apps}}); {} or no body: the stored target',
+  anyOf: [described(LocalTargetBody), described(z.record(ShortString, TargetDeviceSchema))],
+});
 
 const Nullable = <T extends z.ZodType>(schema: T) => schema.nullable();
 

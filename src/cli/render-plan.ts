@@ -11,7 +11,12 @@ export function renderPlanPreview(view: PlanPreviewView): string {
   const counts = [plural(view.steps.length, 'step'), plural(view.blockers.length, 'blocker')].join(
     ', ',
   );
-  const lines = [`Plan for ${which} (${counts}; nothing was changed):`, view.text.trimEnd()];
+  // The planner's text, with each blocker's deadline also as a date (the planner writes epoch ms).
+  const steps = view.text.split('\n').filter((l) => l !== '' && !l.startsWith('blocked: '));
+  const blockers = view.blockers.map(
+    (b) => `blocked: ${b.text}${b.until === null ? '' : ` (${new Date(b.until).toISOString()})`}`,
+  );
+  const lines = [`Plan for ${which} (${counts}; nothing was changed):`, ...steps, ...blockers];
   if (view.downloads.length > 0) {
     const size =
       view.downloadBytes === null ? 'size not known' : `${formatBytes(view.downloadBytes)}`;
