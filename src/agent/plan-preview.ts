@@ -5,7 +5,8 @@
  * supervisor API are only looked up, never created (a missing one would be new, so the preview shows
  * the same recreate the apply would do); the planner runs on one fresh observation.
  *
- * Download sizes are not known to the agent yet (no registry manifest sizes): `bytes` is null.
+ * Download sizes are the disk preflight's estimates (registry manifests, layers already on the engine
+ * counted as free); an image without an estimate has `bytes` null, and then so has the total.
  */
 import type { NormaliseContext } from '../domain/context.js';
 import { validationFailed } from '../domain/issues.js';
@@ -36,7 +37,7 @@ export interface PlanPreviewDeps {
   preview(
     target: TargetState | undefined,
     settings?: PreviewSettings,
-  ): Promise<{ plan: Plan } | undefined>;
+  ): Promise<{ plan: Plan; needBytes?: Readonly<Record<string, number>> } | undefined>;
 }
 
 /** An API key that cannot be real (keys are 32 hex digits): stands in for one the apply would create. */
@@ -59,7 +60,7 @@ export class PlanPreviewer {
       throw validationFailed('plan request', [
         { path: '(root)', reason: 'the agent has no target yet: give one in the body' },
       ]);
-    return describePreview(result.plan, given === undefined ? 'stored' : 'given');
+    return describePreview(result.plan, given === undefined ? 'stored' : 'given', result.needBytes);
   }
 
   private async normalise(
@@ -124,10 +125,15 @@ export function deviceDocument(
   return { device: entries[0]?.[1], source: 'cloud' };
 }
 
-export function describePreview(plan: Plan, target: PlanPreviewView['target']): PlanPreviewView {
+export function describePreview(
+  plan: Plan,
+  target: PlanPreviewView['target'],
+  needBytes: Readonly<Record<string, number>> = {},
+): PlanPreviewView {
   const downloads = plan.steps.flatMap((s) =>
-    s.kind === 'pullImage' ? [{ image: s.image, bytes: null }] : [],
+    s.kind === 'pullImage' ? [{ image: s.image, bytes: needBytes[s.image] ?? null }] : [],
   );
+  const known = downloads.every((d) => d.bytes !== null);
   return {
     status: 'success',
     target,
@@ -149,7 +155,7 @@ export function describePreview(plan: Plan, target: PlanPreviewView['target']): 
       text: renderBlocker(b),
     })),
     downloads,
-    downloadBytes: null,
+    downloadBytes: known ? downloads.reduce((sum, d) => sum + (d.bytes ?? 0), 0) : null,
     text: renderPlan(plan),
   };
 }
@@ -172,7 +178,7 @@ export interface PlanPreviewWiring {
     preview(
       target: TargetState | undefined,
       settings?: PreviewSettings,
-    ): Promise<{ plan: Plan } | undefined>;
+    ): Promise<{ plan: Plan; needBytes?: Readonly<Record<string, number>> } | undefined>;
   };
 }
 

@@ -62,7 +62,7 @@ export const PlanPreviewResponse = z.object({
     }),
   ),
   downloadBytes: Nullable(z.number().int().min(0)).describe(
-    'Bytes to download in all; null: not known (this version does not read manifest sizes)',
+    'Bytes to download in all (estimated from the registry manifests, layers on the engine counted as free); null when an image has no estimate',
   ),
   text: z.string().describe('The plan as text, one line per step then per blocker'),
 });
