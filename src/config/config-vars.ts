@@ -7,6 +7,7 @@
 
 import type { Logger } from '../shared/logger.js';
 import {
+  describeRange,
   isTimeZone,
   parseWindowRanges,
   type UpdateWindow,
@@ -73,6 +74,8 @@ interface VarSpec<T> {
   readonly parse: (raw: string) => T | undefined;
   /** What is acceptable, for the warning. */
   readonly expected: string;
+  /** The value as config var text (default String(value)), e.g. for the initial config report. */
+  readonly format?: (value: T) => string;
 }
 
 const TRUE = new Set(['true', '1', 'on', 'yes']);
@@ -153,6 +156,7 @@ const updateWindowSpec: VarSpec<readonly WindowRange[] | null> = {
   defaultValue: null,
   expected: 'daily ranges HH:MM-HH:MM, comma-separated (e.g. 02:00-04:00,22:30-23:30)',
   parse: (raw) => parseWindowRanges(raw) ?? undefined,
+  format: (ranges) => (ranges === null ? '' : ranges.map(describeRange).join(',')),
 };
 
 const timeZoneSpec: VarSpec<string | null> = {
@@ -160,6 +164,7 @@ const timeZoneSpec: VarSpec<string | null> = {
   defaultValue: null,
   expected: 'an IANA time zone name (e.g. Europe/Berlin)',
   parse: (raw) => (isTimeZone(raw.trim()) ? raw.trim() : undefined),
+  format: (zone) => zone ?? '',
 };
 
 type Specs = { readonly [K in keyof SupervisorConfig]: VarSpec<SupervisorConfig[K]> };
@@ -213,7 +218,7 @@ export interface ResolvedConfigVars {
 /** The spelling present in `vars` with the highest precedence, with its value. An empty value counts as unset. */
 function pick(
   vars: Readonly<Record<string, string>>,
-  spec: VarSpec<unknown>,
+  spec: Pick<VarSpec<unknown>, 'name' | 'legacy'>,
 ): [string, string] | undefined {
   for (const name of [spec.name, ...(spec.legacy ?? [])]) {
     for (const prefix of PREFIXES) {
@@ -291,4 +296,18 @@ export function planSettingsOf(vars: Readonly<Record<string, string>>): {
 } {
   const { config } = resolveConfigVars(vars);
   return { lockOverride: config.lockOverride, updateWindow: updateWindowOf(config) };
+}
+
+/** One resolved config var as text, as a target would carry it (`''` for an unset optional one). */
+export function configVarText<K extends keyof SupervisorConfig>(
+  config: SupervisorConfig,
+  key: K,
+): string {
+  const spec = CONFIG_VAR_SPECS[key] as VarSpec<SupervisorConfig[K]>;
+  if (spec.format !== undefined) return spec.format(config[key]);
+  // Vars without a format hold a boolean, a number or a string.
+  const value: unknown = config[key];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${value}`;
+  return JSON.stringify(value);
 }
