@@ -15,7 +15,7 @@ const mayImport = {
   planner: ['domain', 'shared'],
   engine: ['domain', 'shared'],
   store: ['shared'],
-  config: ['shared'],
+  config: ['domain', 'shared'],
   logs: ['shared'],
   api: ['domain', 'shared'],
   registry: ['engine', 'shared'],

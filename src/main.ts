@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type { EarlyApi } from './api/early-ping.js';
 import { wireApi } from './api/wire-api.js';
+import { planPreviewEndpoint } from './agent/plan-preview.js';
 import { deviceHostnames } from './api/request-guard.js';
 import { Agent } from './agent/agent.js';
 import { stopOnSignals } from './agent/shutdown.js';
@@ -21,6 +22,7 @@ import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import {
   DEFAULT_SUPERVISOR_CONFIG,
+  planSettingsOf,
   resolveConfigVars,
   type SupervisorConfig,
 } from './config/config-vars.js';
@@ -231,7 +233,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       cloudRegistry: configJson.value.registryEndpoint,
     }),
     settings: () => ({
-      lockOverride: configVars().lockOverride,
+      ...planSettingsOf(targetLoader.storedConfig),
       localMode: modeSwitch.localMode,
     }),
     // Agents sharing one engine (tests) each see only what carries their labels.
@@ -355,6 +357,10 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     socketTimeoutMs: configJson.value.apiTimeout,
     early,
     logger,
+    planPreview: planPreviewEndpoint(
+      { normaliseContext: targetLoader.normaliseContext, store, reconciler },
+      () => targetLoader.deviceName,
+    ),
     localLogs: logs.localLogs,
     recentLogs: logs.recentLogs,
     deviceHostnames: () => deviceHostnames(configJson.value, identity.hostname()),

@@ -30,6 +30,15 @@ if (command === 'key') {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   });
+} else if (command === 'plan') {
+  // `bosun plan [<file>]` prints what the running agent would do with a target, changing nothing.
+  const { planCommand } = await import('./cli/plan-command.js');
+  process.exitCode = await planCommand({
+    ...io,
+    args: process.argv.slice(3),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
 } else {
   const address = earlyListenAddress(io.env, io.cwd);
   const early = address === undefined ? undefined : await listenEarly(address.host, address.port);

@@ -40,7 +40,7 @@ export function describeDashboard(inputs: DashboardInputs): DashboardView {
     summary: summarise(snapshot, apps, plan),
     plan:
       applying && plan !== undefined
-        ? [...plan.steps.map((s) => s.reason), ...plan.blockers.map((b) => blockerWords(b))]
+        ? [...plan.steps.map((s) => s.reason), ...plan.blockers.map((b) => blockerWords(b, time))]
         : [],
     apps,
     at: new Date(inputs.now).toISOString(),
@@ -166,6 +166,8 @@ function waitWords(
       return `waiting for ${reason.resource} to be free`;
     case 'storage':
       return storageSentence(reason);
+    case 'updateWindow':
+      return windowWords(reason.until, time);
   }
 }
 
@@ -175,7 +177,11 @@ function conditionWords(condition: string): string {
   return 'started';
 }
 
-function blockerWords(b: Blocker): string {
+function windowWords(until: number, time: (ms: number) => string): string {
+  return `waiting for the update window (opens at ${time(until)})`;
+}
+
+function blockerWords(b: Blocker, time: (ms: number) => string): string {
   const who = 'serviceName' in b && b.serviceName !== undefined ? `service ${b.serviceName}: ` : '';
   switch (b.kind) {
     case 'locked':
@@ -198,6 +204,8 @@ function blockerWords(b: Blocker): string {
       return `${b.resource} still used by ${b.usedBy.join(', ')}`;
     case 'insufficientStorage':
       return `${who}${storageSentence(b)}`;
+    case 'outsideUpdateWindow':
+      return `${who}${windowWords(b.until, time)}`;
   }
 }
 

@@ -39,6 +39,15 @@ export class TargetLoader {
     this.log = deps.logger.child({ component: 'main' });
   }
 
+  /** This device's facts as normalisation sees them now (the plan preview normalises with them too). */
+  readonly normaliseContext = async (
+    appApiKey: NormaliseContext['appApiKey'],
+  ): Promise<NormaliseContext> => ({
+    ...(await this.deps.context()),
+    deviceName: this.deviceName,
+    appApiKey,
+  });
+
   readonly load = async (): Promise<TargetState | undefined> => {
     const { deps, log } = this;
     await deps.beforeLoad();

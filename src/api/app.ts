@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { localRoutes, type LocalLogsHandler } from './routes/local.js';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics.js';
 import { logRoutes, type RecentLogsHandler } from './routes/logs.js';
+import { planRoutes, type PlanPreviewEndpoint } from './routes/plan.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { validate } from './validate.js';
@@ -42,6 +43,8 @@ export interface ApiOptions {
    * (the DNS-rebinding guard, request-guard.ts). Read per request: the hostname can change at run time.
    */
   deviceHostnames?: () => readonly string[];
+  /** POST /v2/plan; without it that route answers 503. */
+  planPreview?: PlanPreviewEndpoint | undefined;
 }
 
 export interface ObservedRequest {
@@ -67,7 +70,10 @@ function openApiRoute(routes: () => readonly RouteDef[]): RouteDef {
 }
 
 export function apiRoutes(
-  options: Pick<ApiOptions, 'localLogs' | 'metrics' | 'dashboard' | 'recentLogs'> = {},
+  options: Pick<
+    ApiOptions,
+    'localLogs' | 'metrics' | 'dashboard' | 'recentLogs' | 'planPreview'
+  > = {},
 ): RouteDef[] {
   const routes: RouteDef[] = [
     ...healthRoutes,
@@ -77,6 +83,7 @@ export function apiRoutes(
     ...metricsRoutes(options.metrics),
     ...dashboardRoutes(options.dashboard),
     ...logRoutes(options.recentLogs),
+    ...planRoutes(options.planPreview),
   ];
   routes.push(openApiRoute(() => routes));
   return routes;

@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ConfigJson, ConfigJsonChanges } from './config-json-schema.js';
 import {
   CONFIG_VAR_SPECS,
+  configVarText,
   DEFAULT_SUPERVISOR_CONFIG,
   type SupervisorConfig,
 } from './config-vars.js';
@@ -68,7 +69,7 @@ export function deviceConfigVarValues(
 ): Record<string, string> {
   const values: Record<string, string> = {};
   for (const key of Object.keys(CONFIG_VAR_SPECS) as (keyof SupervisorConfig)[])
-    values[CONFIG_VAR_SPECS[key].name] = String(config[key]);
+    values[CONFIG_VAR_SPECS[key].name] = configVarText(config, key);
   const defaults = DEFAULT_SUPERVISOR_CONFIG;
   values[CONFIG_VAR_SPECS.appUpdatePollInterval.name] = String(
     atStart.appUpdatePollInterval ?? defaults.appUpdatePollInterval,

@@ -6,6 +6,13 @@
  */
 
 import type { Logger } from '../shared/logger.js';
+import {
+  describeRange,
+  isTimeZone,
+  parseWindowRanges,
+  type UpdateWindow,
+  type WindowRange,
+} from '../domain/update-window.js';
 
 export type FirewallMode = 'on' | 'off' | 'auto';
 
@@ -52,6 +59,13 @@ export interface SupervisorConfig {
   readonly updateRollback: boolean;
   /** SUPERVISOR_UPDATE_ROLLBACK_WINDOW (bosun): the confirmation window after an update, ms. */
   readonly updateRollbackWindow: number;
+  /**
+   * SUPERVISOR_UPDATE_WINDOW (bosun's own): daily ranges `HH:MM-HH:MM,…` in which disruptive update
+   * steps may run; null (unset) means any time, as balena-supervisor does.
+   */
+  readonly updateWindow: readonly WindowRange[] | null;
+  /** SUPERVISOR_UPDATE_WINDOW_TIMEZONE (bosun's own): IANA zone of the window; null = the device's zone. */
+  readonly updateWindowTimeZone: string | null;
 }
 
 interface VarSpec<T> {
@@ -64,6 +78,8 @@ interface VarSpec<T> {
   readonly parse: (raw: string) => T | undefined;
   /** What is acceptable, for the warning. */
   readonly expected: string;
+  /** The value as config var text (default String(value)), e.g. for the initial config report. */
+  readonly format?: (value: T) => string;
 }
 
 const TRUE = new Set(['true', '1', 'on', 'yes']);
@@ -139,6 +155,22 @@ function size(name: string, defaultValue: number): VarSpec<number> {
   };
 }
 
+const updateWindowSpec: VarSpec<readonly WindowRange[] | null> = {
+  name: 'SUPERVISOR_UPDATE_WINDOW',
+  defaultValue: null,
+  expected: 'daily ranges HH:MM-HH:MM, comma-separated (e.g. 02:00-04:00,22:30-23:30)',
+  parse: (raw) => parseWindowRanges(raw) ?? undefined,
+  format: (ranges) => (ranges === null ? '' : ranges.map(describeRange).join(',')),
+};
+
+const timeZoneSpec: VarSpec<string | null> = {
+  name: 'SUPERVISOR_UPDATE_WINDOW_TIMEZONE',
+  defaultValue: null,
+  expected: 'an IANA time zone name (e.g. Europe/Berlin)',
+  parse: (raw) => (isTimeZone(raw.trim()) ? raw.trim() : undefined),
+  format: (zone) => zone ?? '',
+};
+
 type Specs = { readonly [K in keyof SupervisorConfig]: VarSpec<SupervisorConfig[K]> };
 
 /**
@@ -171,6 +203,8 @@ export const CONFIG_VAR_SPECS: Specs = {
   updateRollback: bool('SUPERVISOR_UPDATE_ROLLBACK', true),
   // A floor of 1 s: a shorter window could not see a crash loop at all.
   updateRollbackWindow: int('SUPERVISOR_UPDATE_ROLLBACK_WINDOW', 300_000, 1_000),
+  updateWindow: updateWindowSpec,
+  updateWindowTimeZone: timeZoneSpec,
 };
 
 const PREFIXES = ['BALENA_', 'RESIN_', ''] as const;
@@ -192,7 +226,7 @@ export interface ResolvedConfigVars {
 /** The spelling present in `vars` with the highest precedence, with its value. An empty value counts as unset. */
 function pick(
   vars: Readonly<Record<string, string>>,
-  spec: VarSpec<unknown>,
+  spec: Pick<VarSpec<unknown>, 'name' | 'legacy'>,
 ): [string, string] | undefined {
   for (const name of [spec.name, ...(spec.legacy ?? [])]) {
     for (const prefix of PREFIXES) {
@@ -249,4 +283,39 @@ export function resolveConfigVarsAndWarn(
     });
   }
   return config;
+}
+
+/**
+ * The update window the planner enforces, or undefined when none is set. The zone is the config var's,
+ * else the device's: this process's (`TZ`, else the system zone), as `Intl` resolves it.
+ */
+export function updateWindowOf(
+  config: SupervisorConfig,
+  deviceZone: string = new Intl.DateTimeFormat().resolvedOptions().timeZone,
+): UpdateWindow | undefined {
+  if (config.updateWindow === null) return undefined;
+  return { ranges: config.updateWindow, timeZone: config.updateWindowTimeZone ?? deviceZone };
+}
+
+/** What a target's config vars change in planning: the lock override and the update window. */
+export function planSettingsOf(vars: Readonly<Record<string, string>>): {
+  lockOverride: boolean;
+  updateWindow: UpdateWindow | undefined;
+} {
+  const { config } = resolveConfigVars(vars);
+  return { lockOverride: config.lockOverride, updateWindow: updateWindowOf(config) };
+}
+
+/** One resolved config var as text, as a target would carry it (`''` for an unset optional one). */
+export function configVarText<K extends keyof SupervisorConfig>(
+  config: SupervisorConfig,
+  key: K,
+): string {
+  const spec = CONFIG_VAR_SPECS[key] as VarSpec<SupervisorConfig[K]>;
+  if (spec.format !== undefined) return spec.format(config[key]);
+  // Vars without a format hold a boolean, a number or a string.
+  const value: unknown = config[key];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${value}`;
+  return JSON.stringify(value);
 }

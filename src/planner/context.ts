@@ -1,3 +1,5 @@
+import type { UpdateWindow } from '../domain/update-window.js';
+
 /**
  * Everything plan() needs besides the target and the observed state. The reconciler fills it each
  * round; the planner never reads a clock or a store itself, so the same inputs always give the same plan.
@@ -87,6 +89,11 @@ export interface PlanContext {
   storage: StorageFacts | undefined;
   /** The supervisor network to create when the observation says it is missing; undefined: not managed. */
   supervisorNetwork: SupervisorNetworkSpec | undefined;
+  /**
+   * Config var SUPERVISOR_UPDATE_WINDOW (with its zone): disruptive steps run only inside it, unless
+   * forced. Undefined: any time (and for user actions, which are explicit requests).
+   */
+  updateWindow: UpdateWindow | undefined;
 }
 
 /** A context with safe defaults (nothing forced, nothing kept, nothing backed off) for `now`. */
@@ -106,6 +113,7 @@ export function planContext(now: number, overrides: Partial<PlanContext> = {}): 
     bootTime: undefined,
     storage: undefined,
     supervisorNetwork: undefined,
+    updateWindow: undefined,
     ...overrides,
   };
 }

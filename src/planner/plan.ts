@@ -28,6 +28,7 @@ import { settleSteps } from './settle.js';
 import { applyStoragePreflight } from './storage.js';
 import type { Plan, Step } from './steps.js';
 import { requireSupervisorNetwork } from './supervisor-network.js';
+import { applyUpdateWindow, closedUntil } from './update-window.js';
 import { observeWorld } from './world.js';
 
 export function plan(target: TargetState, current: CurrentState, ctx: PlanContext): Plan {
@@ -36,6 +37,7 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
   const uuids = [...new Set([...Object.keys(target.apps), ...groups.keys()])].sort();
   const all = new DraftPlan();
   const appIds = new Map<string, number | undefined>();
+  const windowOpensAt = closedUntil(ctx);
 
   for (const uuid of uuids) {
     const targetApp = target.apps[uuid];
@@ -52,6 +54,7 @@ export function plan(target: TargetState, current: CurrentState, ctx: PlanContex
     if (targetApp?.release !== undefined) planAppUpdate(scope, targetApp.release);
     else planAppRemoval(scope, targetApp === undefined && !ctx.keepVolumes);
     withholdStopsInProgress(scope.out, current); // before the locks: no lock for a withheld stop
+    applyUpdateWindow(scope, windowOpensAt);
     applyLocks(scope);
     for (const draft of scope.out.drafts.values())
       if (!all.has(draft.step.id)) all.drafts.set(draft.step.id, draft);

@@ -30,6 +30,7 @@ export function renderBlocker(b: Blocker): string {
     case 'backoff':
       return `${b.kind} ${b.appUuid ?? '-'}/${b.serviceName ?? '-'} ${b.stepId} until ${b.until}: ${b.error}`;
     case 'handoverPending':
+    case 'outsideUpdateWindow':
       return `${b.kind} ${b.appUuid}/${b.serviceName} until ${b.until}`;
     case 'resourceInUse':
       return `${b.kind} ${b.appUuid} ${b.resource} used by [${b.usedBy.join(', ')}]`;

@@ -109,7 +109,9 @@ export type Blocker =
       bytesFree: number;
       /** Bytes kept free (SUPERVISOR_DISK_RESERVE). */
       bytesReserved: number;
-    };
+    }
+  /** Stopping or replacing this running service waits for the update window, which opens at `until`. */
+  | { kind: 'outsideUpdateWindow'; appUuid: string; serviceName: string; until: number };
 
 export interface Plan {
   steps: Step[];

@@ -13,7 +13,7 @@ import type { BackoffOptions } from '../shared/backoff.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { LockReader } from './observe.js';
-import type { PlanFn, StepListener, StorageFactsSource } from './rounds.js';
+import type { PlanFn, ReconcileSettings, StepListener, StorageFactsSource } from './rounds.js';
 import type { ReleaseChecks } from './release-checks.js';
 
 export interface ReconcilerDeps {
@@ -37,7 +37,7 @@ export interface ReconcilerDeps {
   clock: Clock;
   logger: Logger;
   /** Read every round, so config var changes apply without a restart. */
-  settings: () => { lockOverride: boolean; localMode: boolean };
+  settings: () => ReconcileSettings;
   /** Told each step's start and end (with the observation it was planned from), e.g. for system lines. */
   stepListener?: StepListener;
   /** Told each round's plan, duration and step outcomes (metrics, the dashboard's current plan). */

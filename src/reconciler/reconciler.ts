@@ -13,7 +13,7 @@ import { serviceKey, type ServiceKey } from '../domain/keys.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
 import type { StepOutcome } from '../executor/execute-plan.js';
 import { LongOperations } from '../executor/long-operations.js';
-import { userLockSignature } from '../planner/index.js';
+import { userLockSignature, type Plan } from '../planner/index.js';
 import { BosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { EngineWakes } from './engine-wakes.js';
@@ -28,7 +28,14 @@ import {
   type ReconcilerDeps,
   type ReconcilerOptions,
 } from './reconciler-options.js';
-import { nextRecheck, Rounds, targetImages, type ApplyMode, type Outcome } from './rounds.js';
+import {
+  nextRecheck,
+  Rounds,
+  targetImages,
+  type ApplyMode,
+  type Outcome,
+  type ReconcileSettings,
+} from './rounds.js';
 import { StaleLockTracker } from './stale-locks.js';
 import { StoredTarget } from './stored-target.js';
 import { StatusBoard, type ReconcilerSnapshot } from './status-board.js';
@@ -193,6 +200,21 @@ export class Reconciler {
   /** Services stopped through the API stay stopped (as `running: false`) until released here. */
   holdStopped(appUuid: string, serviceName: string, stopped: boolean): void {
     this.heldStopped[stopped ? 'add' : 'delete'](serviceKey(appUuid, serviceName));
+  }
+
+  /**
+   * The plan the loop would make now for `target` (default: the one it applies, undefined when there
+   * is none yet), changing nothing (see Rounds.preview).
+   */
+  async preview(
+    target?: TargetState,
+    settings?: Partial<ReconcileSettings>,
+  ): Promise<
+    { plan: Plan; current: CurrentState; needBytes: Readonly<Record<string, number>> } | undefined
+  > {
+    const t = target ?? this.target;
+    if (t === undefined) return undefined;
+    return this.rounds.preview(withHeldStopped(t, this.heldStopped), settings);
   }
 
   /** In memory, no I/O: the status endpoints answer from this. */

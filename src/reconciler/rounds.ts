@@ -7,6 +7,7 @@
 import { noRoundObserver, type RoundObserver } from './round-observer.js';
 import type { SupervisorNetworkSpec } from '../domain/context.js';
 import type { CurrentState, TargetState } from '../domain/model.js';
+import type { UpdateWindow } from '../domain/update-window.js';
 import type { EngineAdapter } from '../engine/port.js';
 import { executePlan, type StepOutcome } from '../executor/execute-plan.js';
 import {
@@ -33,6 +34,14 @@ import { keyOf, type FailureMemory } from './failure-memory.js';
 import type { StaleLockTracker } from './stale-locks.js';
 import type { StatusBoard } from './status-board.js';
 import type { WakeQueue } from './wake-queue.js';
+
+/** The config the rounds read each time they plan (it may change between rounds). */
+export interface ReconcileSettings {
+  lockOverride: boolean;
+  localMode: boolean;
+  /** SUPERVISOR_UPDATE_WINDOW with its zone; undefined: disruptive steps may run any time. */
+  updateWindow?: UpdateWindow | undefined;
+}
 
 export type PlanFn = (target: TargetState, current: CurrentState, ctx: PlanContext) => Plan;
 
@@ -65,7 +74,7 @@ export interface RoundDeps {
   runner: StepRunner;
   images: PulledImageStore;
   clock: Clock;
-  settings: () => { lockOverride: boolean; localMode: boolean };
+  settings: () => ReconcileSettings;
   log: Logger;
   queue: WakeQueue;
   failures: FailureMemory;
@@ -198,6 +207,27 @@ export class Rounds {
   }
 
   /**
+   * What a round would plan now for `target`, acting on nothing: one observation (engine reads only),
+   * the failure memory and stale locks as they are (stale-lock clocks are not started; the failure
+   * view only forgets containers that are gone, as the next round would), `settings` overriding the
+   * current config (a previewed target brings its own config vars).
+   */
+  async preview(
+    target: TargetState,
+    settings: Partial<ReconcileSettings> = {},
+  ): Promise<{ plan: Plan; current: CurrentState; needBytes: Readonly<Record<string, number>> }> {
+    const { deps } = this;
+    const observed = await deps.observer.observe();
+    const now = deps.clock.now();
+    const stale = deps.staleLocks.peek(observed, now);
+    const current = this.withOperations(deps.failures.view(observed, stale));
+    const mode: ApplyMode = { intermediate: false, force: false, keepVolumes: undefined };
+    const ctx = await this.planContext(target, mode, now, current, settings);
+    const needBytes = ctx.storage?.needBytes ?? {};
+    return { plan: deps.plan(target, current, ctx), current, needBytes };
+  }
+
+  /**
    * Long operations in flight, as the planner must see them: downloads even before the runner reported
    * them, and containers whose stop is still running (`stopping`, so the stop is not planned again).
    */
@@ -226,8 +256,9 @@ export class Rounds {
     mode: ApplyMode,
     now: number,
     current: CurrentState,
+    overrides: Partial<ReconcileSettings> = {},
   ): Promise<PlanContext> {
-    const settings = this.deps.settings();
+    const settings = { ...this.deps.settings(), ...overrides };
     const storage = await this.deps.storage?.facts(target, current);
     const records = await this.deps.images.list();
     const wanted = targetImages(target);
@@ -248,6 +279,8 @@ export class Rounds {
       bootTime: this.options.bootTime,
       storage,
       supervisorNetwork: this.options.supervisorNetwork,
+      // A user action (restart, purge, stop…) is an explicit request for now: it ignores the window.
+      updateWindow: mode.intermediate ? undefined : settings.updateWindow,
     });
   }
 

@@ -25,6 +25,17 @@ export class StaleLockTracker {
 
   constructor(private readonly afterMs: number) {}
 
+  /** The staleness `update` would find now, remembering nothing (for the plan preview). */
+  peek(current: CurrentState, now: number): ReadonlySet<LockKey> {
+    const stale = new Set<LockKey>();
+    for (const lock of current.locks) {
+      const since = this.deadSince.get(staleLockKey(lock));
+      if (lock.heldBy === 'user' && since !== undefined && now - since >= this.afterMs)
+        stale.add(staleLockKey(lock));
+    }
+    return stale;
+  }
+
   update(current: CurrentState, now: number): Staleness {
     const stale = new Set<LockKey>();
     let nextDeadline: number | undefined;

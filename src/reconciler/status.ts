@@ -44,7 +44,9 @@ export type WaitReason =
   | { kind: 'stopping' }
   | { kind: 'reboot' }
   | { kind: 'resourceInUse'; resource: string }
-  | { kind: 'storage'; bytesNeeded: number; bytesFree: number; bytesReserved: number };
+  | { kind: 'storage'; bytesNeeded: number; bytesFree: number; bytesReserved: number }
+  /** Epoch ms the update window opens. */
+  | { kind: 'updateWindow'; until: number };
 
 export interface ServiceStatus {
   serviceName: string;
@@ -223,7 +225,13 @@ function updateStatus(
   if (!pending) return 'done';
   // Still at the download stage: waiting for room to download the release.
   if (blockers.some((b) => b.kind === 'insufficientStorage')) return 'downloading';
-  if (blockers.some((b) => b.kind === 'locked' || b.kind === 'waitingForAllImages'))
+  // Waiting for a lock or the update window: the release is on the device, ready to switch to.
+  if (
+    blockers.some(
+      (b) =>
+        b.kind === 'locked' || b.kind === 'waitingForAllImages' || b.kind === 'outsideUpdateWindow',
+    )
+  )
     return 'downloaded';
   return 'applying changes';
 }
@@ -270,6 +278,8 @@ function waitReason(b: Blocker): WaitReason | undefined {
         bytesFree: b.bytesFree,
         bytesReserved: b.bytesReserved,
       };
+    case 'outsideUpdateWindow':
+      return { kind: 'updateWindow', until: b.until };
   }
 }
 

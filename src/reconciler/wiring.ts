@@ -19,7 +19,7 @@ import type { RoundObserver } from './round-observer.js';
 import { StorageObserver } from './storage-observer.js';
 import { Reconciler } from './reconciler.js';
 import type { ReconcilerOptions } from './reconciler-options.js';
-import type { PlanFn, StepListener } from './rounds.js';
+import type { PlanFn, ReconcileSettings, StepListener } from './rounds.js';
 
 export interface ReconcilerWiring {
   engine: EngineAdapter;
@@ -30,7 +30,7 @@ export interface ReconcilerWiring {
   logger: Logger;
   loadTarget?: () => Promise<TargetState | undefined>;
   registryCredentials?: () => RegistryCredentials;
-  settings?: () => { lockOverride: boolean; localMode: boolean };
+  settings?: () => ReconcileSettings;
   plan?: PlanFn;
   options?: Partial<ReconcilerOptions>;
   /** See ObserverDeps.scopeLabels (tests on a shared engine). */

@@ -54,6 +54,18 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
     );
   }
 
+  peekAppKey(appId: number, serviceName: string): Promise<string | undefined> {
+    return storeOperation(
+      `reading the API key of app ${appId} service ${serviceName}`,
+      async () => {
+        const row = await this.knex<ApiKeyRow>('api_key')
+          .where({ app_id: appId, service_name: serviceName })
+          .first();
+        return row?.key;
+      },
+    );
+  }
+
   find(key: string): Promise<ApiKey | undefined> {
     return storeOperation('looking up an API key', async () => {
       const row = await this.knex<ApiKeyRow>('api_key').where({ key }).first();

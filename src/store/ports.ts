@@ -102,6 +102,8 @@ export interface ApiKeyRepository {
   globalKey(): Promise<string>;
   /** The key injected into one service of one app (scope `app`), created on first use. */
   appKey(appId: number, serviceName: string): Promise<string>;
+  /** The key of one service of one app if it exists, never creating one (the plan preview). */
+  peekAppKey(appId: number, serviceName: string): Promise<string | undefined>;
   /** What a presented key is allowed to do; undefined when the key is unknown. */
   find(key: string): Promise<ApiKey | undefined>;
   /** Replaces a key by a fresh one with the same owner and scopes; undefined when the key is unknown. */

@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { join } from 'node:path';
+import { planPreviewEndpoint } from '../../src/agent/plan-preview.js';
 import { apiRoutes } from '../../src/api/app.js';
+import type { PlanPreviewEndpoint } from '../../src/api/routes/plan.js';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import type { Reconciler } from '../../src/reconciler/reconciler.js';
 import { createReconciler } from '../../src/reconciler/wiring.js';
@@ -17,6 +19,7 @@ import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { requireDocker, TEST_LABEL, testDocker, uniquePrefix } from '../support/docker.js';
 import { makeTempDir } from '../support/store-temp.js';
+import { context } from '../unit/domain/helpers.js';
 import { startHarness, type Harness } from './api-harness.js';
 
 const RUNS_PER_ROUTE = 100;
@@ -104,19 +107,28 @@ describe('API fuzz: generated bodies on every body route', function () {
         connectivityCheck: 'unknown' as const,
       }),
     };
-    h = await startHarness({ cloud }, undefined, ({ store, engine }) => {
-      const logger = silentLogger();
-      ({ reconciler } = createReconciler({
-        engine,
-        store,
-        locks: new HostUpdateLocks({ root: join(dir.path, 'locks'), logger }),
-        clock: systemClock,
-        logger,
-        scopeLabels: [`${TEST_LABEL}=${prefix}`],
-      }));
-      reconciler.start({ name: 'fuzz', config: {}, apps: {} });
-      return { reconciler };
-    });
+    let preview: PlanPreviewEndpoint | undefined;
+    h = await startHarness(
+      { cloud },
+      () => ({ planPreview: preview }),
+      ({ store, engine }) => {
+        const logger = silentLogger();
+        ({ reconciler } = createReconciler({
+          engine,
+          store,
+          locks: new HostUpdateLocks({ root: join(dir.path, 'locks'), logger }),
+          clock: systemClock,
+          logger,
+          scopeLabels: [`${TEST_LABEL}=${prefix}`],
+        }));
+        reconciler.start({ name: 'fuzz', config: {}, apps: {} });
+        // POST /v2/plan previews on the same reconciler: every body must leave the engine alone there too.
+        const normaliseContext = (appApiKey: (appId: number, service: string) => string) =>
+          Promise.resolve({ ...context({ source: 'local' }), appApiKey });
+        preview = planPreviewEndpoint({ normaliseContext, store, reconciler }, () => 'fuzz');
+        return { reconciler };
+      },
+    );
     h.settings.localMode = true;
   });
   after(async () => {

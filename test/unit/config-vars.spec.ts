@@ -5,6 +5,7 @@ import {
   DEFAULT_SUPERVISOR_CONFIG,
   resolveConfigVars,
   resolveConfigVarsAndWarn,
+  updateWindowOf,
 } from '../../src/config/config-vars.js';
 import { createLogger } from '../../src/shared/logger.js';
 
@@ -32,7 +33,38 @@ describe('supervisor config vars', () => {
       diskReserveBytes: 256 * 2 ** 20,
       updateRollback: true,
       updateRollbackWindow: 300_000,
+      updateWindow: null,
+      updateWindowTimeZone: null,
     });
+  });
+
+  it('reads an update window and its zone, and falls back to none on a typo', () => {
+    const { config, warnings } = resolveConfigVars({
+      BALENA_SUPERVISOR_UPDATE_WINDOW: '02:00-04:00,22:30-01:00',
+      BALENA_SUPERVISOR_UPDATE_WINDOW_TIMEZONE: 'Europe/Berlin',
+    });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.updateWindow, [
+      { start: 120, end: 240 },
+      { start: 1350, end: 60 },
+    ]);
+    assert.deepEqual(updateWindowOf(config, 'UTC'), {
+      ranges: config.updateWindow,
+      timeZone: 'Europe/Berlin',
+    });
+    const bad = resolveConfigVars({
+      BALENA_SUPERVISOR_UPDATE_WINDOW: '2am-4am',
+      BALENA_SUPERVISOR_UPDATE_WINDOW_TIMEZONE: 'Mars/Base',
+    });
+    assert.equal(bad.config.updateWindow, null);
+    assert.equal(bad.config.updateWindowTimeZone, null);
+    assert.deepEqual(
+      bad.warnings.map((w) => w.variable),
+      ['BALENA_SUPERVISOR_UPDATE_WINDOW', 'BALENA_SUPERVISOR_UPDATE_WINDOW_TIMEZONE'],
+    );
+    assert.equal(updateWindowOf(bad.config, 'UTC'), undefined, 'no window: any time');
+    const deviceZone = resolveConfigVars({ SUPERVISOR_UPDATE_WINDOW: '01:00-02:00' }).config;
+    assert.equal(updateWindowOf(deviceZone, 'Asia/Tokyo')?.timeZone, 'Asia/Tokyo');
   });
 
   it('SUPERVISOR_DISK_RESERVE takes a size with an optional unit (MiB without one)', () => {

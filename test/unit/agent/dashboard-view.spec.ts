@@ -223,4 +223,33 @@ describe('dashboard view: the agent state in plain words', () => {
     assert.equal(db!.waiting, 'failed, retrying at 11:00: no such image');
     assert.equal(view.summary, 'Waiting: waiting for service db to be healthy.');
   });
+
+  it('says when a release waits for its update window, in the status, the summary and the plan', () => {
+    const opens = Date.parse('2026-03-02T02:00:00Z');
+    const view = describeDashboard({
+      snapshot: snapshot(
+        'blocked',
+        [
+          service('main', {
+            containerId: 'abc',
+            waitingFor: { kind: 'updateWindow', until: opens },
+          }),
+        ],
+        { containers: [container('abc', 'main', {})] },
+      ),
+      plan: {
+        steps: [],
+        blockers: [
+          { kind: 'outsideUpdateWindow', appUuid: 'app', serviceName: 'main', until: opens },
+        ],
+      },
+      device,
+      now: 0,
+      timeOfDay: (ms) => (ms === opens ? '02:00' : '??:??'),
+    });
+    const main = view.apps[0]!.services[0]!;
+    assert.equal(main.waiting, 'waiting for the update window (opens at 02:00)');
+    assert.equal(view.summary, 'Waiting: waiting for the update window (opens at 02:00).');
+    assert.deepEqual(view.plan, ['service main: waiting for the update window (opens at 02:00)']);
+  });
 });
