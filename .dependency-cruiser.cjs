@@ -80,24 +80,20 @@ module.exports = {
       comment:
         'Nothing in src/ the agent does not run: every module is imported, directly or not, by the entry ' +
         'point src/start.ts (which opens the API port, then loads src/main.ts). ' +
-        'Named exceptions, each waiting for the work that wires it: step-system-events.ts (the parity ' +
-        'issue wires the system log lines) and mdns-resolver.ts (`.local` lookups for the cloud HTTP client). ' +
-        "The dashboard's browser files (src/api/dashboard/) are served to browsers, not imported.",
+        "The one exception: the dashboard's browser files (src/api/dashboard/) are served to browsers, not imported.",
       severity: 'error',
       from: { path: '^src/start\\.ts$' },
       to: {
         path: '^src/',
-        pathNot: '^src/((reconciler/step-system-events|device/mdns-resolver)\\.ts|api/dashboard/)',
+        pathNot: '^src/api/dashboard/',
         reachable: false,
       },
     },
     {
       name: 'planner-through-index',
-      comment:
-        'planner/index.ts is the only way into the planner. (step-system-events.ts is being wired by ' +
-        'the parity work and keeps its import until then.)',
+      comment: 'planner/index.ts is the only way into the planner.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/planner/|^src/reconciler/step-system-events\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/planner/' },
       to: { path: '^src/planner/', pathNot: '^src/planner/index\\.ts$' },
     },
     {

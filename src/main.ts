@@ -31,6 +31,7 @@ import {
   mirrorConfigVarsToConfigJson,
 } from './config/config-json-mirror.js';
 import { wireCloud } from './cloud/wire-cloud.js';
+import { mdnsFallbackLookup } from './device/mdns-resolver.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
 import { undervoltageReader } from './device/undervoltage.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
@@ -287,6 +288,8 @@ async function main(early: EarlyApi | undefined): Promise<void> {
       : wireCloud({
           endpoint: cloudOrigin.endpoint,
           rootCaBase64: configJson.value.balenaRootCA,
+          // A local openBalena is often `*.local`; minimal images have no nss-mdns to resolve it.
+          lookup: mdnsFallbackLookup(),
           config: configJson,
           store: {
             save: (t) => store.targets.save(cloudOrigin, t),

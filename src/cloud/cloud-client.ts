@@ -21,7 +21,7 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, type LookupFunction, type Socket } from 'node:net';
 import { createSecureContext, rootCertificates, type ConnectionOptions } from 'node:tls';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { BosunError, errorMessage } from '../shared/errors.js';
@@ -45,6 +45,11 @@ export interface CloudClientOptions {
    * after each answer and when a connection closes. Feeds bosun_cloud_bytes_total.
    */
   onWireBytes?: (direction: 'sent' | 'received', bytes: number) => void;
+  /**
+   * Name resolution for the cloud's host (default: the system's). main.ts passes one that falls back to
+   * multicast DNS for `*.local` names (a local openBalena on the LAN; docs/protocol.md#mdns-resolution).
+   */
+  lookup?: LookupFunction;
 }
 
 export interface CloudRequest {
@@ -139,13 +144,19 @@ class CountingHttpsAgent extends HttpsAgent {
   }
 
   override createConnection(
-    options: ConnectionOptions & { host?: string; port?: number; family?: number },
+    options: ConnectionOptions & {
+      host?: string;
+      port?: number;
+      family?: number;
+      lookup?: LookupFunction;
+    },
     callback?: Parameters<HttpsAgent['createConnection']>[1],
   ): Socket {
     const tcp = connectTcp({
       host: options.host ?? 'localhost',
       port: options.port ?? 443,
       ...(options.family === undefined ? {} : { family: options.family }),
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     });
     this.counter.watch(tcp);
     // tls.connect's `socket` option: the TLS session runs over our TCP socket (node's https.Agent passes
@@ -198,7 +209,12 @@ export class CloudClient {
     // One socket is enough for a device (requests are few and serialised by their loops); keep-alive lets
     // a report follow a poll on the same connection. A third for the log stream, which shares this agent
     // and keeps its request open for seconds at a time.
-    const agentOptions = { keepAlive: reuse, maxSockets: 3, maxFreeSockets: 1 };
+    const agentOptions = {
+      keepAlive: reuse,
+      maxSockets: 3,
+      maxFreeSockets: 1,
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+    };
     this.counter = new WireCounter(options.onWireBytes);
     if (base.protocol === 'https:') {
       const ca = [...rootCertificates];

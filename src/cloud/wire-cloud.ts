@@ -4,6 +4,7 @@
  * agent facade, `healthChecks` to the health endpoint, and `stop()` to shutdown.
  */
 import type { Agent } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import type { CloudConnectivity, CloudPort } from '../agent/ports.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage } from '../shared/errors.js';
@@ -41,6 +42,8 @@ export interface WireCloudDeps {
   endpoint: string;
   /** config.json balenaRootCA. */
   rootCaBase64: string | undefined;
+  /** How the cloud's host name is resolved (main.ts: the system's, then mDNS for `*.local`). */
+  lookup?: LookupFunction;
   config: CloudConfigFile;
   store: CloudTargetStore;
   reconciler: CloudReconciler;
@@ -94,6 +97,7 @@ export function wireCloud(deps: WireCloudDeps): WiredCloud {
     endpoint: deps.endpoint,
     rootCaBase64: deps.rootCaBase64,
     reuseConnections: deps.reuseConnections ?? true,
+    ...(deps.lookup === undefined ? {} : { lookup: deps.lookup }),
     ...(traffic === undefined
       ? {}
       : { onWireBytes: (direction, bytes) => traffic.cloudBytes(direction, bytes) }),

@@ -4,7 +4,6 @@
  * does not patch `dns.lookup` globally: `mdnsFallbackLookup` returns a lookup function that HTTP clients take
  * as their `lookup` option.
  */
-import makeMdns from 'multicast-dns';
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 
 export interface MdnsResolveOptions {
@@ -16,10 +15,12 @@ export interface MdnsResolveOptions {
 }
 
 /** Addresses answered for `name`, IPv4 first; empty when nobody answered within the timeout. */
-export function resolveMdns(
+export async function resolveMdns(
   name: string,
   options: MdnsResolveOptions = {},
 ): Promise<LookupAddress[]> {
+  // Loaded on first use: most devices never resolve a `.local` name (and the package stays outside the bundle).
+  const { default: makeMdns } = await import('multicast-dns');
   const families = options.family === undefined ? [4, 6] : [options.family];
   const types: Array<'A' | 'AAAA'> = families.map((f) => (f === 4 ? 'A' : 'AAAA'));
   const wanted = name.toLowerCase();

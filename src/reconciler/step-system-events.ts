@@ -11,7 +11,7 @@
  */
 import type { CurrentState } from '../domain/model.js';
 import type { SystemEvent, SystemEventSubject } from '../logs/system-logger.js';
-import { assertNever, type Step } from '../planner/steps.js';
+import { assertNever, type Step } from '../planner/index.js';
 
 export type StepPhase = 'start' | 'ok' | 'failed';
 
