@@ -54,11 +54,12 @@ describe('/v1/healthy sees a stuck round and a lost database', function () {
     dbPath = join(dir, 'db.sqlite');
     const logger = silentLogger();
     const fake = new FakeEngine({ clock: systemClock });
-    // Observation lists containers: while the gate is closed, that request hangs.
+    // Observation lists containers (the list alone, then inspects what changed): while the gate is
+    // closed, that request hangs.
     const engine = new Proxy(fake, {
       get(target, prop, receiver) {
         const value: unknown = Reflect.get(target, prop, receiver);
-        if (prop !== 'listContainers' || typeof value !== 'function') return value;
+        if (prop !== 'listContainerSummaries' || typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           const waiting = gate?.promise ?? Promise.resolve();
           return waiting.then(() => (value as (...a: unknown[]) => unknown).apply(target, args));
