@@ -91,7 +91,7 @@ export interface PlanContext {
   supervisorNetwork: SupervisorNetworkSpec | undefined;
   /**
    * Config var SUPERVISOR_UPDATE_WINDOW (with its zone): disruptive steps run only inside it, unless
-   * forced. Undefined: any time (and for user actions, which are explicit requests).
+   * forced. When undefined, disruptive steps may run whenever (so for user actions, which are explicit requests).
    */
   updateWindow: UpdateWindow | undefined;
 }
