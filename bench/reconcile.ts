@@ -257,7 +257,7 @@ async function floorRun(): Promise<Row> {
     await Promise.all([
       ...Object.values(app.networks).map((n) => {
         requests++;
-        return docker.createNetwork(n.createSpec as Dockerode.NetworkCreateOptions);
+        return docker.createNetwork(n.createSpec);
       }),
       ...Object.values(app.volumes).map((v) => {
         requests++;

@@ -28,7 +28,7 @@ export class EngineWatch {
   async open(docker: Dockerode): Promise<void> {
     const stream = (await docker.getEvents({
       filters: { type: ['container'], event: ['start'] },
-    })) as NodeJS.ReadableStream;
+    }));
     this.stream = stream;
     let buffer = '';
     stream.on('data', (chunk: Buffer) => {

@@ -147,41 +147,63 @@ export class HostUpdateLocks {
     });
   }
 
-  /** Every service that has a lock file, and who holds it (a user lock wins over the agent's twin). */
+  /**
+   * Every service that has a lock file, and who holds it (a user lock wins over the agent's twin).
+   * Read every round, so it is one readdir per service directory, all at once, and an lstat/read only
+   * of lock entries that are there (a round used to wait on ten serial lstats for five services).
+   */
   async list(): Promise<LockState[]> {
-    const locks: LockState[] = [];
-    for (const { appId, serviceName, dir } of await this.serviceDirs()) {
-      const holders: LockHolder[] = [];
-      let since: number | undefined;
-      for (const file of LOCK_FILES) {
-        const held = await this.heldSince(join(dir, file));
-        if (held === undefined) continue;
-        holders.push(held.holder);
-        if (held.since !== undefined) since = Math.min(since ?? held.since, held.since);
-      }
-      if (holders.length > 0)
-        locks.push({
+    const perService = await Promise.all(
+      (await this.serviceDirs()).map(async ({ appId, serviceName, dir }) => {
+        const present = await this.presentEntries(dir, LOCK_FILES);
+        const held = await Promise.all(present.map((file) => this.heldSince(join(dir, file))));
+        const holders: LockHolder[] = [];
+        let since: number | undefined;
+        for (const h of held) {
+          if (h === undefined) continue;
+          holders.push(h.holder);
+          if (h.since !== undefined) since = Math.min(since ?? h.since, h.since);
+        }
+        if (holders.length === 0) return [];
+        const lock: LockState = {
           appId,
           serviceName,
           heldBy: holders.includes('user') ? 'user' : 'agent',
           ...(since === undefined ? {} : { since }),
-        });
-    }
-    return locks;
+        };
+        return [lock];
+      }),
+    );
+    return perService.flat();
   }
 
-  /** `<appId>/<service>` of services that signalled hand-over complete. */
+  /** `<appId>/<service>` of services that signalled hand-over complete (any entry of that name counts). */
   async handoverComplete(): Promise<string[]> {
-    const done: string[] = [];
-    for (const { appId, serviceName, dir } of await this.serviceDirs()) {
-      for (const file of HANDOVER_FILES) {
-        if ((await inspectLockEntry(join(dir, file))).kind !== 'missing') {
-          done.push(`${appId}/${serviceName}`);
-          break;
-        }
-      }
+    const perService = await Promise.all(
+      (await this.serviceDirs()).map(async ({ appId, serviceName, dir }) => {
+        const present = await this.presentEntries(dir, HANDOVER_FILES);
+        return present.length > 0 ? [`${appId}/${serviceName}`] : [];
+      }),
+    );
+    return perService.flat();
+  }
+
+  /**
+   * Which of `names` are in `dir`, from one readdir (no entry is followed or opened). When the directory
+   * cannot be listed for another reason than being gone, every name is returned, so the caller's lstat of
+   * each judges it as before (an unreadable entry counts as a lock).
+   */
+  private async presentEntries(dir: string, names: readonly string[]): Promise<string[]> {
+    let entries: Set<string>;
+    try {
+      entries = new Set(await readdir(dir));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) entries = new Set();
+      else return [...names];
     }
-    return done;
+    for (const name of names)
+      if (!entries.has(name)) this.reportedOdd.delete(join(dir, name)); // as a missing entry would
+    return names.filter((name) => entries.has(name));
   }
 
   /** Deletes hand-over flags once the outgoing container is gone, so the next hand-over waits again. */
@@ -192,14 +214,17 @@ export class HostUpdateLocks {
 
   private async serviceDirs(): Promise<Array<{ appId: number; serviceName: string; dir: string }>> {
     const servicesRoot = join(this.root, 'services');
-    const out: Array<{ appId: number; serviceName: string; dir: string }> = [];
-    for (const app of await listDirs(servicesRoot)) {
-      const appId = Number(app);
-      if (!Number.isInteger(appId)) continue;
-      for (const serviceName of await listDirs(join(servicesRoot, app)))
-        out.push({ appId, serviceName, dir: join(servicesRoot, app, serviceName) });
-    }
-    return out;
+    const apps = (await listDirs(servicesRoot)).filter((app) => Number.isInteger(Number(app)));
+    const perApp = await Promise.all(
+      apps.map(async (app) =>
+        (await listDirs(join(servicesRoot, app))).map((serviceName) => ({
+          appId: Number(app),
+          serviceName,
+          dir: join(servicesRoot, app, serviceName),
+        })),
+      ),
+    );
+    return perApp.flat();
   }
 
   /** true if we created it; false if it already existed. */

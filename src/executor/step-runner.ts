@@ -9,7 +9,7 @@ import type { ContainerCreateSpec, EndpointSpec } from '../domain/container-spec
 import type { ServiceTarget } from '../domain/model.js';
 import type { EngineAdapter, ImageInfo } from '../engine/port.js';
 import { assertNever, type Step } from '../planner/index.js';
-import { BosunError, isBosunError } from '../shared/errors.js';
+import { BosunError, isBosunError, toBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { DownloadTracker } from './downloads.js';
 import type { CommitStore, LockPort, PulledImageStore, RegistryAuthProvider } from './ports.js';
@@ -166,8 +166,27 @@ export class StepRunner {
     const appId =
       (appUuid === undefined ? undefined : ctx.appIds.get(appUuid)) ??
       Number(spec.Labels['io.balena.app-id']);
-    if (Number.isInteger(appId)) await locks.prepare(appId, service.serviceName);
+    // The lock directory must be ready before the container starts (the next step), not before the
+    // engine records it: prepared alongside the create, so the create does not queue behind two
+    // file-system round trips. If the directory cannot be made, the container is removed again and the
+    // step fails as before (no container is left to start without its lock directory).
+    const [prepared, created] = await Promise.allSettled([
+      Number.isInteger(appId) ? locks.prepare(appId, service.serviceName) : undefined,
+      this.createWithNetworks(service, appUuid),
+    ]);
+    if (created.status === 'rejected') throw toBosunError(created.reason, 'APPLY_FAILED');
+    if (prepared.status === 'rejected') {
+      await tolerate(engine.removeContainer(created.value, { force: true }), 'NOT_FOUND');
+      throw toBosunError(prepared.reason, 'APPLY_FAILED');
+    }
+  }
 
+  private async createWithNetworks(
+    service: ServiceTarget,
+    appUuid: string | undefined,
+  ): Promise<string> {
+    const { engine } = this.deps;
+    const spec = service.createSpec;
     const networkMode = await this.resolveNetworkMode(spec.HostConfig.NetworkMode, appUuid);
     const endpoints = spec.NetworkingConfig?.EndpointsConfig ?? {};
     const mainName = endpoints[networkMode] === undefined ? undefined : networkMode;
@@ -185,6 +204,7 @@ export class StepRunner {
     const { id } = await engine.createContainer(body);
     for (const [network, endpoint] of extra)
       await engine.connectNetwork(network, id, toConnectOptions(endpoint));
+    return id;
   }
 
   /** `service:<name>` becomes `container:<id>` of that service's current container, found by labels. */

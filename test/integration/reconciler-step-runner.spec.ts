@@ -109,6 +109,32 @@ describe('StepRunner on the FakeEngine', () => {
     await writeFile(join(locks.serviceDir(APP.appId, 'api'), 'probe'), ''); // the directory exists
   });
 
+  it('a lock directory that cannot be made fails the create and leaves no container behind', async () => {
+    engine.loadImage('registry.test/api:c1');
+    await engine.createNetwork(network(APP, 'default').createSpec);
+    const blocked = join(dir, 'not-a-dir');
+    await writeFile(blocked, ''); // a file where the lock root should be: mkdir fails with ENOTDIR
+    const failing = new StepRunner({
+      engine,
+      locks: new HostUpdateLocks({ root: blocked, logger: silentLogger() }),
+      commits: commitStore(store.commits),
+      images: pulledImageStore(store.images),
+      auth: new RegistryAuthResolver(() => ({})),
+      downloads,
+      logger: silentLogger(),
+    });
+    const service = labelled(rel, 'api');
+    await assert.rejects(
+      failing.run({ ...base, id: 'create', kind: 'createContainer', service }, signal, ctx),
+      /ENOTDIR|not a directory/i,
+    );
+    assert.deepEqual(
+      (await engine.listContainers({ labels: [] })).map((c) => c.name),
+      [],
+      'the container created alongside the failed directory was removed',
+    );
+  });
+
   it('retires a hand-over container: restart policy no, renamed old_…, stale hand-over flags cleared', async () => {
     engine.loadImage('registry.test/api:c1');
     await engine.createNetwork(network(APP, 'default').createSpec);
