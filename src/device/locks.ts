@@ -138,12 +138,16 @@ export class HostUpdateLocks {
   async release(appId: number): Promise<void> {
     await this.serialised(appId, async () => {
       const appDir = join(this.root, 'services', String(appId));
-      for (const service of await listDirs(appDir)) {
-        for (const file of LOCK_FILES) {
-          const path = join(appDir, service, file);
-          if ((await this.holderOf(path)) === 'agent') await removeLockEntry(path);
-        }
-      }
+      // Every service at once: the app's update waits for this before it counts as settled.
+      await Promise.all(
+        (await listDirs(appDir)).map(async (service) => {
+          const dir = join(appDir, service);
+          for (const file of await this.presentEntries(dir, LOCK_FILES)) {
+            const path = join(dir, file);
+            if ((await this.holderOf(path)) === 'agent') await removeLockEntry(path);
+          }
+        }),
+      );
     });
   }
 
