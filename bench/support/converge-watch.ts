@@ -26,9 +26,9 @@ export class EngineWatch {
   private stream: NodeJS.ReadableStream | undefined;
 
   async open(docker: Dockerode): Promise<void> {
-    const stream = (await docker.getEvents({
+    const stream = await docker.getEvents({
       filters: { type: ['container'], event: ['start'] },
-    }));
+    });
     this.stream = stream;
     let buffer = '';
     stream.on('data', (chunk: Buffer) => {

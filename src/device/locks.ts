@@ -141,11 +141,12 @@ export class HostUpdateLocks {
       // Every service at once: the app's update waits for this before it counts as settled.
       await Promise.all(
         (await listDirs(appDir)).map(async (service) => {
-          const dir = join(appDir, service);
-          for (const file of await this.presentEntries(dir, LOCK_FILES)) {
-            const path = join(dir, file);
-            if ((await this.holderOf(path)) === 'agent') await removeLockEntry(path);
-          }
+          await Promise.all(
+            LOCK_FILES.map(async (file) => {
+              const path = join(appDir, service, file);
+              if ((await this.holderOf(path)) === 'agent') await removeLockEntry(path);
+            }),
+          );
         }),
       );
     });
@@ -153,14 +154,14 @@ export class HostUpdateLocks {
 
   /**
    * Every service that has a lock file, and who holds it (a user lock wins over the agent's twin).
-   * Read every round, so it is one readdir per service directory, all at once, and an lstat/read only
-   * of lock entries that are there (a round used to wait on ten serial lstats for five services).
+   * Read every round, so every entry is judged at once (a round used to wait on ten serial lstats for
+   * five services). Only the known names are looked at, never a listing of the directory: the app can
+   * fill it with any number of entries.
    */
   async list(): Promise<LockState[]> {
     const perService = await Promise.all(
       (await this.serviceDirs()).map(async ({ appId, serviceName, dir }) => {
-        const present = await this.presentEntries(dir, LOCK_FILES);
-        const held = await Promise.all(present.map((file) => this.heldSince(join(dir, file))));
+        const held = await Promise.all(LOCK_FILES.map((file) => this.heldSince(join(dir, file))));
         const holders: LockHolder[] = [];
         let since: number | undefined;
         for (const h of held) {
@@ -185,29 +186,13 @@ export class HostUpdateLocks {
   async handoverComplete(): Promise<string[]> {
     const perService = await Promise.all(
       (await this.serviceDirs()).map(async ({ appId, serviceName, dir }) => {
-        const present = await this.presentEntries(dir, HANDOVER_FILES);
-        return present.length > 0 ? [`${appId}/${serviceName}`] : [];
+        const entries = await Promise.all(
+          HANDOVER_FILES.map((file) => inspectLockEntry(join(dir, file))),
+        );
+        return entries.some((e) => e.kind !== 'missing') ? [`${appId}/${serviceName}`] : [];
       }),
     );
     return perService.flat();
-  }
-
-  /**
-   * Which of `names` are in `dir`, from one readdir (no entry is followed or opened). When the directory
-   * cannot be listed for another reason than being gone, every name is returned, so the caller's lstat of
-   * each judges it as before (an unreadable entry counts as a lock).
-   */
-  private async presentEntries(dir: string, names: readonly string[]): Promise<string[]> {
-    let entries: Set<string>;
-    try {
-      entries = new Set(await readdir(dir));
-    } catch (err) {
-      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) entries = new Set();
-      else return [...names];
-    }
-    for (const name of names)
-      if (!entries.has(name)) this.reportedOdd.delete(join(dir, name)); // as a missing entry would
-    return names.filter((name) => entries.has(name));
   }
 
   /** Deletes hand-over flags once the outgoing container is gone, so the next hand-over waits again. */
