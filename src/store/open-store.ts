@@ -118,15 +118,24 @@ async function bringSchemaUpToDate(
     await run(options.path, migrations, logger).catch((err: unknown) => {
       throw isBosunError(err)
         ? err
-        : new BosunError('MIGRATION_FAILED', `migrating ${options.path} failed: ${errorMessage(err)}`, {
-            cause: err,
-          });
+        : new BosunError(
+            'MIGRATION_FAILED',
+            `migrating ${options.path} failed: ${errorMessage(err)}`,
+            {
+              cause: err,
+            },
+          );
     });
   }
   return [...status.applied, ...status.pending].at(-1);
 }
 
-function buildStore(db: Database.Database, clock: Clock, path: string, opened: FileIdentity): Store {
+function buildStore(
+  db: Database.Database,
+  clock: Clock,
+  path: string,
+  opened: FileIdentity,
+): Store {
   let closing: Promise<void> | undefined;
   const health = probeWrite(db);
   return {

@@ -103,10 +103,7 @@ export class SqliteReleaseGuardRepository implements ReleaseGuardRepository {
   confirm(record: ConfirmedReleaseRecord): Promise<void> {
     const { document, images, at } = record;
     return storeOperation(`confirming release ${record.commit} of app ${record.appUuid}`, () =>
-      this.replaceRoles(row(record, 'confirmed', { document, images, at }), [
-        'watching',
-        'failed',
-      ]),
+      this.replaceRoles(row(record, 'confirmed', { document, images, at }), ['watching', 'failed']),
     );
   }
 
