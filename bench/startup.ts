@@ -12,7 +12,13 @@
  * copy of the bundle (one next to a node_modules built for that Node's ABI: bench/node-lines.sh).
  * Both processes get the same V8 flag, so the floor is "bare Node started the same way".
  *
+ * `--reopen` starts each agent on a data dir an earlier start of the same bundle already created (started
+ * until its whole API answered, then stopped with SIGTERM), as after a reboot or a watchdog restart:
+ * the store is up to date, no migration pending. Without it every agent starts on a fresh data dir.
+ * `--label NAME` names the result file (bench/results/startup-NAME.json; the Node version by default).
+ *
  * Usage: node --import tsx bench/startup.ts [--runs 9] [--idle-seconds 60] [--node PATH] [--bundle PATH]
+ *        [--reopen] [--label NAME]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +35,8 @@ const runs = Number(option('runs') ?? 9);
 const idleSeconds = Number(option('idle-seconds') ?? 60);
 const nodeBinary = option('node') ?? process.execPath;
 const bundle = resolve(option('bundle') ?? 'dist/bosun.mjs');
+const reopen = args.includes('--reopen');
+const label = option('label');
 const basePort = 49000 + Math.floor(Math.random() * 1000);
 const V8_FLAGS = ['--max-semi-space-size=1'];
 
@@ -68,8 +76,32 @@ interface Started {
   child: ChildProcess;
 }
 
+function agentEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    BOSUN_DATA_DIR: dataDir,
+    BOSUN_API_PORT: String(port),
+    BOSUN_API_HOST: '127.0.0.1',
+    BOSUN_LOCAL_MODE: 'true',
+    BOSUN_LOG_LEVEL: 'warn',
+  };
+}
+
+/** Starts the agent on `dataDir` until its whole API answers, then stops it: the store exists, migrated. */
+async function prepareDataDir(dataDir: string, port: number): Promise<void> {
+  const child = spawn(nodeBinary, [...V8_FLAGS, bundle], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: agentEnv(dataDir, port),
+  });
+  await waitFor('/v2/version', port, child);
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 async function start(kind: 'agent' | 'floor', port: number): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-bench-'));
+  if (kind === 'agent' && reopen) await prepareDataDir(dataDir, port);
   const cmd =
     kind === 'agent'
       ? [...V8_FLAGS, bundle]
@@ -81,14 +113,7 @@ async function start(kind: 'agent' | 'floor', port: number): Promise<Started> {
   const started = process.hrtime.bigint();
   const child = spawn(nodeBinary, cmd, {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      BOSUN_DATA_DIR: dataDir,
-      BOSUN_API_PORT: String(port),
-      BOSUN_API_HOST: '127.0.0.1',
-      BOSUN_LOCAL_MODE: 'true',
-      BOSUN_LOG_LEVEL: 'warn',
-    },
+    env: agentEnv(dataDir, port),
   });
   await waitFor('/ping', port, child);
   const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -115,6 +140,8 @@ try {
   });
   const result = {
     node: version,
+    bundle,
+    reopen,
     runs,
     idleSeconds,
     readyMs: { median: median(agents.map((a) => a.readyMs)), all: agents.map((a) => a.readyMs) },
@@ -132,7 +159,7 @@ try {
     rssAboveFloorMiB: median(agentRss) - median(floorRss),
   };
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/startup-${version}.json`, JSON.stringify(result, null, 2));
+  writeFileSync(`bench/results/startup-${label ?? version}.json`, JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));
 } finally {
   for (const p of [...agents, ...floors]) p.child.kill('SIGTERM');

@@ -3,11 +3,12 @@
  * the supervisor API (scope app). Keys are 32 hex chars, like balena's, so containers see the same format.
  */
 import { randomBytes } from 'node:crypto';
-import type { Knex } from 'knex';
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { BosunError } from '../shared/errors.js';
 import { readJsonColumn } from './json-column.js';
 import type { ApiKey, ApiKeyRepository, ApiKeyScope } from './ports.js';
+import { preparedStatements } from './sqlite-database.js';
 import { storeOperation } from './store-error.js';
 
 interface ApiKeyRow {
@@ -19,6 +20,19 @@ interface ApiKeyRow {
 }
 
 const GLOBAL_APP_ID = 0;
+
+// "key" is an SQL keyword: quoted wherever it names the column. The device-wide key's app id 0 is
+// never an app's.
+const SQL = {
+  ofService: 'select "key" from api_key where app_id = ? and service_name = ?',
+  find: 'select "key", app_id, service_name, scopes from api_key where "key" = ?',
+  regenerate: 'update api_key set "key" = ? where "key" = ?',
+  removeApp: `delete from api_key where app_id = ? and app_id <> ${GLOBAL_APP_ID}`,
+  appIds: `select distinct app_id from api_key where app_id <> ${GLOBAL_APP_ID}`,
+  insertIfAbsent:
+    'insert into api_key ("key", app_id, service_name, scopes) values (?, ?, ?, ?) ' +
+    'on conflict (app_id, service_name) do nothing',
+};
 
 const scopesSchema = z.array(
   z.discriminatedUnion('type', [
@@ -32,7 +46,26 @@ function generateKey(): string {
 }
 
 export class SqliteApiKeyRepository implements ApiKeyRepository {
-  constructor(private readonly knex: Knex) {}
+  private readonly sql;
+  private readonly getOrCreate;
+
+  constructor(db: Database.Database) {
+    const sql = preparedStatements(db, SQL);
+    this.sql = sql;
+    // Insert-if-absent then read, in one transaction, so two callers never end up with different keys.
+    this.getOrCreate = db.transaction(
+      (appId: number, serviceName: string, scopes: ApiKeyScope[]): string => {
+        sql('insertIfAbsent').run(generateKey(), appId, serviceName, JSON.stringify(scopes));
+        const row = sql('ofService').get(appId, serviceName) as Pick<ApiKeyRow, 'key'> | undefined;
+        if (!row)
+          throw new BosunError(
+            'INTERNAL',
+            `API key for app ${appId} vanished right after it was written`,
+          );
+        return row.key;
+      },
+    );
+  }
 
   globalKey(): Promise<string> {
     return storeOperation('reading the device API key', () =>
@@ -57,18 +90,14 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
   peekAppKey(appId: number, serviceName: string): Promise<string | undefined> {
     return storeOperation(
       `reading the API key of app ${appId} service ${serviceName}`,
-      async () => {
-        const row = await this.knex<ApiKeyRow>('api_key')
-          .where({ app_id: appId, service_name: serviceName })
-          .first();
-        return row?.key;
-      },
+      () =>
+        (this.sql('ofService').get(appId, serviceName) as Pick<ApiKeyRow, 'key'> | undefined)?.key,
     );
   }
 
   find(key: string): Promise<ApiKey | undefined> {
-    return storeOperation('looking up an API key', async () => {
-      const row = await this.knex<ApiKeyRow>('api_key').where({ key }).first();
+    return storeOperation('looking up an API key', () => {
+      const row = this.sql('find').get(key) as ApiKeyRow | undefined;
       if (!row) return undefined;
       return {
         key: row.key,
@@ -80,52 +109,22 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
   }
 
   regenerate(key: string): Promise<string | undefined> {
-    return storeOperation('regenerating an API key', async () => {
+    return storeOperation('regenerating an API key', () => {
       const fresh = generateKey();
-      const changed = await this.knex<ApiKeyRow>('api_key').where({ key }).update({ key: fresh });
+      const changed = this.sql('regenerate').run(fresh, key).changes;
       return changed > 0 ? fresh : undefined;
     });
   }
 
   removeAppKeys(appId: number): Promise<void> {
-    return storeOperation(`removing the API keys of app ${appId}`, async () => {
-      await this.knex<ApiKeyRow>('api_key')
-        .where({ app_id: appId })
-        .whereNot({ app_id: GLOBAL_APP_ID })
-        .delete();
+    return storeOperation(`removing the API keys of app ${appId}`, () => {
+      this.sql('removeApp').run(appId);
     });
   }
 
   appIdsWithKeys(): Promise<number[]> {
-    return storeOperation('listing the apps that hold API keys', async () => {
-      const rows = await this.knex<ApiKeyRow>('api_key')
-        .distinct('app_id')
-        .whereNot({ app_id: GLOBAL_APP_ID });
-      return rows.map((r) => r.app_id);
-    });
-  }
-
-  /** Insert-if-absent then read, in one transaction, so two callers never end up with different keys. */
-  private getOrCreate(appId: number, serviceName: string, scopes: ApiKeyScope[]): Promise<string> {
-    return this.knex.transaction(async (trx) => {
-      await trx<ApiKeyRow>('api_key')
-        .insert({
-          key: generateKey(),
-          app_id: appId,
-          service_name: serviceName,
-          scopes: JSON.stringify(scopes),
-        })
-        .onConflict(['app_id', 'service_name'])
-        .ignore();
-      const row = await trx<ApiKeyRow>('api_key')
-        .where({ app_id: appId, service_name: serviceName })
-        .first();
-      if (!row)
-        throw new BosunError(
-          'INTERNAL',
-          `API key for app ${appId} vanished right after it was written`,
-        );
-      return row.key;
-    });
+    return storeOperation('listing the apps that hold API keys', () =>
+      (this.sql('appIds').all() as Pick<ApiKeyRow, 'app_id'>[]).map((r) => r.app_id),
+    );
   }
 }

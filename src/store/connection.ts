@@ -1,27 +1,19 @@
 /**
- * One knex instance over one better-sqlite3 connection. A single connection serialises every query
- * and transaction in this process, so bosun never races itself into SQLITE_BUSY.
- *
- * Durability: WAL with synchronous=FULL. WAL alone already survives SIGKILL (a commit is in the WAL
- * before the call returns); FULL also fsyncs the WAL on every commit, so a power cut — the usual way
- * an IoT board stops — cannot lose a target or an API key that bosun already acted on. bosun writes
- * a few rows per target change, so the fsync cost is irrelevant.
+ * One knex instance over one better-sqlite3 connection, with the same settings as the store's own
+ * connection (sqlite-database.ts: WAL, synchronous=FULL, foreign keys, busy timeout). Only the schema
+ * migrations use knex (its schema builder and migration bookkeeping earn their place there); the
+ * repositories' reads and writes go through prepared statements on the store's connection.
  */
 import type Database from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from '../shared/logger.js';
-
-const BUSY_TIMEOUT_MS = 5000;
+import { configureConnection } from './sqlite-database.js';
 
 type Done = (err: Error | null, connection: Database.Database) => void;
 
-function configureConnection(connection: Database.Database, done: Done): void {
+function afterCreate(connection: Database.Database, done: Done): void {
   try {
-    const mode = connection.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new Error(`SQLite refused WAL journal mode (got ${String(mode)})`);
-    connection.pragma('synchronous = FULL');
-    connection.pragma('foreign_keys = ON');
-    connection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    configureConnection(connection);
     done(null, connection);
   } catch (err) {
     done(err instanceof Error ? err : new Error(String(err)), connection);
@@ -50,7 +42,7 @@ export function createKnex(path: string, logger: Logger): Knex {
     pool: {
       min: 1,
       max: 1,
-      afterCreate: configureConnection,
+      afterCreate,
       // The pool's reaper would wake the process every second to look for idle connections to close;
       // with exactly one connection kept for the agent's life there is never one to reap, and an idle
       // agent must not wake up for nothing (BENCHMARKS.md, idle wake-ups).

@@ -1,9 +1,10 @@
 /** The engine snapshot taken on entering local mode (at most one). */
-import type { Knex } from 'knex';
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { BosunError } from '../shared/errors.js';
 import { readJsonColumn } from './json-column.js';
 import type { EngineSnapshot, EngineSnapshotRepository } from './ports.js';
+import { preparedStatements } from './sqlite-database.js';
 import { storeOperation } from './store-error.js';
 
 interface SnapshotRow {
@@ -21,25 +22,35 @@ const snapshotSchema = z.object({
 
 const SNAPSHOT_ROW_ID = 1;
 
+const SQL = {
+  upsert:
+    'insert into engine_snapshot (id, snapshot, taken_at) values (?, ?, ?) ' +
+    'on conflict (id) do update set snapshot = excluded.snapshot, taken_at = excluded.taken_at',
+  get: 'select id, snapshot, taken_at from engine_snapshot where id = ?',
+  clear: 'delete from engine_snapshot',
+};
+
 export class SqliteEngineSnapshotRepository implements EngineSnapshotRepository {
-  constructor(private readonly knex: Knex) {}
+  private readonly sql;
+
+  constructor(db: Database.Database) {
+    this.sql = preparedStatements(db, SQL);
+  }
 
   save(snapshot: EngineSnapshot, takenAt: Date): Promise<void> {
-    return storeOperation('saving the engine snapshot', async () => {
+    return storeOperation('saving the engine snapshot', () => {
       const row: SnapshotRow = {
         id: SNAPSHOT_ROW_ID,
         snapshot: JSON.stringify(snapshotSchema.parse(snapshot)),
         taken_at: takenAt.toISOString(),
       };
-      await this.knex<SnapshotRow>('engine_snapshot').insert(row).onConflict('id').merge();
+      this.sql('upsert').run(row.id, row.snapshot, row.taken_at);
     });
   }
 
   load(): Promise<{ snapshot: EngineSnapshot; takenAt: Date } | undefined> {
-    return storeOperation('loading the engine snapshot', async () => {
-      const row = await this.knex<SnapshotRow>('engine_snapshot')
-        .where({ id: SNAPSHOT_ROW_ID })
-        .first();
+    return storeOperation('loading the engine snapshot', () => {
+      const row = this.sql('get').get(SNAPSHOT_ROW_ID) as SnapshotRow | undefined;
       if (!row) return undefined;
       const takenAt = new Date(row.taken_at);
       if (Number.isNaN(takenAt.getTime())) {
@@ -56,8 +67,8 @@ export class SqliteEngineSnapshotRepository implements EngineSnapshotRepository 
   }
 
   clear(): Promise<void> {
-    return storeOperation('clearing the engine snapshot', async () => {
-      await this.knex<SnapshotRow>('engine_snapshot').delete();
+    return storeOperation('clearing the engine snapshot', () => {
+      this.sql('clear').run();
     });
   }
 }

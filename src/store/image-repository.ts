@@ -1,6 +1,7 @@
 /** Images bosun pulled; clean-up consults this so it never removes an image a user made by hand. */
-import type { Knex } from 'knex';
+import type Database from 'better-sqlite3';
 import type { ImageRepository, SupervisedImage, SupervisedImageKey } from './ports.js';
+import { preparedStatements } from './sqlite-database.js';
 import { storeOperation } from './store-error.js';
 
 interface ImageRow {
@@ -12,55 +13,55 @@ interface ImageRow {
   commit: string;
 }
 
-function keyColumns(
-  key: SupervisedImageKey,
-): Pick<ImageRow, 'name' | 'app_uuid' | 'service_name' | 'commit'> {
-  return {
-    name: key.name,
-    app_uuid: key.appUuid,
-    service_name: key.serviceName,
-    commit: key.commit,
-  };
+// "commit" is an SQL keyword: quoted wherever it names the column.
+const SQL = {
+  upsert:
+    'insert into image (name, app_uuid, service_name, "commit", engine_id) values (?, ?, ?, ?, ?) ' +
+    'on conflict (name, app_uuid, service_name, "commit") do update set engine_id = excluded.engine_id',
+  list: 'select id, name, engine_id, app_uuid, service_name, "commit" from image order by id',
+  remove: 'delete from image where name = ? and app_uuid = ? and service_name = ? and "commit" = ?',
+  withEngineId: 'select id from image where engine_id = ? limit 1',
+};
+
+function keyValues(key: SupervisedImageKey): [string, string, string, string] {
+  return [key.name, key.appUuid, key.serviceName, key.commit];
 }
 
 export class SqliteImageRepository implements ImageRepository {
-  constructor(private readonly knex: Knex) {}
+  private readonly sql;
+
+  constructor(db: Database.Database) {
+    this.sql = preparedStatements(db, SQL);
+  }
 
   record(image: SupervisedImage): Promise<void> {
-    return storeOperation(`recording image ${image.name}`, async () => {
-      await this.knex<ImageRow>('image')
-        .insert({ ...keyColumns(image), engine_id: image.engineId ?? null })
-        .onConflict(['name', 'app_uuid', 'service_name', 'commit'])
-        .merge(['engine_id']);
+    return storeOperation(`recording image ${image.name}`, () => {
+      this.sql('upsert').run(...keyValues(image), image.engineId ?? null);
     });
   }
 
   list(): Promise<SupervisedImage[]> {
-    return storeOperation('listing supervised images', async () => {
-      const rows = await this.knex<ImageRow>('image').select('*').orderBy('id');
-      return rows.map((row) => ({
+    return storeOperation('listing supervised images', () =>
+      (this.sql('list').all() as ImageRow[]).map((row) => ({
         name: row.name,
         engineId: row.engine_id ?? undefined,
         appUuid: row.app_uuid,
         serviceName: row.service_name,
         commit: row.commit,
-      }));
-    });
+      })),
+    );
   }
 
   remove(key: SupervisedImageKey): Promise<void> {
-    return storeOperation(`forgetting image ${key.name}`, async () => {
-      await this.knex<ImageRow>('image').where(keyColumns(key)).delete();
+    return storeOperation(`forgetting image ${key.name}`, () => {
+      this.sql('remove').run(...keyValues(key));
     });
   }
 
   isSupervised(engineId: string): Promise<boolean> {
-    return storeOperation(`checking image ${engineId}`, async () => {
-      const row = await this.knex<ImageRow>('image')
-        .select('id')
-        .where({ engine_id: engineId })
-        .first();
-      return row !== undefined;
-    });
+    return storeOperation(
+      `checking image ${engineId}`,
+      () => this.sql('withEngineId').get(engineId) !== undefined,
+    );
   }
 }

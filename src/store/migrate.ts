@@ -1,12 +1,19 @@
 /**
  * Runs the schema migrations through a knex migration source built from an explicit list, and refuses
  * a database that a newer bosun has migrated: its schema may mean something this code does not know.
+ * Loaded only when a migration is pending (run-migrations.ts): an up-to-date store never loads knex.
  */
 import type { Knex } from 'knex';
 import { BosunError, errorMessage } from '../shared/errors.js';
 import type { Migration } from './migration.js';
+import {
+  compareMigrations,
+  MIGRATIONS_TABLE,
+  refuseUnknownMigrations,
+  type MigrationStatus,
+} from './migration-status.js';
 
-const MIGRATIONS_TABLE = 'knex_migrations';
+export type { MigrationStatus } from './migration-status.js';
 
 class ListMigrationSource implements Knex.MigrationSource<Migration> {
   constructor(private readonly migrations: readonly Migration[]) {}
@@ -25,15 +32,6 @@ class ListMigrationSource implements Knex.MigrationSource<Migration> {
   }
 }
 
-export interface MigrationStatus {
-  /** Known migrations already run, in order. */
-  applied: string[];
-  /** Known migrations not run yet. */
-  pending: string[];
-  /** Migrations the database has run that this bosun does not know (a newer bosun ran them). */
-  unknown: string[];
-}
-
 export async function migrationStatus(
   knex: Knex,
   migrations: readonly Migration[],
@@ -41,12 +39,7 @@ export async function migrationStatus(
   const recorded = (await knex.schema.hasTable(MIGRATIONS_TABLE))
     ? (await knex<{ name: string }>(MIGRATIONS_TABLE).select('name')).map((row) => row.name)
     : [];
-  const known = migrations.map((m) => m.name);
-  return {
-    applied: known.filter((name) => recorded.includes(name)),
-    pending: known.filter((name) => !recorded.includes(name)),
-    unknown: recorded.filter((name) => !known.includes(name)),
-  };
+  return compareMigrations(recorded, migrations);
 }
 
 /**
@@ -70,14 +63,7 @@ export async function migrateToLatest(
       },
     );
   }
-  if (status.unknown.length > 0) {
-    throw new BosunError(
-      'MIGRATION_FAILED',
-      `database ${dbPath} was migrated by a newer bosun (unknown migrations: ${status.unknown.join(', ')}; ` +
-        `this bosun knows up to ${migrations.at(-1)?.name ?? 'none'}); upgrade bosun or move the database aside`,
-      { details: { dbPath, unknown: status.unknown } },
-    );
-  }
+  refuseUnknownMigrations(status, migrations, dbPath);
   if (status.pending.length === 0) return status;
   try {
     const config = {

@@ -1,5 +1,5 @@
 /** The release guard's rows (migration 0002): one per app and role, the role's fields as JSON. */
-import type { Knex } from 'knex';
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { readJsonColumn } from './json-column.js';
 import { jsonObjectSchema } from './json-schemas.js';
@@ -11,9 +11,21 @@ import type {
   ReleaseGuardState,
   WatchedReleaseRecord,
 } from './ports.js';
+import { preparedStatements } from './sqlite-database.js';
 import { storeOperation } from './store-error.js';
 
 const TABLE = 'release_guard';
+
+// "commit" is an SQL keyword: quoted wherever it names the column.
+const SQL = {
+  all: `select app_uuid, role, "commit", doc_hash, data from ${TABLE} order by app_uuid, role`,
+  upsert:
+    `insert into ${TABLE} (app_uuid, role, "commit", doc_hash, data) values (?, ?, ?, ?, ?) ` +
+    'on conflict (app_uuid, role) do update set ' +
+    '"commit" = excluded."commit", doc_hash = excluded.doc_hash, data = excluded.data',
+  deleteRole: `delete from ${TABLE} where app_uuid = ? and role = ?`,
+  deleteApp: `delete from ${TABLE} where app_uuid = ?`,
+};
 
 interface Row {
   app_uuid: string;
@@ -42,11 +54,27 @@ const watchingData = z.object({
 });
 
 export class SqliteReleaseGuardRepository implements ReleaseGuardRepository {
-  constructor(private readonly knex: Knex) {}
+  private readonly sql;
+  private readonly replaceRoles;
+  private readonly forgetRoles;
+
+  constructor(db: Database.Database) {
+    const sql = preparedStatements(db, SQL);
+    this.sql = sql;
+    // In one transaction: the given roles of the app are forgotten and the new row written.
+    this.replaceRoles = db.transaction((value: Row, forgotten: readonly ReleaseGuardRole[]) => {
+      for (const role of forgotten) sql('deleteRole').run(value.app_uuid, role);
+      upsert(sql, value);
+    });
+    // One transaction, like the single statement it stands for.
+    this.forgetRoles = db.transaction((appUuid: string, roles: readonly ReleaseGuardRole[]) => {
+      for (const role of new Set(roles)) sql('deleteRole').run(appUuid, role);
+    });
+  }
 
   load(): Promise<ReleaseGuardState> {
-    return storeOperation('loading the release guard', async () => {
-      const rows = await this.knex<Row>(TABLE).select().orderBy(['app_uuid', 'role']);
+    return storeOperation('loading the release guard', () => {
+      const rows = this.sql('all').all() as Row[];
       const confirmed: ConfirmedReleaseRecord[] = [];
       const failed: FailedReleaseRecord[] = [];
       const watching: WatchedReleaseRecord[] = [];
@@ -68,45 +96,35 @@ export class SqliteReleaseGuardRepository implements ReleaseGuardRepository {
   watch(record: WatchedReleaseRecord): Promise<void> {
     const { startedAt, deadline, restarts, exits } = record;
     return storeOperation(`watching release ${record.commit} of app ${record.appUuid}`, () =>
-      this.upsert(this.knex, row(record, 'watching', { startedAt, deadline, restarts, exits })),
+      upsert(this.sql, row(record, 'watching', { startedAt, deadline, restarts, exits })),
     );
   }
 
   confirm(record: ConfirmedReleaseRecord): Promise<void> {
     const { document, images, at } = record;
     return storeOperation(`confirming release ${record.commit} of app ${record.appUuid}`, () =>
-      this.knex.transaction(async (trx) => {
-        await trx<Row>(TABLE)
-          .where({ app_uuid: record.appUuid })
-          .whereIn('role', ['watching', 'failed'])
-          .delete();
-        await this.upsert(trx, row(record, 'confirmed', { document, images, at }));
-      }),
+      this.replaceRoles(row(record, 'confirmed', { document, images, at }), ['watching', 'failed']),
     );
   }
 
   fail(record: FailedReleaseRecord): Promise<void> {
     const { reason, service, cause, at } = record;
-    return storeOperation(`recording the failure of release ${record.commit}`, () =>
-      this.knex.transaction(async (trx) => {
-        await trx<Row>(TABLE).where({ app_uuid: record.appUuid, role: 'watching' }).delete();
-        const data = service === undefined ? { reason, cause, at } : { reason, service, cause, at };
-        await this.upsert(trx, row(record, 'failed', data));
-      }),
-    );
-  }
-
-  forget(appUuid: string, roles?: readonly ReleaseGuardRole[]): Promise<void> {
-    return storeOperation(`forgetting the release guard of app ${appUuid}`, async () => {
-      const query = this.knex<Row>(TABLE).where({ app_uuid: appUuid });
-      if (roles !== undefined) void query.whereIn('role', [...roles]);
-      await query.delete();
+    return storeOperation(`recording the failure of release ${record.commit}`, () => {
+      const data = service === undefined ? { reason, cause, at } : { reason, service, cause, at };
+      this.replaceRoles(row(record, 'failed', data), ['watching']);
     });
   }
 
-  private async upsert(knex: Knex, value: Row): Promise<void> {
-    await knex<Row>(TABLE).insert(value).onConflict(['app_uuid', 'role']).merge();
+  forget(appUuid: string, roles?: readonly ReleaseGuardRole[]): Promise<void> {
+    return storeOperation(`forgetting the release guard of app ${appUuid}`, () => {
+      if (roles === undefined) this.sql('deleteApp').run(appUuid);
+      else this.forgetRoles(appUuid, roles);
+    });
   }
+}
+
+function upsert(sql: (name: keyof typeof SQL) => Database.Statement, value: Row): void {
+  sql('upsert').run(value.app_uuid, value.role, value.commit, value.doc_hash, value.data);
 }
 
 function row(

@@ -1,11 +1,17 @@
-/** Translates SQLite/knex failures into STORE_ERROR at the store's boundary. */
+/** Translates SQLite failures into STORE_ERROR at the store's boundary. */
 import { BosunError, errorMessage } from '../shared/errors.js';
 
-export async function storeOperation<T>(what: string, operation: () => Promise<T>): Promise<T> {
+/**
+ * Runs one repository operation (synchronous: prepared statements on one connection) and hands back
+ * its result as the ports' promise; a driver error becomes STORE_ERROR naming what was being done.
+ */
+export function storeOperation<T>(what: string, operation: () => T): Promise<T> {
   try {
-    return await operation();
+    return Promise.resolve(operation());
   } catch (err) {
-    if (err instanceof BosunError) throw err;
-    throw new BosunError('STORE_ERROR', `${what}: ${errorMessage(err)}`, { cause: err });
+    if (err instanceof BosunError) return Promise.reject(err);
+    return Promise.reject(
+      new BosunError('STORE_ERROR', `${what}: ${errorMessage(err)}`, { cause: err }),
+    );
   }
 }

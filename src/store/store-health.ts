@@ -5,8 +5,9 @@
  * agent looks healthy while nothing it writes would survive a restart, the device key included.
  */
 import { stat } from 'node:fs/promises';
-import type { Knex } from 'knex';
+import type Database from 'better-sqlite3';
 import { errorMessage } from '../shared/errors.js';
+import { preparedStatements } from './sqlite-database.js';
 
 export interface FileIdentity {
   dev: number;
@@ -38,6 +39,16 @@ export async function databaseFileProblem(
  * A real, durable write (synchronous=FULL fsyncs it) that changes nothing: knex's migration lock row is
  * set to its idle value, which it already has since only one bosun opens a database.
  */
-export async function probeWrite(knex: Knex): Promise<void> {
-  await knex('knex_migrations_lock').update({ is_locked: 0 });
+export function probeWrite(db: Database.Database): () => Promise<void> {
+  const statement = preparedStatements(db, {
+    idle: 'update knex_migrations_lock set is_locked = 0',
+  });
+  return () => {
+    try {
+      statement('idle').run();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
 }
