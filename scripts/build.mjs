@@ -1,7 +1,7 @@
 // Builds the agent into one ES module, dist/bosun.mjs, with esbuild.
 // Why a bundle: Node spends most of bosun's start-up resolving and compiling ~700 module files
-// (rxjs alone is hundreds); one minified file starts about twice as fast on a Pi-class CPU and lets
-// unused code (knex's other SQL dialects, most of rxjs) fall away. Type checking is `npm run typecheck`.
+// (express and knex alone are hundreds); one minified file starts about twice as fast on a Pi-class CPU
+// and lets unused code (knex's other SQL dialects) fall away. Type checking is `npm run typecheck`.
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
