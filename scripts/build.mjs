@@ -32,6 +32,10 @@ const external = [
   // mDNS is loaded only when advertising is switched on.
   'bonjour-service',
   'multicast-dns',
+  // body-parser requires iconv-lite at load but needs its ~480 KB of encoding tables only when a body
+  // arrives (iconv-lite loads them on first use). Bundled, their source would sit in the idle agent's
+  // heap; from node_modules (where the lockfile puts it, top level) they load on the first request.
+  'iconv-lite',
 ];
 
 await rm('dist', { recursive: true, force: true });
