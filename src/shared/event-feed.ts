@@ -1,8 +1,8 @@
 /**
  * A push feed of events with the one shape bosun needs: subscribe with `next` (and optionally
  * `complete`), unsubscribe when done. The engine's event stream and log capture's view of it are the
- * only feeds; a full reactive library (rxjs: ~150 KB of bundle, all of it
- * parsed and held by the idle agent) was more than two observables earn (BENCHMARKS.md, "Idle, module weight and soak").
+ * only feeds; a full reactive library (rxjs: ~150 KB of bundle, all of it parsed and held by the idle
+ * agent) was more than two observables earn (BENCHMARKS.md, "Idle, module weight and soak").
  *
  * Delivery is synchronous and in order. A subscriber whose `next` throws does not stop delivery to the
  * others: the error is rethrown on its own turn of the event loop (as an uncaught exception, where a
