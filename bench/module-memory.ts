@@ -22,7 +22,6 @@ const modules = [
   'knex',
   'better-sqlite3',
   'pino',
-  'rxjs',
   'systeminformation',
   'bonjour-service',
   'multicast-dns',

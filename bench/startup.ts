@@ -2,7 +2,7 @@
  * Start-to-ready and idle memory of the agent process against bare Node, started the same way.
  * Method: build first (`npm run build`). Runs alternate: a bare Node HTTP server answering /ping (the
  * floor: what Node itself needs), then the agent as bin/bosun starts it
- * (`node --max-semi-space-size=1 dist/bosun.mjs`, local mode, fresh data dir and port), and so on, so a
+ * (the flags of bin/bosun, local mode, fresh data dir and port), and so on, so a
  * drift of the machine's speed hits both alike. For each process GET /ping is polled every 2 ms from
  * spawn; ready = first 200. Every process is kept running; `--idle-seconds` after the last became
  * ready, VmRSS of each is read from /proc. Medians and the per-pair ratio are printed and written to
@@ -10,7 +10,8 @@
  *
  * `--node PATH` runs both the floor and the agent on another Node binary; `--bundle PATH` runs another
  * copy of the bundle (one next to a node_modules built for that Node's ABI: bench/node-lines.sh).
- * Both processes get the same V8 flag, so the floor is "bare Node started the same way".
+ * Both processes get the Node flags and malloc settings that bin/bosun uses (read from it), so the floor
+ * is "bare Node started the same way"; `--extra-flags "…"` adds flags to both, to measure one.
  *
  * `--reopen` starts each agent on a data dir an earlier start of the same bundle already created (started
  * until its whole API answered, then stopped with SIGTERM), as after a reboot or a watchdog restart:
@@ -18,7 +19,7 @@
  * `--label NAME` names the result file (bench/results/startup-NAME.json; the Node version by default).
  *
  * Usage: node --import tsx bench/startup.ts [--runs 9] [--idle-seconds 60] [--node PATH] [--bundle PATH]
- *        [--reopen] [--label NAME]
+ *        [--reopen] [--extra-flags "--no-opt"] [--label NAME]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,7 +39,23 @@ const bundle = resolve(option('bundle') ?? 'dist/bosun.mjs');
 const reopen = args.includes('--reopen');
 const label = option('label');
 const basePort = 49000 + Math.floor(Math.random() * 1000);
-const V8_FLAGS = ['--max-semi-space-size=1'];
+/**
+ * The Node flags and environment bin/bosun starts the agent with, read from the script itself so the
+ * benchmark cannot drift from it; the floor gets the same, so both are "started the same way".
+ */
+function launcherSettings(): { flags: string[]; env: Record<string, string> } {
+  const script = readFileSync(new URL('../bin/bosun', import.meta.url), 'utf8');
+  const exec = /^exec node (.*?) "\$here/m.exec(script);
+  if (exec === null)
+    throw new Error('bin/bosun: no `exec node … "$here/…"` line to read flags from');
+  const env: Record<string, string> = {};
+  for (const m of script.matchAll(/^export (MALLOC_\w+)="\$\{\w+:-([^}]*)\}"$/gm))
+    env[m[1]!] = m[2]!;
+  return { flags: exec[1]!.split(/\s+/).filter((f) => f !== ''), env };
+}
+const launcher = launcherSettings();
+const extraFlags = (option('extra-flags') ?? '').split(/\s+/).filter((f) => f !== '');
+const V8_FLAGS = [...launcher.flags, ...extraFlags];
 
 async function waitFor(path: string, port: number, child: ChildProcess): Promise<void> {
   for (;;) {
@@ -54,9 +71,9 @@ async function waitFor(path: string, port: number, child: ChildProcess): Promise
   }
 }
 
-function rssMiB(pid: number): number {
+function rssMiB(pid: number, field = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]);
   return kb / 1024;
 }
 
@@ -79,6 +96,7 @@ interface Started {
 function agentEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    ...launcher.env,
     BOSUN_DATA_DIR: dataDir,
     BOSUN_API_PORT: String(port),
     BOSUN_API_HOST: '127.0.0.1',
@@ -131,6 +149,10 @@ try {
   await sleep(idleSeconds * 1000);
   const agentRss = agents.map((a) => rssMiB(a.child.pid!));
   const floorRss = floors.map((f) => rssMiB(f.child.pid!));
+  const agentAnon = agents.map((a) => rssMiB(a.child.pid!, 'RssAnon'));
+  const floorAnon = floors.map((f) => rssMiB(f.child.pid!, 'RssAnon'));
+  const agentFile = agents.map((a) => rssMiB(a.child.pid!, 'RssFile'));
+  const floorFile = floors.map((f) => rssMiB(f.child.pid!, 'RssFile'));
   const readyRatios = agents.map((a, i) => a.readyMs / floors[i]!.readyMs);
   const version = await new Promise<string>((done) => {
     const c = spawn(nodeBinary, ['--version']);
@@ -140,6 +162,8 @@ try {
   });
   const result = {
     node: version,
+    flags: V8_FLAGS,
+    env: launcher.env,
     bundle,
     reopen,
     runs,
@@ -157,6 +181,9 @@ try {
     idleRssMiB: { median: median(agentRss), all: agentRss },
     floorIdleRssMiB: { median: median(floorRss), all: floorRss },
     rssAboveFloorMiB: median(agentRss) - median(floorRss),
+    // Where it is: anonymous memory (JS heap, malloc) and file pages (the node binary's code touched).
+    anonMiB: { agent: median(agentAnon), floor: median(floorAnon) },
+    fileMiB: { agent: median(agentFile), floor: median(floorFile) },
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/startup-${label ?? version}.json`, JSON.stringify(result, null, 2));

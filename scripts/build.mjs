@@ -1,7 +1,7 @@
 // Builds the agent into one ES module, dist/bosun.mjs, with esbuild.
 // Why a bundle: Node spends most of bosun's start-up resolving and compiling ~700 module files
-// (rxjs alone is hundreds); one minified file starts about twice as fast on a Pi-class CPU and lets
-// unused code (knex's other SQL dialects, most of rxjs) fall away. Type checking is `npm run typecheck`.
+// (express and knex alone are hundreds); one minified file starts about twice as fast on a Pi-class CPU
+// and lets unused code (knex's other SQL dialects) fall away. Type checking is `npm run typecheck`.
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
@@ -32,6 +32,10 @@ const external = [
   // mDNS is loaded only when advertising is switched on.
   'bonjour-service',
   'multicast-dns',
+  // body-parser requires iconv-lite at load but needs its ~480 KB of encoding tables only when a body
+  // arrives (iconv-lite loads them on first use). Bundled, their source would sit in the idle agent's
+  // heap; from node_modules (where the lockfile puts it, top level) they load on the first request.
+  'iconv-lite',
 ];
 
 await rm('dist', { recursive: true, force: true });

@@ -6,7 +6,10 @@
  * DBUS_SYSTEM_BUS_ADDRESS selects the bus (bosun in a container gets the host's socket mounted); one
  * connection per action, since actions are rare and a long-lived one would outlive a restarted bus.
  */
-import { DBusError, Message, sessionBus, type MessageBus } from '@jellybrick/dbus-next';
+// Types only here: the library is loaded on the first action (actions are rare; an idle agent need
+// not hold it in memory).
+import type * as DBusNext from '@jellybrick/dbus-next';
+import type { MessageBus } from '@jellybrick/dbus-next';
 import { BosunError } from '../shared/errors.js';
 
 export interface DbusHostActionsOptions {
@@ -87,10 +90,12 @@ export class DbusHostActions {
 
   private async call(call: Call): Promise<void> {
     const what = `${call.interface.split('.').pop() ?? call.interface}.${call.member}`;
+    let dbus: typeof DBusNext | undefined;
     let bus: MessageBus | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
-      bus = sessionBus({ busAddress: this.busAddress });
+      dbus = await import('@jellybrick/dbus-next');
+      bus = dbus.sessionBus({ busAddress: this.busAddress });
       // The library emits 'error' for a failed connection (its typings leave the event out); without a
       // listener that would throw from the event loop.
       const emitter: NodeJS.EventEmitter = bus;
@@ -105,9 +110,12 @@ export class DbusHostActions {
           this.timeoutMs,
         );
       });
-      await Promise.race([bus.call(new Message(call)), connectionFailed, timedOut]);
+      await Promise.race([bus.call(new dbus.Message(call)), connectionFailed, timedOut]);
     } catch (err) {
-      const text = err instanceof DBusError ? `${err.type}: ${err.text}` : (err as Error).message;
+      const text =
+        dbus !== undefined && err instanceof dbus.DBusError
+          ? `${err.type}: ${err.text}`
+          : (err as Error).message;
       throw new BosunError('HOST_ACTION_FAILED', `${what} on ${this.busAddress} failed: ${text}`, {
         cause: err,
         details: { member: call.member },

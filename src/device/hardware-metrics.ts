@@ -1,10 +1,10 @@
 /**
  * Hardware metrics for the cloud report (docs/protocol.md#hardware-metrics), read through systeminformation.
  * Each field is null when the host does not say (a VM without a temperature sensor, a container without
- * /data). Values in MiB and whole percent / °C, as the dashboard expects them.
+ * /data). Values in MiB and whole percent / °C, as the dashboard expects them. systeminformation is
+ * loaded on the first reading (~320 KB of bundle): an idle agent that reports no metrics never holds it.
  */
 import { readFile } from 'node:fs/promises';
-import si from 'systeminformation';
 
 export interface HardwareMetricsReading {
   cpu_usage: number | null;
@@ -43,6 +43,7 @@ function finite(value: number | undefined | null): number | null {
 
 /** One reading; never throws (a failing probe gives nulls for its fields). */
 export async function readHardwareMetrics(): Promise<HardwareMetricsReading> {
+  const { default: si } = await import('systeminformation');
   const [load, mem, disks, temp, id] = await Promise.all([
     si.currentLoad().catch(() => undefined),
     si.mem().catch(() => undefined),

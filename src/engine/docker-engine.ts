@@ -5,7 +5,7 @@
  * connection (resilient-events.ts), and pull progress is pushed by the engine on the pull's stream.
  */
 import type Dockerode from 'dockerode';
-import type { Observable } from 'rxjs';
+import type { EventFeed } from '../shared/event-feed.js';
 import type {
   ContainerCreateSpec,
   NetworkCreateSpec,
@@ -67,7 +67,7 @@ export class DockerEngine implements EngineAdapter {
   private readonly http: EngineHttp;
   private readonly logger: Logger;
   private readonly closed = new AbortController();
-  private readonly eventStream: Observable<EngineEvent>;
+  private readonly eventStream: EventFeed<EngineEvent>;
   private readonly inspectConcurrency: number;
 
   constructor(options: DockerEngineOptions) {
@@ -485,7 +485,7 @@ export class DockerEngine implements EngineAdapter {
 
   // ───────────────────────────── events, lifecycle ─────────────────────────────
 
-  events(): Observable<EngineEvent> {
+  events(): EventFeed<EngineEvent> {
     return this.eventStream;
   }
 

@@ -5,7 +5,7 @@
  * boundary: implementations throw BosunError with ENGINE_UNREACHABLE, NOT_FOUND, CONFLICT,
  * REGISTRY_AUTH, IMAGE_PULL_FAILED, CANCELLED or ENGINE_ERROR.
  */
-import type { Observable } from 'rxjs';
+import type { EventFeed } from '../shared/event-feed.js';
 import type {
   ContainerCreateSpec,
   NetworkCreateSpec,
@@ -228,7 +228,7 @@ export interface EngineAdapter {
    * Engine events, hot and shared. Survives engine restarts: on reconnect emits `reconnected` so
    * consumers re-observe instead of trusting events they may have missed.
    */
-  events(): Observable<EngineEvent>;
+  events(): EventFeed<EngineEvent>;
   /** Ends the event stream and any open connections. */
   close(): Promise<void>;
 }

@@ -8,8 +8,8 @@
  * between subscribing and the connection being up is lost, and a short break that the engine itself
  * survived replays what was missed.
  */
-import { Observable, share, type Subscriber } from 'rxjs';
 import type { Clock } from '../shared/clock.js';
+import { sharedFeed, type EventFeed } from '../shared/event-feed.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { toEngineSince } from '../shared/engine-timestamp.js';
@@ -29,23 +29,23 @@ export interface EventStreamDeps {
 
 const DEFAULT_BACKOFF = { initialMs: 100, maxMs: 5_000 };
 
-export function resilientEventStream(deps: EventStreamDeps): Observable<EngineEvent> {
-  return new Observable<EngineEvent>((subscriber) => {
+export function resilientEventStream(deps: EventStreamDeps): EventFeed<EngineEvent> {
+  return sharedFeed<EngineEvent>((sink) => {
     const stop = new AbortController();
     const onClosed = (): void => stop.abort();
     if (deps.closed.aborted) stop.abort();
     else deps.closed.addEventListener('abort', onClosed, { once: true });
-    void pump(deps, subscriber, stop.signal).finally(() => {
+    void pump(deps, sink, stop.signal).finally(() => {
       deps.closed.removeEventListener('abort', onClosed);
-      subscriber.complete();
+      sink.complete();
     });
     return () => stop.abort();
-  }).pipe(share());
+  });
 }
 
 async function pump(
   deps: EventStreamDeps,
-  subscriber: Subscriber<EngineEvent>,
+  subscriber: { next(event: EngineEvent): void },
   signal: AbortSignal,
 ): Promise<void> {
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;

@@ -6,7 +6,7 @@
  * nor drop lines (see log-cursor.ts). When a stream ends while the container still runs (the engine
  * went away, or a restart raced the end of the old stream), capture re-attaches with capped backoff.
  */
-import type { Subscription } from 'rxjs';
+import type { FeedSubscription } from '../shared/event-feed.js';
 import type { Clock } from '../shared/clock.js';
 import { nanosToMillis, parseEngineTimestamp } from '../shared/engine-timestamp.js';
 import { isBosunError } from '../shared/errors.js';
@@ -55,7 +55,7 @@ export class ContainerLogCapture {
   /** Consecutive failed reads per container, so a stream that keeps failing backs off instead of spinning. */
   private readonly failures = new Map<string, number>();
   private readonly stopping = new AbortController();
-  private events: Subscription | undefined;
+  private events: FeedSubscription | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly options: ContainerLogCaptureOptions) {
@@ -64,10 +64,8 @@ export class ContainerLogCapture {
 
   /** Subscribes to engine events and attaches to every running supervised container. */
   async start(): Promise<void> {
-    this.events = this.options.source.events().subscribe({
-      next: (event) => this.onEvent(event),
-      error: (err: unknown) => this.logger.error('logs.engine-events-failed', { err }),
-    });
+    // The feed does not fail: a broken engine connection arrives as `disconnected`/`reconnected`.
+    this.events = this.options.source.events().subscribe((event) => this.onEvent(event));
     await this.attachExisting(true);
   }
 

@@ -2,7 +2,7 @@
  * What log capture needs from the container engine. The engine adapter's EngineAdapter satisfies it as
  * it is (main.ts passes the engine in); the narrow port keeps logs/ from importing engine/.
  */
-import type { Observable } from 'rxjs';
+import type { EventFeed } from '../shared/event-feed.js';
 
 export interface LogSourceContainer {
   id: string;
@@ -44,5 +44,5 @@ export interface LogSource {
     id: string,
     options?: { since?: string; follow?: boolean; signal?: AbortSignal },
   ): AsyncIterable<LogSourceLine>;
-  events(): Observable<LogSourceEvent>;
+  events(): EventFeed<LogSourceEvent>;
 }

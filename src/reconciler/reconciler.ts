@@ -113,10 +113,10 @@ export class Reconciler {
     this.started = true;
     if (target !== undefined) this.target = target;
     else if (this.deps.loadTarget !== undefined) this.reload(false);
-    const subscription = this.deps.engine.events().subscribe({
-      next: (event) => this.engineWakes.onEvent(event),
-      error: (err: unknown) => this.log.error('reconciler.events-failed', { err }),
-    });
+    // The feed does not fail: a broken engine connection arrives as `disconnected`/`reconnected`.
+    const subscription = this.deps.engine
+      .events()
+      .subscribe((event) => this.engineWakes.onEvent(event));
     this.unsubscribe.push(
       () => subscription.unsubscribe(),
       this.deps.downloads.onChange(() => this.board.publish()),

@@ -4,7 +4,6 @@
  * planner simulation on the fake shows what Docker would do.
  */
 import assert from 'node:assert/strict';
-import { filter, firstValueFrom, Observable, take, toArray, timeout } from 'rxjs';
 import { configHashFromInspect } from '../../src/domain/adoption.js';
 import { serviceConfigHash } from '../../src/domain/config-hash.js';
 import type { ContainerCreateSpec } from '../../src/domain/container-spec.js';
@@ -15,6 +14,8 @@ import type {
   RegistryAuth,
 } from '../../src/engine/port.js';
 import { isBosunError, type ErrorCode } from '../../src/shared/errors.js';
+import type { EventFeed } from '../../src/shared/event-feed.js';
+import { collectEvents, firstEvent } from '../support/event-feed.js';
 
 /** Labels the fake harness reads to model a container's process (the real one runs the command). */
 export const FAKE_IGNORES_SIGTERM_LABEL = 'io.bosun.test.fake.ignores-sigterm';
@@ -61,32 +62,14 @@ async function rejectsWith(
 
 /** Events of one container, up to and including `last` (a guard timeout only turns a hang into a failure). */
 function containerEvents(
-  events: Observable<EngineEvent>,
+  events: EventFeed<EngineEvent>,
   id: string,
   last: string,
 ): Promise<EngineEvent[]> {
-  return firstValueFrom(
-    events.pipe(
-      filter((e) => e.type === 'container' && e.id === id),
-      takeUntilInclusive((e) => e.type === 'container' && e.action === last),
-      toArray(),
-      timeout(60_000),
-    ),
-  );
-}
-
-function takeUntilInclusive<T>(predicate: (value: T) => boolean) {
-  return (source: Observable<T>): Observable<T> =>
-    new Observable<T>((subscriber) =>
-      source.subscribe({
-        next: (value) => {
-          subscriber.next(value);
-          if (predicate(value)) subscriber.complete();
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return collectEvents(events, {
+    filter: (e) => e.type === 'container' && e.id === id,
+    until: (e) => e.type === 'container' && e.action === last,
+  });
 }
 
 export function engineContract(kind: string, setup: () => Promise<EngineHarness>): void {
@@ -680,13 +663,7 @@ export function engineContract(kind: string, setup: () => Promise<EngineHarness>
         const name = unique('events');
         const subscription = engine.events();
         // Subscribe before acting: the stream must not lose what happens while it connects.
-        const creates = firstValueFrom(
-          subscription.pipe(
-            filter((e) => e.type === 'container' && e.name === name),
-            take(1),
-            timeout(60_000),
-          ),
-        );
+        const creates = firstEvent(subscription, (e) => e.type === 'container' && e.name === name);
         const { id } = await engine.createContainer(
           containerSpec(name, { Labels: owned({ 'io.bosun.test.ev': 'yes' }) }),
         );
@@ -721,20 +698,8 @@ export function engineContract(kind: string, setup: () => Promise<EngineHarness>
       it('shares one stream: two subscribers see the same events', async function () {
         const name = unique('shared');
         const events = engine.events();
-        const a = firstValueFrom(
-          events.pipe(
-            filter((e) => e.type === 'container' && e.name === name),
-            take(1),
-            timeout(60_000),
-          ),
-        );
-        const b = firstValueFrom(
-          events.pipe(
-            filter((e) => e.type === 'container' && e.name === name),
-            take(1),
-            timeout(60_000),
-          ),
-        );
+        const a = firstEvent(events, (e) => e.type === 'container' && e.name === name);
+        const b = firstEvent(events, (e) => e.type === 'container' && e.name === name);
         const { id } = await engine.createContainer(containerSpec(name));
         const [ea, eb] = await Promise.all([a, b]);
         assert.ok(

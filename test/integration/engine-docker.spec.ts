@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { filter, firstValueFrom, timeout, type Subscription } from 'rxjs';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import type { EngineEvent } from '../../src/engine/port.js';
 import { systemClock } from '../../src/shared/clock.js';
+import type { FeedSubscription } from '../../src/shared/event-feed.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { firstEvent } from '../support/event-feed.js';
 import { engineContract, type EngineHarness } from '../contract/engine.contract.js';
 import {
   cleanupByLabel,
@@ -119,22 +120,12 @@ describe('DockerEngine on a real engine', function () {
 
   it('keeps the event stream across an engine restart: disconnected, reconnected, then new events', async function () {
     const seen: EngineEvent[] = [];
-    const subscription: Subscription = engine.events().subscribe((e) => seen.push(e));
+    const subscription: FeedSubscription = engine.events().subscribe((e) => seen.push(e));
     try {
-      const reconnected = firstValueFrom(
-        engine.events().pipe(
-          filter((e) => e.type === 'reconnected'),
-          timeout(150_000),
-        ),
-      );
+      const reconnected = firstEvent(engine.events(), (e) => e.type === 'reconnected', 150_000);
       // Wait until the stream is live (an event of our own arrives) before pulling the engine away.
       const probeName = `${prefix}-probe`;
-      const probed = firstValueFrom(
-        engine.events().pipe(
-          filter((e) => e.type === 'volume' && e.id === probeName),
-          timeout(60_000),
-        ),
-      );
+      const probed = firstEvent(engine.events(), (e) => e.type === 'volume' && e.id === probeName);
       await engine.createVolume({
         Name: probeName,
         Driver: 'local',
@@ -152,11 +143,9 @@ describe('DockerEngine on a real engine', function () {
       );
 
       const name = `${prefix}-after-restart`;
-      const created = firstValueFrom(
-        engine.events().pipe(
-          filter((e) => e.type === 'container' && e.name === name && e.action === 'create'),
-          timeout(60_000),
-        ),
+      const created = firstEvent(
+        engine.events(),
+        (e) => e.type === 'container' && e.name === name && e.action === 'create',
       );
       await engine.createContainer({
         name,

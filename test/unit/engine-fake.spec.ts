@@ -3,7 +3,6 @@
  * The registry hosts are the real test registries' names, but nothing here touches the network.
  */
 import assert from 'node:assert/strict';
-import { firstValueFrom, filter, take, toArray } from 'rxjs';
 import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import { FakeRegistry } from '../support/fake-engine/fake-registry.js';
 import type { EngineEvent } from '../../src/engine/port.js';
@@ -16,6 +15,7 @@ import {
   type EngineHarness,
 } from '../contract/engine.contract.js';
 import { TEST_IMAGES } from '../support/images.js';
+import { collectEvents } from '../support/event-feed.js';
 import {
   AUTH_REGISTRY,
   OPEN_REGISTRY,
@@ -81,13 +81,10 @@ describe('FakeEngine test hooks', function () {
     const never = await fake.createContainer(spec('never', 'no'));
     await fake.startContainer(always.id);
     await fake.startContainer(never.id);
-    const events = firstValueFrom(
-      fake.events().pipe(
-        filter((e: EngineEvent) => e.type === 'container' && e.id === always.id),
-        take(2),
-        toArray(),
-      ),
-    );
+    const events = collectEvents(fake.events(), {
+      filter: (e: EngineEvent) => e.type === 'container' && e.id === always.id,
+      count: 2,
+    });
     await fake.crash(always.id, 1);
     await fake.crash(never.id, 1);
     assert.deepEqual(
@@ -114,13 +111,10 @@ describe('FakeEngine test hooks', function () {
     const lost = await fake.createContainer(spec('lost', 'no'));
     await fake.startContainer(kept.id);
     await fake.startContainer(lost.id);
-    const markers = firstValueFrom(
-      fake.events().pipe(
-        filter((e: EngineEvent) => e.type === 'disconnected' || e.type === 'reconnected'),
-        take(2),
-        toArray(),
-      ),
-    );
+    const markers = collectEvents(fake.events(), {
+      filter: (e: EngineEvent) => e.type === 'disconnected' || e.type === 'reconnected',
+      count: 2,
+    });
     fake.simulateEngineRestart();
     assert.deepEqual(
       (await markers).map((e) => e.type),

@@ -8,7 +8,6 @@
  * and `registry` (what can be pulled).
  */
 import { createHash } from 'node:crypto';
-import { Subject, type Observable } from 'rxjs';
 import type {
   ContainerCreateSpec,
   NetworkCreateSpec,
@@ -17,6 +16,7 @@ import type {
 import type { ImageConfigInspect } from '../../../src/domain/adoption.js';
 import { systemClock, type Clock } from '../../../src/shared/clock.js';
 import { BosunError, type ErrorCode } from '../../../src/shared/errors.js';
+import { EventHub, type EventFeed } from '../../../src/shared/event-feed.js';
 import {
   formatEngineTimestamp,
   parseEngineTimestamp,
@@ -74,7 +74,7 @@ export class FakeEngine implements EngineAdapter {
   private readonly volumes: FakeVolumeStore;
   private readonly images: FakeImageStore;
   private readonly failures = new Map<FakeOperation, BosunError[]>();
-  private readonly eventSubject = new Subject<EngineEvent>();
+  private readonly eventSubject = new EventHub<EngineEvent>();
   private readonly logWaiters = new Set<() => void>();
   private idCounter = 0;
   private requests = 0;
@@ -565,8 +565,9 @@ export class FakeEngine implements EngineAdapter {
 
   // ───────────────────────────── events, lifecycle ─────────────────────────────
 
-  events(): Observable<EngineEvent> {
-    return this.eventSubject.asObservable();
+  events(): EventFeed<EngineEvent> {
+    // A view without next/complete: subscribers cannot push into the engine's feed.
+    return { subscribe: (observer) => this.eventSubject.subscribe(observer) };
   }
 
   close(): Promise<void> {

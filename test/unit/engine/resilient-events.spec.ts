@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import type { EngineEvent } from '../../../src/engine/port.js';
 import { resilientEventStream } from '../../../src/engine/resilient-events.js';
 import type { Clock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { collectEvents, firstEvent } from '../../support/event-feed.js';
 
 /** A clock whose sleeps return at once but are recorded: the backoff is visible without waiting. */
 function recordingClock(now = 1_700_000_000_000): Clock & { sleeps: number[] } {
@@ -53,8 +53,8 @@ describe('resilientEventStream', function () {
       logger: silentLogger(),
       closed: closed.signal,
     });
-    const a = firstValueFrom(events.pipe(take(2), toArray()));
-    const b = firstValueFrom(events.pipe(take(2), toArray()));
+    const a = collectEvents(events, { count: 2 });
+    const b = collectEvents(events, { count: 2 });
     body.write(event('c1', 5n));
     body.write(event('c2', 6n));
     assert.deepEqual((await a).map(idOf), ['start:c1', 'start:c2']);
@@ -82,10 +82,10 @@ describe('resilientEventStream', function () {
       closed: closed.signal,
       backoff: { initialMs: 100, maxMs: 300 },
     });
-    const seen = firstValueFrom(events.pipe(take(4), toArray()));
+    const seen = collectEvents(events, { count: 4 });
     first.write(event('c1', 1_700_000_001_000_000_123n));
     first.end(); // the engine went away
-    await firstValueFrom(events.pipe(filter((e) => e.type === 'reconnected')));
+    await firstEvent(events, (e) => e.type === 'reconnected');
     second.write(event('c2', 1_700_000_002_000_000_000n));
     const got = await seen;
     assert.deepEqual(got.map(idOf), ['start:c1', 'disconnected', 'reconnected', 'start:c2']);
@@ -112,17 +112,13 @@ describe('resilientEventStream', function () {
       logger: silentLogger(),
       closed: closed.signal,
     });
-    const all = firstValueFrom(events.pipe(toArray()));
+    const all = collectEvents(events);
     body.write(event('c1', 1n));
     await new Promise((resolve) => setImmediate(resolve));
     closed.abort();
     assert.deepEqual((await all).map(idOf), ['start:c1']);
     assert.ok(body.destroyed, 'the connection was closed');
     assert.equal(source.calls.length, 1);
-    assert.deepEqual(
-      await firstValueFrom(events.pipe(toArray())),
-      [],
-      'a closed stream completes at once',
-    );
+    assert.deepEqual(await collectEvents(events), [], 'a closed stream completes at once');
   });
 });
