@@ -11,9 +11,9 @@
  * adds its own, so once the agent is up, `settleCompileCache` keeps the directory bounded and writes the
  * entries of this start (a daemon seldom exits in the way that makes Node write them by itself).
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import * as nodeModule from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../shared/logger.js';
 import { resolvePaths, type Env } from './agent-settings.js';
 
@@ -44,7 +44,7 @@ export type CompileCacheState =
 
 export interface CompileCache {
   readonly state: CompileCacheState;
-  /** Where the entries of this Node version go (Node adds a per-version subdirectory). */
+  /** The cache's directory; Node keeps each version's entries in a subdirectory of it. */
   readonly directory?: string;
   readonly message?: string;
 }
@@ -52,7 +52,7 @@ export interface CompileCache {
 /** Node's per-version subdirectory, e.g. `v26.12.1-x64-310b2ce3-0` (version, arch, V8 flags hash, uid). */
 const NODE_VERSION_DIR = /^v\d+\.\d+\.\d+-[\w]+-[0-9a-f]+-\d+$/;
 
-/** About three starts' worth of bundles (one is ~1.2 MB of entries on Node 26, x64). */
+/** About four bundles' worth of entries (one start writes ~1 MB on Node 26, x64). */
 export const DEFAULT_COMPILE_CACHE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** BOSUN_COMPILE_CACHE: `off`, else a directory (relative to the working directory), else `<dataDir>/compile-cache`. */
@@ -102,15 +102,16 @@ export function enableCompileCache(
 }
 
 /**
- * Once the agent is up: removes what other Node versions left next to this version's entries, empties
- * this version's entries when they outgrow `maxBytes` (left from earlier bundles), then writes this
- * start's entries. Only the agent's own directory is touched (not one NODE_COMPILE_CACHE chose).
+ * Once the agent is up: removes what other Node versions left in the cache directory, empties this
+ * version's entries when they outgrow `maxBytes` (left from earlier bundles), then writes this start's
+ * entries. Only the agent's own directory is touched (not one NODE_COMPILE_CACHE chose).
  */
 export async function settleCompileCache(
   cache: CompileCache,
   logger: Logger,
   runtime: CompileCacheRuntime = nodeModule as CompileCacheRuntime,
   maxBytes = DEFAULT_COMPILE_CACHE_MAX_BYTES,
+  nodeVersion = process.versions.node,
 ): Promise<void> {
   const log = logger.child({ component: 'compile-cache' });
   if (cache.state === 'failed') {
@@ -124,28 +125,36 @@ export async function settleCompileCache(
     log.debug('compile-cache.not-used', { state: cache.state, message: cache.message });
     return;
   }
-  const own = cache.directory;
+  const root = cache.directory;
+  // This Node's subdirectories (one per set of V8 flags): `v26.12.1-x64-<flags hash>-<uid>`.
+  const ours = `v${nodeVersion}-${process.arch}-`;
   try {
-    const root = dirname(own);
+    const mine: string[] = [];
     for (const entry of await readdir(root)) {
       // Only what Node itself made there: BOSUN_COMPILE_CACHE may name a directory that holds more.
-      if (entry !== basename(own) && NODE_VERSION_DIR.test(entry))
-        await rm(join(root, entry), { recursive: true, force: true });
+      if (!NODE_VERSION_DIR.test(entry)) continue;
+      if (entry.startsWith(ours)) mine.push(join(root, entry));
+      else await rm(join(root, entry), { recursive: true, force: true });
     }
-    const bytes = await directoryBytes(own);
+    let bytes = 0;
+    for (const dir of mine) bytes += await directoryBytes(dir);
     if (bytes > maxBytes) {
-      await rm(own, { recursive: true, force: true });
-      await mkdir(own, { recursive: true });
-      log.info('compile-cache.emptied', { directory: own, bytes, maxBytes });
+      for (const dir of mine) await emptyDirectory(dir);
+      log.info('compile-cache.emptied', { directory: root, bytes, maxBytes });
     }
     runtime.flushCompileCache?.();
-    log.debug('compile-cache.ready', { directory: own, bytesBefore: bytes });
+    log.debug('compile-cache.ready', { directory: root, bytesBefore: bytes });
   } catch (err) {
     log.warn('compile-cache.unusable', {
-      directory: own,
+      directory: root,
       message: `the compiled-code cache could not be kept in bounds: ${err instanceof Error ? err.message : String(err)}`,
     });
   }
+}
+
+async function emptyDirectory(directory: string): Promise<void> {
+  for (const entry of await readdir(directory))
+    await rm(join(directory, entry), { recursive: true, force: true });
 }
 
 /** Entries are plain files in one directory (Node writes no subdirectories there). */

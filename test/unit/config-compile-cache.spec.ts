@@ -67,10 +67,10 @@ describe('compile cache', function () {
 
   it('says what Node answered, and never throws', function () {
     const dir = join(cwd, 'a');
-    const on = runtime((d) => ({ status: STATUS.ENABLED, directory: `${d}/v26.12.1-x64-1a-0` }));
+    const on = runtime((d) => ({ status: STATUS.ENABLED, directory: d }));
     assert.deepEqual(enableCompileCache({ BOSUN_COMPILE_CACHE: dir }, cwd, on), {
       state: 'enabled',
-      directory: `${dir}/v26.12.1-x64-1a-0`,
+      directory: dir,
     });
     const failed = runtime(() => ({ status: STATUS.FAILED, message: 'not a directory' }));
     assert.deepEqual(enableCompileCache({ BOSUN_COMPILE_CACHE: dir }, cwd, failed), {
@@ -106,8 +106,8 @@ describe('compile cache', function () {
 
   it("once up: removes other Node versions' entries, keeps what Node did not make, then writes this start's", async function () {
     const root = mkdtempSync(join(tmpdir(), 'bosun-cc-root-'));
-    const own = join(root, 'v26.12.1-x64-310b2ce3-0');
-    const old = join(root, 'v24.22.3-x64-310b2ce3-0');
+    const own = join(root, `v26.12.1-${process.arch}-310b2ce3-0`);
+    const old = join(root, `v24.22.3-${process.arch}-310b2ce3-0`);
     mkdirSync(own);
     mkdirSync(old);
     writeFileSync(join(own, 'aa11'), Buffer.alloc(1000));
@@ -115,11 +115,17 @@ describe('compile cache', function () {
     mkdirSync(join(root, 'user-stuff'));
     writeFileSync(join(root, 'notes.txt'), 'mine');
     const r = runtime(() => ({ status: STATUS.ENABLED }));
-    await settleCompileCache({ state: 'enabled', directory: own }, silentLogger(), r, 1_000_000);
+    await settleCompileCache(
+      { state: 'enabled', directory: root },
+      silentLogger(),
+      r,
+      1_000_000,
+      '26.12.1',
+    );
     assert.deepEqual(readdirSync(root).sort(), [
       'notes.txt',
       'user-stuff',
-      'v26.12.1-x64-310b2ce3-0',
+      `v26.12.1-${process.arch}-310b2ce3-0`,
     ]);
     assert.deepEqual(readdirSync(own), ['aa11'], 'within the bound: kept');
     assert.equal(r.flushed, 1);
@@ -127,13 +133,14 @@ describe('compile cache', function () {
 
   it('empties its entries once they outgrow the bound', async function () {
     const root = mkdtempSync(join(tmpdir(), 'bosun-cc-root-'));
-    const own = join(root, 'v26.12.1-x64-310b2ce3-0');
+    const own = join(root, `v26.12.1-${process.arch}-310b2ce3-0`);
     mkdirSync(own);
     for (const name of ['e1', 'e2', 'e3']) writeFileSync(join(own, name), Buffer.alloc(600));
     const r = runtime(() => ({ status: STATUS.ENABLED }));
     const logger = recordingLogger();
-    await settleCompileCache({ state: 'enabled', directory: own }, logger, r, 1500);
+    await settleCompileCache({ state: 'enabled', directory: root }, logger, r, 1500, '26.12.1');
     assert.deepEqual(readdirSync(own), [], 'emptied, the directory kept for this start');
+    assert.deepEqual(readdirSync(root), [`v26.12.1-${process.arch}-310b2ce3-0`]);
     assert.equal(r.flushed, 1, "this start's entries written after");
     assert.ok(logger.events.includes('compile-cache.emptied'));
   });
@@ -155,11 +162,7 @@ describe('compile cache', function () {
     assert.deepEqual(logger.events, ['compile-cache.unusable']);
     // A directory that vanished under it: a warning, not a throw.
     const gone = recordingLogger();
-    await settleCompileCache(
-      { state: 'enabled', directory: join(foreign, 'no', 'v26.1.0-x64-1-0') },
-      gone,
-      r,
-    );
+    await settleCompileCache({ state: 'enabled', directory: join(foreign, 'no') }, gone, r);
     assert.deepEqual(gone.events, ['compile-cache.unusable']);
   });
 });
