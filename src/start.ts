@@ -5,7 +5,7 @@
  * store, engine client, reconciler, logs) and takes the same port over. The subcommands load only what
  * they use.
  */
-import { FIRST_REQUEST_GRACE_MS, listenEarly } from './api/early-ping.js';
+import { firstRequestGraceMs, listenEarly } from './api/early-ping.js';
 import { enableCompileCache } from './config/compile-cache.js';
 import { earlyListenAddress } from './config/early-listen.js';
 
@@ -46,7 +46,7 @@ if (command === 'key') {
   // Before the main chunk loads: it is most of what Node compiles (src/config/compile-cache.ts).
   const compileCache = enableCompileCache(io.env, io.cwd);
   // A client already waiting on the port is answered before the loop is busy loading the rest.
-  await early?.firstRequest(FIRST_REQUEST_GRACE_MS);
+  await early?.firstRequest(firstRequestGraceMs(performance.now()));
   const { startAgent } = await import('./main.js');
   startAgent(early, compileCache);
 }

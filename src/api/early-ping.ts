@@ -19,17 +19,21 @@ const MAX_HELD = 64;
  * How long the port stays open with nothing else running before the rest of the agent loads, for a
  * client already waiting on the port (a watchdog, balena-cli, a healthcheck retrying) to be answered.
  * From Node 22 on, importing the main chunk is synchronous: the event loop does not turn again until it
- * has loaded and run (~0.2 s on x64, more on a Pi), so a connection that arrives meanwhile waits for all
- * of it. The first request ends the wait at once, so the cost is at most this, and only when nobody
- * asked (BENCHMARKS.md, "Node lines").
+ * has loaded and run (~0.2 s on a quiet x64, seconds on a loaded Pi), so a connection that arrives
+ * meanwhile waits for all of it. How soon a polling client gets through depends on how busy the machine
+ * is, and the time this process needed to open the port measures exactly that: the wait is half of it
+ * (a client that connects by 1.5 times that time is answered first), within 10 ms–1 s. The first request
+ * ends the wait at once, so it costs time only when nobody asks (BENCHMARKS.md, "Node lines").
  */
-export const FIRST_REQUEST_GRACE_MS = 20;
+export function firstRequestGraceMs(msSinceProcessStart: number): number {
+  return Math.min(1_000, Math.max(10, Math.round(msSinceProcessStart / 2)));
+}
 
 export interface EarlyApi {
   readonly server: Server;
   /**
    * Resolves once the first request has been answered or held, or after `graceMs`: the moment to load
-   * the rest (see FIRST_REQUEST_GRACE_MS).
+   * the rest (see firstRequestGraceMs).
    */
   firstRequest(graceMs: number): Promise<void>;
   /**
