@@ -2,7 +2,10 @@
  * Start-up order, on the built bundle: the API port opens and `GET /ping` answers before the rest of the
  * agent (config, store, engine client, reconciler: the `main` chunk) is even loaded. A Node loader hook
  * (test/support/hold-module/) holds that chunk until the test releases it, so "before" is a fact here,
- * not a race. Requests other than /ping that arrive meanwhile are held, within a bound, and answered
+ * not a race. (On Node 20, the machine's line, where loading a module is asynchronous. From Node 22 on,
+ * `import()` blocks the event loop until the module has loaded, and a hook holding it blocks it too, so
+ * there the early server answers a client that asks before the load starts: src/api/early-ping.ts,
+ * firstRequestGraceMs.) Requests other than /ping that arrive meanwhile are held, within a bound, and answered
  * once the agent is up. Node's compiled-code cache (src/config/compile-cache.ts) never stops the agent:
  * unusable, corrupt or next to other files, it starts all the same.
  */
