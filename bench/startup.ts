@@ -2,11 +2,18 @@
  * Start-to-ready and idle memory of the agent process against bare Node, started the same way.
  * Method: build first (`npm run build`). Runs alternate: a bare Node HTTP server answering /ping (the
  * floor: what Node itself needs), then the agent as bin/bosun starts it
- * (the flags of bin/bosun, local mode, fresh data dir and port), and so on, so a
+ * (`node --max-semi-space-size=1 dist/bosun.mjs`, local mode, fresh data dir and port), and so on, so a
  * drift of the machine's speed hits both alike. For each process GET /ping is polled every 2 ms from
  * spawn; ready = first 200. Every process is kept running; `--idle-seconds` after the last became
  * ready, VmRSS of each is read from /proc. Medians and the per-pair ratio are printed and written to
  * bench/results/startup.json.
+ *
+ * `--variants LIST` (comma-separated; default `cold`) runs the agent in several ways, alternating with the
+ * floor in every run: `cold` is a first start (fresh data dir, so Node's compiled-code cache,
+ * src/config/compile-cache.ts, is empty and gets written), `warm` a later start (the cache primed by one
+ * start before the runs), `off` without the cache (BOSUN_COMPILE_CACHE=off). On Node 20, which has no
+ * compile cache, all three are the same start. `--agent-env K=V` (repeatable) adds to the agent's
+ * environment.
  *
  * `--node PATH` runs both the floor and the agent on another Node binary; `--bundle PATH` runs another
  * copy of the bundle (one next to a node_modules built for that Node's ABI: bench/node-lines.sh).
@@ -19,7 +26,7 @@
  * `--label NAME` names the result file (bench/results/startup-NAME.json; the Node version by default).
  *
  * Usage: node --import tsx bench/startup.ts [--runs 9] [--idle-seconds 60] [--node PATH] [--bundle PATH]
- *        [--reopen] [--extra-flags "--no-opt"] [--label NAME]
+ *        [--variants cold,warm,off] [--agent-env K=V] [--reopen] [--extra-flags "--no-opt"] [--label NAME]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,9 +43,10 @@ const runs = Number(option('runs') ?? 9);
 const idleSeconds = Number(option('idle-seconds') ?? 60);
 const nodeBinary = option('node') ?? process.execPath;
 const bundle = resolve(option('bundle') ?? 'dist/bosun.mjs');
+// Below Linux's ephemeral range (32768–60999), where a client's outgoing connection can hold a port.
+const basePort = 20000 + Math.floor(Math.random() * 10000);
 const reopen = args.includes('--reopen');
 const label = option('label');
-const basePort = 49000 + Math.floor(Math.random() * 1000);
 /**
  * The Node flags and environment bin/bosun starts the agent with, read from the script itself so the
  * benchmark cannot drift from it; the floor gets the same, so both are "started the same way".
@@ -56,9 +64,21 @@ function launcherSettings(): { flags: string[]; env: Record<string, string> } {
 const launcher = launcherSettings();
 const extraFlags = (option('extra-flags') ?? '').split(/\s+/).filter((f) => f !== '');
 const V8_FLAGS = [...launcher.flags, ...extraFlags];
+const agentEnv: Record<string, string> = {};
+args.forEach((a, i) => {
+  if (a !== '--agent-env') return;
+  const [k, ...v] = (args[i + 1] ?? '').split('=');
+  agentEnv[k!] = v.join('=');
+});
+type Variant = 'cold' | 'warm' | 'off';
+const variants = (option('variants') ?? 'cold').split(',') as Variant[];
+for (const v of variants)
+  if (!['cold', 'warm', 'off'].includes(v)) throw new Error(`variant ${v}?`);
 
 async function waitFor(path: string, port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
   for (;;) {
+    if (Date.now() > deadline) throw new Error(`no answer on ${path} (port ${port}) in 120 s`);
     if (child.exitCode !== null)
       throw new Error(`process exited with ${child.exitCode} before answering ${path}`);
     try {
@@ -93,7 +113,7 @@ interface Started {
   child: ChildProcess;
 }
 
-function agentEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
+function baseEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...launcher.env,
@@ -106,10 +126,14 @@ function agentEnv(dataDir: string, port: number): NodeJS.ProcessEnv {
 }
 
 /** Starts the agent on `dataDir` until its whole API answers, then stops it: the store exists, migrated. */
-async function prepareDataDir(dataDir: string, port: number): Promise<void> {
+async function prepareDataDir(
+  dataDir: string,
+  port: number,
+  env: Record<string, string>,
+): Promise<void> {
   const child = spawn(nodeBinary, [...V8_FLAGS, bundle], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: agentEnv(dataDir, port),
+    env: { ...baseEnv(dataDir, port), ...env },
   });
   await waitFor('/v2/version', port, child);
   const exited = new Promise((done) => child.once('exit', done));
@@ -117,9 +141,14 @@ async function prepareDataDir(dataDir: string, port: number): Promise<void> {
   await exited;
 }
 
-async function start(kind: 'agent' | 'floor', port: number): Promise<Started> {
+async function start(
+  kind: 'agent' | 'floor',
+  port: number,
+  extraEnv: Record<string, string> = {},
+): Promise<Started> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-bench-'));
-  if (kind === 'agent' && reopen) await prepareDataDir(dataDir, port);
+  const ownEnv = kind === 'agent' ? { ...agentEnv, ...extraEnv } : {};
+  if (kind === 'agent' && reopen) await prepareDataDir(dataDir, port, ownEnv);
   const cmd =
     kind === 'agent'
       ? [...V8_FLAGS, bundle]
@@ -131,35 +160,80 @@ async function start(kind: 'agent' | 'floor', port: number): Promise<Started> {
   const started = process.hrtime.bigint();
   const child = spawn(nodeBinary, cmd, {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: agentEnv(dataDir, port),
+    env: { ...baseEnv(dataDir, port), ...ownEnv },
   });
-  await waitFor('/ping', port, child);
-  const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
-  if (kind === 'agent') await waitFor('/v2/version', port, child);
+  let readyMs: number;
+  try {
+    await waitFor('/ping', port, child);
+    readyMs = Number(process.hrtime.bigint() - started) / 1e6;
+    if (kind === 'agent') await waitFor('/v2/version', port, child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return { readyMs, apiReadyMs: Number(process.hrtime.bigint() - started) / 1e6, child };
 }
 
-const agents: Started[] = [];
+/** The warm cache: one start writes it (the agent writes its entries once it is up), then it stops. */
+async function primedCacheDir(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'bosun-bench-cache-'));
+  const primer = await start('agent', basePort + 900, { BOSUN_COMPILE_CACHE: dir });
+  await sleep(1000);
+  primer.child.kill('SIGTERM');
+  await new Promise((done) => primer.child.once('exit', done));
+  return dir;
+}
+
+const agents = new Map<Variant, Started[]>(variants.map((v) => [v, []]));
 const floors: Started[] = [];
 try {
+  const warmDir = variants.includes('warm') ? await primedCacheDir() : undefined;
+  const variantEnv = (v: Variant): Record<string, string> =>
+    v === 'off'
+      ? { BOSUN_COMPILE_CACHE: 'off' }
+      : v === 'warm'
+        ? { BOSUN_COMPILE_CACHE: warmDir! }
+        : {};
+  let port = basePort;
   for (let i = 0; i < runs; i++) {
-    floors.push(await start('floor', basePort + 100 + i));
-    agents.push(await start('agent', basePort + i));
+    floors.push(await start('floor', port++));
+    for (const v of variants) agents.get(v)!.push(await start('agent', port++, variantEnv(v)));
   }
   await sleep(idleSeconds * 1000);
-  const agentRss = agents.map((a) => rssMiB(a.child.pid!));
   const floorRss = floors.map((f) => rssMiB(f.child.pid!));
-  const agentAnon = agents.map((a) => rssMiB(a.child.pid!, 'RssAnon'));
-  const floorAnon = floors.map((f) => rssMiB(f.child.pid!, 'RssAnon'));
-  const agentFile = agents.map((a) => rssMiB(a.child.pid!, 'RssFile'));
-  const floorFile = floors.map((f) => rssMiB(f.child.pid!, 'RssFile'));
-  const readyRatios = agents.map((a, i) => a.readyMs / floors[i]!.readyMs);
   const version = await new Promise<string>((done) => {
     const c = spawn(nodeBinary, ['--version']);
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('exit', () => done(out.trim()));
   });
+  const round = (x: number): number => Math.round(x * 10) / 10;
+  const summary = (xs: number[]): { median: number; all: number[] } => ({
+    median: round(median(xs)),
+    all: xs.map(round),
+  });
+  const agentResults = Object.fromEntries(
+    variants.map((v) => {
+      const runsOf = agents.get(v)!;
+      const rss = runsOf.map((a) => rssMiB(a.child.pid!));
+      // Where it is: anonymous memory (JS heap, malloc) and file pages (the node binary's code touched).
+      const anon = runsOf.map((a) => rssMiB(a.child.pid!, 'RssAnon'));
+      const file = runsOf.map((a) => rssMiB(a.child.pid!, 'RssFile'));
+      return [
+        v,
+        {
+          readyMs: summary(runsOf.map((a) => a.readyMs)),
+          readyRatio: summary(runsOf.map((a, i) => a.readyMs / floors[i]!.readyMs)),
+          apiReadyMs: summary(runsOf.map((a) => a.apiReadyMs)),
+          apiReadyRatio: summary(runsOf.map((a, i) => a.apiReadyMs / floors[i]!.readyMs)),
+          idleRssMiB: summary(rss),
+          rssAboveFloorMiB: round(median(rss) - median(floorRss)),
+          anonMiB: summary(anon),
+          fileMiB: summary(file),
+        },
+      ];
+    }),
+  );
   const result = {
     node: version,
     flags: V8_FLAGS,
@@ -168,26 +242,16 @@ try {
     reopen,
     runs,
     idleSeconds,
-    readyMs: { median: median(agents.map((a) => a.readyMs)), all: agents.map((a) => a.readyMs) },
-    floorReadyMs: {
-      median: median(floors.map((f) => f.readyMs)),
-      all: floors.map((f) => f.readyMs),
-    },
-    readyRatio: { median: median(readyRatios), all: readyRatios },
-    apiReadyMs: {
-      median: median(agents.map((a) => a.apiReadyMs)),
-      all: agents.map((a) => a.apiReadyMs),
-    },
-    idleRssMiB: { median: median(agentRss), all: agentRss },
-    floorIdleRssMiB: { median: median(floorRss), all: floorRss },
-    rssAboveFloorMiB: median(agentRss) - median(floorRss),
-    // Where it is: anonymous memory (JS heap, malloc) and file pages (the node binary's code touched).
-    anonMiB: { agent: median(agentAnon), floor: median(floorAnon) },
-    fileMiB: { agent: median(agentFile), floor: median(floorFile) },
+    agentEnv,
+    floorReadyMs: summary(floors.map((f) => f.readyMs)),
+    floorIdleRssMiB: summary(floorRss),
+    floorAnonMiB: summary(floors.map((f) => rssMiB(f.child.pid!, 'RssAnon'))),
+    floorFileMiB: summary(floors.map((f) => rssMiB(f.child.pid!, 'RssFile'))),
+    agent: agentResults,
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/startup-${label ?? version}.json`, JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  for (const p of [...agents, ...floors]) p.child.kill('SIGTERM');
+  for (const p of [...[...agents.values()].flat(), ...floors]) p.child.kill('SIGTERM');
 }

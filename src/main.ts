@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type { EarlyApi } from './api/early-ping.js';
+import { settleCompileCache, type CompileCache } from './config/compile-cache.js';
 import { wireApi } from './api/wire-api.js';
 import { planPreviewEndpoint } from './agent/plan-preview.js';
 import { deviceHostnames } from './api/request-guard.js';
@@ -60,7 +61,7 @@ import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
 
-async function main(early: EarlyApi | undefined): Promise<void> {
+async function main(early: EarlyApi | undefined, compileCache: CompileCache): Promise<void> {
   const env = process.env;
   // A person at a terminal gets readable lines; a pipe, journald or a log collector gets JSON.
   const consoleFormat = process.stdout.isTTY
@@ -386,6 +387,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
   void logs.start();
   cloud?.start();
   mdns?.start();
+  void settleCompileCache(compileCache, logger);
 
   stopOnSignals({
     log,
@@ -402,9 +404,12 @@ async function main(early: EarlyApi | undefined): Promise<void> {
   });
 }
 
-/** Runs the agent; `early` is the API port src/start.ts already opened (so `/ping` answered at once). */
-export function startAgent(early: EarlyApi | undefined): void {
-  main(early).catch((err: unknown) => {
+/**
+ * Runs the agent; `early` is the API port src/start.ts already opened (so `/ping` answered at once),
+ * `compileCache` what it made of Node's compiled-code cache.
+ */
+export function startAgent(early: EarlyApi | undefined, compileCache: CompileCache): void {
+  main(early, compileCache).catch((err: unknown) => {
     // A config or store error at start-up: say exactly what is wrong and stop (nothing was changed).
     const logger = createLogger({ level: 'info' });
     logger.error('agent.start-failed', {

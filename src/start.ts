@@ -5,7 +5,8 @@
  * store, engine client, reconciler, logs) and takes the same port over. The subcommands load only what
  * they use.
  */
-import { listenEarly } from './api/early-ping.js';
+import { firstRequestGraceMs, listenEarly } from './api/early-ping.js';
+import { enableCompileCache } from './config/compile-cache.js';
 import { earlyListenAddress } from './config/early-listen.js';
 
 const io = {
@@ -42,6 +43,10 @@ if (command === 'key') {
 } else {
   const address = earlyListenAddress(io.env, io.cwd);
   const early = address === undefined ? undefined : await listenEarly(address.host, address.port);
+  // Before the main chunk loads: it is most of what Node compiles (src/config/compile-cache.ts).
+  const compileCache = enableCompileCache(io.env, io.cwd);
+  // A client already waiting on the port is answered before the loop is busy loading the rest.
+  await early?.firstRequest(firstRequestGraceMs(performance.now()));
   const { startAgent } = await import('./main.js');
-  startAgent(early);
+  startAgent(early, compileCache);
 }
