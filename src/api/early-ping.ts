@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { BosunError } from '../shared/errors.js';
+import { guardConnectionDeadlines, QUIET_SERVER_OPTIONS } from './connection-deadlines.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -30,7 +31,7 @@ export async function listenEarly(host: string, port: number): Promise<EarlyApi 
   const held = new Set<{ req: IncomingMessage; res: ServerResponse }>();
   // Connections opened before the hand-over, to give them the API's idle timeout then.
   const early = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const server = createServer(QUIET_SERVER_OPTIONS, (req, res) => {
     if (api !== undefined) return api(req, res);
     const path = (req.url ?? '').split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && path === '/ping') {
@@ -56,6 +57,7 @@ export async function listenEarly(host: string, port: number): Promise<EarlyApi 
     socket.once('close', () => early.delete(socket));
   };
   server.on('connection', track);
+  guardConnectionDeadlines(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
