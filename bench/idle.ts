@@ -64,6 +64,16 @@ interface Sample {
   threads: Map<string, ThreadCounts>;
 }
 
+/** "futex 0x…" for a thread asleep on a futex (its pool's condition variable), else its syscall. */
+function waitChannel(pid: number, tid: string): string {
+  try {
+    const [nr, arg0] = readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ');
+    return nr === '202' ? `(futex ${arg0})` : `(syscall ${nr})`; // 202: futex on x86-64
+  } catch {
+    return '(?)';
+  }
+}
+
 function sample(pid: number): Sample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
@@ -75,8 +85,10 @@ function sample(pid: number): Sample {
       const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       threads.set(tid, {
-        // The main thread is named after the executable ("node"); say which one it is.
-        name: tid === String(pid) ? `main (${name})` : name,
+        // Node 20 names every thread "node": the main thread is told apart by its id, the others by
+        // what they sleep on (threads of one pool wait on the same futex: V8's platform workers, created
+        // first, and libuv's, created on the first file system call, each share one).
+        name: tid === String(pid) ? `main (${name})` : `${name} ${waitChannel(pid, tid)}`,
         voluntary: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0),
         involuntary: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0),
       });
@@ -160,7 +172,13 @@ async function pushTarget(port: number, count: number, image: string): Promise<v
           services: Object.fromEntries(
             Object.entries(svc).map(([name, s], i) => [
               String(i + 1),
-              { ...(s as object), serviceName: name, imageId: i + 1, running: true },
+              {
+                ...(s as object),
+                serviceName: name,
+                serviceId: i + 1,
+                imageId: i + 1,
+                running: true,
+              },
             ]),
           ),
           volumes: {},

@@ -113,6 +113,7 @@ async function pushFiveServices(port: number): Promise<void> {
       String(i + 1),
       {
         serviceName: `s${i}`,
+        serviceId: i + 1,
         imageId: i + 1,
         image: IMAGE,
         command: ['sleep', '100000'],
