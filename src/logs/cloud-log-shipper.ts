@@ -179,7 +179,7 @@ export class CloudLogShipper {
       let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
         clearTimeout(timer);
-        this.notified = false;
+        if (this.wake === done) this.wake = undefined;
         resolve();
       };
       if (ms !== undefined) timer = setTimeout(done, ms);
@@ -188,11 +188,11 @@ export class CloudLogShipper {
   }
 
   private notify(): void {
-    // Remembered when the loop is busy (acknowledging, sending), so a commit is never missed.
-    this.notified = true;
     const wake = this.wake;
     this.wake = undefined;
-    wake?.();
+    // Remembered when the loop is busy (acknowledging, sending), so a commit is never missed.
+    if (wake === undefined) this.notified = true;
+    else wake();
   }
 
   /** One request = one batch. Resolves true once the cloud acknowledged it and the spool recorded that. */
