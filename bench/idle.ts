@@ -247,6 +247,13 @@ const [agent, floor] = await Promise.all([
   measureOne('agent', socket),
   measureOne('floor', socket),
 ]);
+// The private engine is this benchmark's own: leave it empty for the next run.
+const dockerEnv = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+const left = execFileSync('docker', ['ps', '-aq'], { env: dockerEnv, encoding: 'utf8' })
+  .split('\n')
+  .filter((id) => id !== '');
+if (left.length > 0)
+  execFileSync('docker', ['rm', '-f', ...left], { env: dockerEnv, stdio: 'ignore' });
 const row = (s: Result): string =>
   `| ${s.kind} | ${s.cpuMs.toFixed(0)} ms | ${s.wakeups.toFixed(1)} | ${s.preemptions.toFixed(1)} | ${s.rssMiB.toFixed(1)} MiB |`;
 console.log(
