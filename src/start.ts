@@ -45,8 +45,11 @@ if (command === 'key') {
   const early = address === undefined ? undefined : await listenEarly(address.host, address.port);
   // Before the main chunk loads: it is most of what Node compiles (src/config/compile-cache.ts).
   const compileCache = enableCompileCache(io.env, io.cwd);
-  // A client already waiting on the port is answered before the loop is busy loading the rest.
-  await early?.firstRequest(firstRequestGraceMs(performance.now()));
+  // A client already waiting on the port is answered before the loop is busy loading the rest. Only
+  // from Node 22 on: there the main chunk's import holds the loop; on Node 20 the early server answers
+  // while it loads, and waiting would only delay the whole API when nobody asks.
+  const importHoldsLoop = Number(process.versions.node.split('.')[0]) >= 22;
+  if (importHoldsLoop) await early?.firstRequest(firstRequestGraceMs(performance.now()));
   const { startAgent } = await import('./main.js');
   startAgent(early, compileCache);
 }

@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { BosunError } from '../shared/errors.js';
+import { guardConnectionDeadlines, QUIET_SERVER_OPTIONS } from './connection-deadlines.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -51,7 +52,7 @@ export async function listenEarly(host: string, port: number): Promise<EarlyApi 
   const early = new Set<Socket>();
   let served = false;
   let onServed: (() => void) | undefined;
-  const server = createServer((req, res) => {
+  const server = createServer(QUIET_SERVER_OPTIONS, (req, res) => {
     if (api !== undefined) return api(req, res);
     served = true;
     onServed?.();
@@ -79,6 +80,7 @@ export async function listenEarly(host: string, port: number): Promise<EarlyApi 
     socket.once('close', () => early.delete(socket));
   };
   server.on('connection', track);
+  guardConnectionDeadlines(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -3,8 +3,9 @@
  * the settings say, else a new one. The early server is closed when the settings point elsewhere (a
  * config.json the early read could not judge), so there is never a second listener.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import { guardConnectionDeadlines, QUIET_SERVER_OPTIONS } from './connection-deadlines.js';
 import type { EarlyApi } from './early-ping.js';
 
 export async function openApiServer(
@@ -23,9 +24,14 @@ export async function openApiServer(
     }
     await new Promise<void>((resolve) => early.server.close(() => resolve()));
   }
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(address.port, address.host, () => resolve(s));
-    s.once('error', reject);
+  const server = createServer(QUIET_SERVER_OPTIONS, app);
+  guardConnectionDeadlines(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   server.setTimeout(socketTimeoutMs);
   return server;

@@ -81,6 +81,8 @@ export interface CloudLogShipperOptions {
 
 export const DEFAULT_BATCH: BatchLimits = { maxLines: 5000, maxBytes: 1024 * 1024, maxAgeMs: 2000 };
 const FLUSH_INTERVAL_MS = 100;
+/** Unprovisioned with lines waiting: how often to look for credentials (config.json has no events). */
+const NO_CREDENTIALS_RECHECK_MS = 30_000;
 const PAGE_LINES = 500;
 
 export class CloudLogShipper {
@@ -88,6 +90,7 @@ export class CloudLogShipper {
   private readonly logger: Logger;
   private readonly stopping = new AbortController();
   private wake: (() => void) | undefined;
+  private notified = false;
   private failures = 0;
   private running: Promise<void> | undefined;
   private current: ClientRequest | undefined;
@@ -122,12 +125,18 @@ export class CloudLogShipper {
       if (!this.options.enabled()) {
         // Not for the cloud: mark as handled so eviction treats them as history, not as drops.
         if (spool.lastId > spool.acknowledged) await spool.acknowledge(spool.lastId);
-        await this.idle(1000);
+        // Nothing is pending now, so only a new commit can give work (issue 16: no timer while idle).
+        await this.idle();
+        continue;
+      }
+      if (spool.lastId <= spool.acknowledged) {
+        await this.idle();
         continue;
       }
       const credentials = this.options.credentials();
-      if (credentials === undefined || spool.lastId <= spool.acknowledged) {
-        await this.idle(1000);
+      if (credentials === undefined) {
+        // Lines wait for provisioning, which no event here announces: look again now and then.
+        await this.idle(NO_CREDENTIALS_RECHECK_MS);
         continue;
       }
       let ok = false;
@@ -157,23 +166,33 @@ export class CloudLogShipper {
     return Math.min(baseMs * 2 ** this.failures, maxMs);
   }
 
-  /** Waits for the next commit, or `ms`, or stop. */
-  private idle(ms: number): Promise<void> {
+  /**
+   * Waits for the next commit (or one that came since the loop last looked), or `ms` when given, or
+   * stop. Without `ms` no timer runs: an idle agent is not woken to find nothing to do.
+   */
+  private idle(ms?: number): Promise<void> {
+    if (this.notified || this.stopping.signal.aborted) {
+      this.notified = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
         clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
         resolve();
-      }
+      };
+      if (ms !== undefined) timer = setTimeout(done, ms);
       this.wake = done;
-      if (this.stopping.signal.aborted) done();
     });
   }
 
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;
-    wake?.();
+    // Remembered when the loop is busy (acknowledging, sending), so a commit is never missed.
+    if (wake === undefined) this.notified = true;
+    else wake();
   }
 
   /** One request = one batch. Resolves true once the cloud acknowledged it and the spool recorded that. */

@@ -8,15 +8,16 @@
  * Labels are bounded on purpose: step kinds, blocker kinds, outcomes, status words, HTTP methods,
  * route templates and status codes. Never container ids, image names or free text.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CloudMetrics, LogLineOutcome, LogMetrics } from './hooks.js';
+import { collectProcessMetrics } from './process-metrics.js';
 
 export interface AgentMetricsOptions {
   version: string;
   localMode: boolean;
   /** Service count by status word (Running, Downloading, …), read at scrape time. */
   serviceStates: () => ReadonlyMap<string, number>;
-  /** Collect the process/Node.js metrics (CPU, memory, event loop, GC). */
+  /** Collect the process/Node.js metrics (CPU, memory, event loop lag, GC): process-metrics.ts. */
   processMetrics?: boolean;
 }
 
@@ -40,7 +41,7 @@ export class AgentMetrics implements CloudMetrics, LogMetrics {
 
   constructor(options: AgentMetricsOptions) {
     const registers = [this.registry];
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics ?? true) collectProcessMetrics(this.registry);
     new Gauge({
       name: 'bosun_info',
       help: 'Always 1; the labels say which bosun runs and in which mode.',

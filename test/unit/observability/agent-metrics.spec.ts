@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { AgentMetrics } from '../../../src/observability/agent-metrics.js';
 
 function metrics(states: Map<string, number> = new Map()): AgentMetrics {
@@ -69,5 +70,41 @@ describe('AgentMetrics: the Prometheus text format', () => {
       /bosun_steps_total\{kind="createContainer",outcome="ok"\} 1/,
     );
     assert.doesNotMatch((await b.render()).body, /bosun_steps_total\{/);
+  });
+});
+
+describe('AgentMetrics: process metrics without a sampler that keeps the agent awake', () => {
+  it('registers the process and Node.js metrics, measures event loop lag only when scraped', async () => {
+    // prom-client's collectDefaultMetrics starts monitorEventLoopDelay (a 10 ms timer for ever):
+    // 5,500 wake-ups per idle minute (issue 16). Count whether anything starts it now.
+    const perfHooks = createRequire(import.meta.url)('node:perf_hooks') as {
+      monitorEventLoopDelay: (...args: unknown[]) => unknown;
+    };
+    const original = perfHooks.monitorEventLoopDelay;
+    let samplers = 0;
+    perfHooks.monitorEventLoopDelay = (...args: unknown[]) => {
+      samplers++;
+      return original(...args);
+    };
+    let m: AgentMetrics;
+    try {
+      m = new AgentMetrics({ version: '1', localMode: true, serviceStates: () => new Map() });
+    } finally {
+      perfHooks.monitorEventLoopDelay = original;
+    }
+    assert.equal(samplers, 0, 'no event-loop-delay sampler');
+    const { body } = await m.render();
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_version_info',
+      'nodejs_gc_duration_seconds',
+    ])
+      assert.match(body, new RegExp(`^# TYPE ${name} `, 'm'), name);
+    const lag = /^nodejs_eventloop_lag_seconds (\S+)$/m.exec(body);
+    assert.ok(lag !== null, 'event loop lag measured at scrape time');
+    assert.ok(Number(lag[1]) > 0 && Number(lag[1]) < 60, `lag ${lag[1]} s`);
   });
 });
