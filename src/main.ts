@@ -346,7 +346,7 @@ async function main(early: EarlyApi | undefined): Promise<void> {
   });
   listeningPort = port;
 
-  leaveAtStart(); // queued before the loop starts, so it runs first
+  void leaveAtStart(); // queued before the loop starts, so it runs first
   reconciler.onStatus((status) => void device.rebootAfterApply.onStatus(status));
   rollback.onReload(() => reconciler.triggerApply({ force: false }));
   reconciler.start();

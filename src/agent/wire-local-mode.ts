@@ -34,8 +34,11 @@ export interface LocalModeWiring {
   cloudOrigin: CloudOrigin;
   /** Whether the cloud client runs: managed, and not pinned to local mode by BOSUN_LOCAL_MODE. */
   cloudRuns: boolean;
-  /** Starts the local-mode exit when the agent starts outside local mode (see below). */
-  leaveAtStart: () => void;
+  /**
+   * Runs the local-mode exit when the agent starts outside local mode (see below); resolves when done,
+   * never rejects (a failure is logged).
+   */
+  leaveAtStart: () => Promise<void>;
 }
 
 export async function wireLocalMode(deps: LocalModeWiringDeps): Promise<LocalModeWiring> {
@@ -63,13 +66,15 @@ export async function wireLocalMode(deps: LocalModeWiringDeps): Promise<LocalMod
     modeSwitch,
     cloudOrigin,
     cloudRuns: managed && !(pinnedByEnv && localModeAtStart),
-    leaveAtStart: () => {
+    leaveAtStart: async () => {
       if (localModeAtStart) return;
       // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
       // containers, networks and images before the cloud target is applied. A failure keeps the local
       // target stored, so the next start tries again. Called before the loop starts, so it runs first.
-      void leave().catch((err: unknown) =>
-        logger.child({ component: 'main' }).error('local-mode.exit-failed', { err }),
+      await leave().then(
+        () => undefined,
+        (err: unknown) =>
+          logger.child({ component: 'main' }).error('local-mode.exit-failed', { err }),
       );
     },
   };
