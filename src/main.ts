@@ -6,7 +6,6 @@
  * the engine healthcheck find us): config → store → API listening → reconciler. The engine may still
  * be starting: the reconciler retries with backoff and says so in its log.
  */
-import { existsSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type { EarlyApi } from './api/early-ping.js';
 import { wireApi } from './api/wire-api.js';
@@ -15,7 +14,7 @@ import { deviceHostnames } from './api/request-guard.js';
 import { wireAgentFacade } from './agent/wire-agent-facade.js';
 import { wireLocalMode } from './agent/wire-local-mode.js';
 import { stopOnSignals } from './agent/shutdown.js';
-import { TargetLoader } from './agent/target-loader.js';
+import { wireTargetLoader } from './agent/wire-target-loader.js';
 import { describeCloudConnectivity } from './agent/cloud-connectivity-words.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
@@ -25,10 +24,7 @@ import {
   resolveConfigVars,
   type SupervisorConfig,
 } from './config/config-vars.js';
-import {
-  deviceConfigVarValues,
-  mirrorConfigVarsToConfigJson,
-} from './config/config-json-mirror.js';
+import { deviceConfigVarValues } from './config/config-json-mirror.js';
 import { wireCloud } from './cloud/wire-cloud.js';
 import { mdnsFallbackLookup } from './device/mdns-resolver.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
@@ -136,36 +132,18 @@ async function main(early: EarlyApi | undefined): Promise<void> {
     logger,
   });
   const localMode = modeSwitch.localMode;
-  const targetLoader = new TargetLoader({
+  const targetLoader = wireTargetLoader({
     // A failed release is swapped for the last good one (src/reconciler/rollback/).
     targets: { load: (o) => rollback.load(o) },
     apiKeys: store.apiKeys,
-    origin: () => (modeSwitch.localMode ? { kind: 'local' } : cloudOrigin),
     beforeLoad: () => modeSwitch.follow(),
-    context: async () => ({
-      deviceUuid: configJson.value.uuid ?? '',
-      deviceType: identity.deviceType,
-      deviceArch: identity.arch,
-      osVersion: (await identity.osVersion()) ?? 'unknown',
-      osBoardRev: await identity.osBoardRev(),
-      hostname: configJson.value.hostname ?? identity.hostname(),
-      apiEndpoint: configJson.value.apiEndpoint ?? '',
-      deviceApiKey: configJson.value.deviceApiKey ?? '',
-      supervisorNetworkGateway: DEFAULT_SUPERVISOR_NETWORK.gateway,
-      listenPort: settings.api.port,
-      source: modeSwitch.localMode ? 'local' : 'cloud',
-      lockRoot,
-      engineSocketPath: settings.engineSocket,
-      hostHasKernelModules: existsSync('/lib/modules'),
-      hostHasFirmware: existsSync('/lib/firmware'),
-    }),
-    // SUPERVISOR_POLL_INTERVAL and SUPERVISOR_PERSISTENT_LOGGING live in config.json (atomic write).
-    configChanged: async (config, origin) => {
-      if (origin.kind !== 'cloud') return;
-      await mirrorConfigVarsToConfigJson(configJson, config, logger).catch((err: unknown) =>
-        log.error('config-json.write-failed', { err }),
-      );
-    },
+    configJson,
+    identity,
+    localMode: () => modeSwitch.localMode,
+    cloudOrigin,
+    listenPort: settings.api.port,
+    lockRoot,
+    engineSocketPath: settings.engineSocket,
     logger,
   });
   const configVars = (): SupervisorConfig => targetLoader.configVars.config;
