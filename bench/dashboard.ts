@@ -19,7 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { cleanupByLabel, uniquePrefix } from '../test/support/docker.js';
 import { launchBrowser } from '../test/e2e/support/browser.js';
 import { twoServiceBody, waitRunning } from '../test/e2e/support/observe-agent.js';
-import { AgentProcess } from '../test/e2e/support/reconcile-agent.js';
+import { AgentProcess } from '../test/support/agent-process.js';
 
 /** The little of the DOM the page functions use (no DOM lib in tsconfig). */
 declare const document: { querySelector(selector: string): unknown };

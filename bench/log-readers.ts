@@ -10,7 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cleanupByLabel, TEST_LABEL, testDocker, uniquePrefix } from '../test/support/docker.js';
 import { TEST_IMAGES } from '../test/support/images.js';
 import { BUSY_LOG_COMMAND, openSlowReaders, rssBytes } from '../test/support/slow-log-readers.js';
-import { AgentProcess, localTargetBody } from '../test/e2e/support/reconcile-agent.js';
+import { AgentProcess } from '../test/support/agent-process.js';
+import { localTargetBody } from '../test/support/local-target-body.js';
 
 const requests = Number(process.argv[2] ?? 500);
 

@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startLogCloudPeer } from '../test/support/cloud-peer/with-log-stream.js';
 import { cleanupByLabel, TEST_LABEL, testDocker, uniquePrefix } from '../test/support/docker.js';
 import { TEST_IMAGES } from '../test/support/images.js';
-import { freePort } from '../test/e2e/support/reconcile-agent.js';
+import { freePort } from '../test/support/agent-process.js';
 
 const LINES = Number(process.argv[2] ?? 300_000);
 const KEYS = { uuid: 'bench0logs000000000000000000000a', deviceApiKey: 'b'.repeat(32) };

@@ -15,7 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import { AgentProcess } from '../test/e2e/support/reconcile-agent.js';
+import { AgentProcess } from '../test/support/agent-process.js';
 import {
   CHATTY_CMD,
   isConverged,

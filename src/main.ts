@@ -6,19 +6,17 @@
  * the engine healthcheck find us): config → store → API listening → reconciler. The engine may still
  * be starting: the reconciler retries with backoff and says so in its log.
  */
-import { existsSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type { EarlyApi } from './api/early-ping.js';
 import { settleCompileCache, type CompileCache } from './config/compile-cache.js';
 import { wireApi } from './api/wire-api.js';
 import { planPreviewEndpoint } from './agent/plan-preview.js';
 import { deviceHostnames } from './api/request-guard.js';
-import { Agent } from './agent/agent.js';
+import { wireAgentFacade } from './agent/wire-agent-facade.js';
+import { wireLocalMode } from './agent/wire-local-mode.js';
 import { stopOnSignals } from './agent/shutdown.js';
-import { TargetLoader } from './agent/target-loader.js';
-import { agentHealthChecks } from './agent/health-checks.js';
+import { wireTargetLoader } from './agent/wire-target-loader.js';
 import { describeCloudConnectivity } from './agent/cloud-connectivity-words.js';
-import type { AgentSettings as FacadeSettings } from './agent/ports.js';
 import { loadConfiguration } from './config/load-configuration.js';
 import { resolveLogLevel } from './config/agent-settings.js';
 import {
@@ -27,10 +25,7 @@ import {
   resolveConfigVars,
   type SupervisorConfig,
 } from './config/config-vars.js';
-import {
-  deviceConfigVarValues,
-  mirrorConfigVarsToConfigJson,
-} from './config/config-json-mirror.js';
+import { deviceConfigVarValues } from './config/config-json-mirror.js';
 import { wireCloud } from './cloud/wire-cloud.js';
 import { mdnsFallbackLookup } from './device/mdns-resolver.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
@@ -45,8 +40,6 @@ import { DockerEngine } from './engine/docker-engine.js';
 import { logStreamCredentials } from './logs/cloud-log-credentials.js';
 import { wireLogs } from './logs/wire-logs.js';
 import { wireObservability } from './observability/wiring.js';
-import { leaveLocalMode } from './reconciler/local-mode-exit.js';
-import { LocalModeSwitch } from './reconciler/local-mode-switch.js';
 import { DEFAULT_RECONCILER_OPTIONS } from './reconciler/reconciler-options.js';
 import { StepSystemLog } from './reconciler/step-system-log.js';
 import { TargetRefusals } from './reconciler/target-refusals.js';
@@ -57,7 +50,6 @@ import { readVersion } from './shared/version.js';
 import { errorMessage, isBosunError } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { openStoreWithRecovery, scheduleBackups } from './store/open-with-recovery.js';
-import type { TargetOrigin } from './store/ports.js';
 
 const SHUTDOWN_BUDGET_MS = 1_800;
 
@@ -130,56 +122,29 @@ async function main(early: EarlyApi | undefined, compileCache: CompileCache): Pr
   const bootTime = clock.now() - uptime() * 1000;
   const locks = new HostUpdateLocks({ root: lockRoot, logger });
 
-  // Local mode: BOSUN_LOCAL_MODE when set, else the cloud target's SUPERVISOR_LOCAL_MODE, followed at
-  // run time (src/reconciler/local-mode-switch.ts); an unmanaged device keeps BOSUN_LOCAL_MODE or local mode.
-  const cloudOrigin: TargetOrigin = { kind: 'cloud', endpoint: configJson.value.apiEndpoint ?? '' };
-  const managed = cloudOrigin.endpoint !== '';
-  const pinnedByEnv = (env['BOSUN_LOCAL_MODE'] ?? '') !== '' || !managed;
-  const storedCloud = pinnedByEnv ? undefined : await store.targets.load(cloudOrigin);
-  const modeSwitch = new LocalModeSwitch({
-    initial: storedCloud
-      ? resolveConfigVars(storedCloud.config).config.localMode
-      : settings.localMode,
-    pinnedByEnv,
-    cloudOrigin,
+  // Local mode: BOSUN_LOCAL_MODE, else the cloud's SUPERVISOR_LOCAL_MODE, at run time (src/agent/wire-local-mode.ts).
+  const { modeSwitch, cloudOrigin, cloudRuns, leaveAtStart } = await wireLocalMode({
+    env,
+    settingsLocalMode: settings.localMode,
+    apiEndpoint: configJson.value.apiEndpoint,
     targets: store.targets,
-    leave: () => leaveLocalMode({ runPlan: (b, o) => reconciler.runPlan(b, o), ...exitDeps }),
-    localModeOf: (config) => resolveConfigVars(config).config.localMode,
+    runPlan: (build, options) => reconciler.runPlan(build, options),
     announce: (message) => systemLogger.message(message),
     logger,
   });
-  const exitDeps = { targets: store.targets, logger };
   const localMode = modeSwitch.localMode;
-  const targetLoader = new TargetLoader({
+  const targetLoader = wireTargetLoader({
     // A failed release is swapped for the last good one (src/reconciler/rollback/).
     targets: { load: (o) => rollback.load(o) },
     apiKeys: store.apiKeys,
-    origin: () => (modeSwitch.localMode ? { kind: 'local' } : cloudOrigin),
     beforeLoad: () => modeSwitch.follow(),
-    context: async () => ({
-      deviceUuid: configJson.value.uuid ?? '',
-      deviceType: identity.deviceType,
-      deviceArch: identity.arch,
-      osVersion: (await identity.osVersion()) ?? 'unknown',
-      osBoardRev: await identity.osBoardRev(),
-      hostname: configJson.value.hostname ?? identity.hostname(),
-      apiEndpoint: configJson.value.apiEndpoint ?? '',
-      deviceApiKey: configJson.value.deviceApiKey ?? '',
-      supervisorNetworkGateway: DEFAULT_SUPERVISOR_NETWORK.gateway,
-      listenPort: settings.api.port,
-      source: modeSwitch.localMode ? 'local' : 'cloud',
-      lockRoot,
-      engineSocketPath: settings.engineSocket,
-      hostHasKernelModules: existsSync('/lib/modules'),
-      hostHasFirmware: existsSync('/lib/firmware'),
-    }),
-    // SUPERVISOR_POLL_INTERVAL and SUPERVISOR_PERSISTENT_LOGGING live in config.json (atomic write).
-    configChanged: async (config, origin) => {
-      if (origin.kind !== 'cloud') return;
-      await mirrorConfigVarsToConfigJson(configJson, config, logger).catch((err: unknown) =>
-        log.error('config-json.write-failed', { err }),
-      );
-    },
+    configJson,
+    identity,
+    localMode: () => modeSwitch.localMode,
+    cloudOrigin,
+    listenPort: settings.api.port,
+    lockRoot,
+    engineSocketPath: settings.engineSocket,
     logger,
   });
   const configVars = (): SupervisorConfig => targetLoader.configVars.config;
@@ -271,88 +236,76 @@ async function main(early: EarlyApi | undefined, compileCache: CompileCache): Pr
     logger,
   });
   const { power, facts: deviceFacts, mdns } = device;
-  const facadeSettings = (): FacadeSettings => ({
-    localMode: modeSwitch.localMode,
-    deviceName: targetLoader.deviceName,
-    deviceType: identity.deviceType,
-    arch: identity.arch,
-    apiPort: settings.api.port,
-    configVars: { ...targetLoader.storedConfig },
-    instantUpdates: configVars().instantUpdates,
-    vpnEnabled: configVars().vpnControl,
-  });
   let listeningPort = settings.api.port;
   // Managed (config.json apiEndpoint, not in local mode): provisioning, polling, reports (src/cloud/).
-  const cloud =
-    !managed || (pinnedByEnv && localMode)
-      ? undefined
-      : wireCloud({
-          endpoint: cloudOrigin.endpoint,
-          rootCaBase64: configJson.value.balenaRootCA,
-          // A local openBalena is often `*.local`; minimal images have no nss-mdns to resolve it.
-          lookup: mdnsFallbackLookup(),
-          config: configJson,
-          store: {
-            save: (t) => store.targets.save(cloudOrigin, t),
-            load: () => store.targets.load(cloudOrigin),
-          },
-          reconciler,
-          facts: {
-            deviceType: () => identity.deviceType,
-            osVersion: () => identity.osVersion(),
-            osVariant: () => identity.osVariant(),
-            ipAddresses: () => deviceFacts.ipAddresses(),
-            macAddresses: () => deviceFacts.macAddresses(),
-            undervolted: undervoltageReader(() => clock.now()),
-          },
-          metrics: readHardwareMetrics,
-          settings: () => ({
-            // Before a target is stored, config.json's appUpdatePollInterval (its home) says.
-            pollIntervalMs:
-              Object.keys(targetLoader.storedConfig).length === 0
-                ? (configJson.value.appUpdatePollInterval ?? configVars().appUpdatePollInterval)
-                : configVars().appUpdatePollInterval,
-            instantUpdates: configVars().instantUpdates,
-            hardwareMetrics: configVars().hardwareMetrics,
-            connectivityCheck: configVars().connectivityCheckEnabled,
-          }),
-          traffic: metrics,
-          initialConfig: {
-            reportedTo: () => store.config.get('initialConfigReported'),
-            markReported: (endpoint) => store.config.set('initialConfigReported', endpoint),
-            current: () => deviceConfigVarValues(configJsonAtStart, configVars()),
-            defaults: deviceConfigVarValues({}, DEFAULT_SUPERVISOR_CONFIG),
-            initialDeviceName: configJson.value.initialDeviceName,
-          },
-          apiPort: () => listeningPort,
-          apiSecret: () => store.apiKeys.globalKey(),
-          version,
-          localMode: () => modeSwitch.localMode,
-          systemLog: systemLogger,
-          clock,
-          logger,
-          jitterMs: settings.cloudPollJitterMs,
-          provisioningRetryMs: configJson.value.bootstrapRetryDelay,
-        });
-  const agent = new Agent({
+  const cloud = !cloudRuns
+    ? undefined
+    : wireCloud({
+        endpoint: cloudOrigin.endpoint,
+        rootCaBase64: configJson.value.balenaRootCA,
+        // A local openBalena is often `*.local`; minimal images have no nss-mdns to resolve it.
+        lookup: mdnsFallbackLookup(),
+        config: configJson,
+        store: {
+          save: (t) => store.targets.save(cloudOrigin, t),
+          load: () => store.targets.load(cloudOrigin),
+        },
+        reconciler,
+        facts: {
+          deviceType: () => identity.deviceType,
+          osVersion: () => identity.osVersion(),
+          osVariant: () => identity.osVariant(),
+          ipAddresses: () => deviceFacts.ipAddresses(),
+          macAddresses: () => deviceFacts.macAddresses(),
+          undervolted: undervoltageReader(() => clock.now()),
+        },
+        metrics: readHardwareMetrics,
+        settings: () => ({
+          // Before a target is stored, config.json's appUpdatePollInterval (its home) says.
+          pollIntervalMs:
+            Object.keys(targetLoader.storedConfig).length === 0
+              ? (configJson.value.appUpdatePollInterval ?? configVars().appUpdatePollInterval)
+              : configVars().appUpdatePollInterval,
+          instantUpdates: configVars().instantUpdates,
+          hardwareMetrics: configVars().hardwareMetrics,
+          connectivityCheck: configVars().connectivityCheckEnabled,
+        }),
+        traffic: metrics,
+        initialConfig: {
+          reportedTo: () => store.config.get('initialConfigReported'),
+          markReported: (endpoint) => store.config.set('initialConfigReported', endpoint),
+          current: () => deviceConfigVarValues(configJsonAtStart, configVars()),
+          defaults: deviceConfigVarValues({}, DEFAULT_SUPERVISOR_CONFIG),
+          initialDeviceName: configJson.value.initialDeviceName,
+        },
+        apiPort: () => listeningPort,
+        apiSecret: () => store.apiKeys.globalKey(),
+        version,
+        localMode: () => modeSwitch.localMode,
+        systemLog: systemLogger,
+        clock,
+        logger,
+        jitterMs: settings.cloudPollJitterMs,
+        provisioningRetryMs: configJson.value.bootstrapRetryDelay,
+      });
+  // The one object the local API calls into (src/agent/wire-agent-facade.ts).
+  const agent = wireAgentFacade({
     version,
     logger,
     clock,
-    settings: facadeSettings,
+    localMode: () => modeSwitch.localMode,
+    targets: targetLoader,
+    identity,
+    apiPort: settings.api.port,
     reconciler,
     store,
     engine,
     host: device.host,
-    power: {
-      request: (action, force) => power.request(action, force || configVars().lockOverride),
-    },
+    power,
     device: deviceFacts,
     journal: new Journalctl(),
     cloud: cloud?.port,
-    healthChecks: [
-      ...agentHealthChecks({ reconciler, store, now: () => clock.now() }),
-      ...(cloud?.healthChecks ?? []),
-    ],
+    moreHealthChecks: cloud?.healthChecks,
     onTargetRefused: (error) => refusals.refused(error, 'pushed'),
   });
   const { server, port } = await wireApi(agent, {
@@ -372,15 +325,7 @@ async function main(early: EarlyApi | undefined, compileCache: CompileCache): Pr
   });
   listeningPort = port;
 
-  if (!localMode) {
-    // Out of local mode (BOSUN_LOCAL_MODE=false after a local session): remove the local app's
-    // containers, networks and images before the cloud target is applied. A failure keeps the local
-    // target stored, so the next start tries again.
-    // Queued before the loop starts, so it runs first.
-    void leaveLocalMode({ runPlan: (b, o) => reconciler.runPlan(b, o), ...exitDeps }).catch(
-      (err: unknown) => log.error('local-mode.exit-failed', { err }),
-    );
-  }
+  void leaveAtStart(); // queued before the loop starts, so it runs first
   reconciler.onStatus((status) => void device.rebootAfterApply.onStatus(status));
   rollback.onReload(() => reconciler.triggerApply({ force: false }));
   reconciler.start();

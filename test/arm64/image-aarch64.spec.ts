@@ -15,7 +15,7 @@ import { cleanupByLabel, requireDocker, testDocker, uniquePrefix } from '../supp
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { buildImage, catIn, FakeHost } from '../e2e/support/bosun-container.js';
-import { localTargetBody } from '../e2e/support/reconcile-agent.js';
+import { localTargetBody } from '../support/local-target-body.js';
 
 describe('bosun aarch64 image under emulation', function () {
   this.timeout(180 * 60_000);

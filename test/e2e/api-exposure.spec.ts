@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cliCall } from '../support/balena-cli.js';
 import { requireDocker, TEST_LABEL, testDocker, uniquePrefix } from '../support/docker.js';
-import { AgentProcess } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 const run = promisify(execFile);
 

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { requireDocker, uniquePrefix } from '../support/docker.js';
-import { AgentProcess } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 describe('agent process: config.json apiTimeout', function () {
   this.timeout(60_000);

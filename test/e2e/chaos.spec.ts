@@ -14,7 +14,7 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { AgentProcess } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 const KILLS = Number(process.env['BOSUN_CHAOS_KILLS'] ?? 25);
 const SERVICES = ['one', 'two', 'three', 'four', 'five'];

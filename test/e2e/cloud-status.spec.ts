@@ -18,8 +18,8 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { CloudAgentProcess } from './support/cloud-agent.js';
-import { LOOP_CMD } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { LOOP_CMD } from '../support/local-target-body.js';
 
 const FLEET_UUID = '7a2b0a6b8e3f44bc7ad45d0b628b4377';
 const COMMIT = 'cccc0000cccc0000cccc0000cccc0001';
@@ -37,7 +37,7 @@ describe('agent process: the cloud link in the device status, metrics and config
   const prefix = uniquePrefix('e2e-cloudst');
   const owner = { [TEST_LABEL]: prefix };
   let peer: CloudPeer;
-  let agent: CloudAgentProcess;
+  let agent: AgentProcess;
   let uuid: string;
   let key: string;
 
@@ -83,10 +83,14 @@ describe('agent process: the cloud link in the device status, metrics and config
       },
       networks: { default: { labels: owner } },
     });
-    agent = await CloudAgentProcess.create(prefix, peer, 9, {
-      initialDeviceName: 'pump-house',
-      persistentLogging: true,
-      vendorThing: { keep: ['me', 1] },
+    agent = await AgentProcess.create(prefix, {
+      peer,
+      fleetId: 9,
+      extraConfig: {
+        initialDeviceName: 'pump-house',
+        persistentLogging: true,
+        vendorThing: { keep: ['me', 1] },
+      },
     });
     await agent.start();
     uuid = await waitUntil(() => agent.configJson()['uuid'] as string | undefined, 'a uuid');

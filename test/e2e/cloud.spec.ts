@@ -18,8 +18,8 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { CloudAgentProcess } from './support/cloud-agent.js';
-import { localTargetBody, LOOP_CMD } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { localTargetBody, LOOP_CMD } from '../support/local-target-body.js';
 
 const FLEET_UUID = '5e1f0a6b8e3f44bc7ad45d0b628b4355';
 
@@ -28,7 +28,7 @@ describe('agent process: a managed device driven by the cloud peer', function ()
   const prefix = uniquePrefix('e2e-cloud');
   const owner = { [TEST_LABEL]: prefix };
   let peer: CloudPeer;
-  let agent: CloudAgentProcess | undefined;
+  let agent: AgentProcess | undefined;
 
   const release = (commit: string, id: number, mainEnv: Record<string, string>): PeerRelease => ({
     id,
@@ -110,7 +110,7 @@ describe('agent process: a managed device driven by the cloud peer', function ()
       minPollIntervalMs: 10_000,
     });
     peer.setRelease(release('aaaa0000aaaa0000aaaa0000aaaa0001', 1, { COLOR: 'red' }));
-    agent = await CloudAgentProcess.create(prefix, peer, 7);
+    agent = await AgentProcess.create(prefix, { peer: peer, fleetId: 7 });
   });
   after(async () => {
     await agent?.remove();

@@ -13,7 +13,7 @@ import { agentCommand } from '../support/agent-command.js';
 import { cleanupByLabel, requireDocker, TEST_LABEL, uniquePrefix } from '../support/docker.js';
 import { requireRegistries } from '../support/registry.js';
 import { deviceKey, twoServiceBody, waitRunning } from './support/observe-agent.js';
-import { AgentProcess, freePort } from './support/reconcile-agent.js';
+import { AgentProcess, freePort } from '../support/agent-process.js';
 
 const run = promisify(execFile);
 const ESC = String.fromCharCode(27);

@@ -34,7 +34,7 @@ import {
   logsOf,
   type AppContainer,
 } from './support/bosun-container.js';
-import { localTargetBody } from './support/reconcile-agent.js';
+import { localTargetBody } from '../support/local-target-body.js';
 
 const SERVICES = ['web', 'worker'];
 

@@ -15,7 +15,7 @@ import { cleanupByLabel, requireDocker, uniquePrefix } from '../support/docker.j
 import { requireRegistries } from '../support/registry.js';
 import { launchBrowser, type Browser } from './support/browser.js';
 import { deviceKey, twoServiceBody, waitRunning } from './support/observe-agent.js';
-import { AgentProcess, freePort } from './support/reconcile-agent.js';
+import { AgentProcess, freePort } from '../support/agent-process.js';
 
 /** The little of the DOM the page functions below use (tsconfig has no DOM lib: they run in Chromium). */
 declare const document: {

@@ -12,7 +12,8 @@ import { requireDocker, uniquePrefix } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { startTmpfsEngine, type TmpfsEngine } from '../support/tmpfs-engine.js';
-import { AgentProcess, localTargetBody } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { localTargetBody } from '../support/local-target-body.js';
 
 interface StateStatus {
   appState: string;

@@ -5,12 +5,7 @@
  * Everything carries this run's owner label (the agent runs with BOSUN_SCOPE_LABELS), service names
  * are unique per run, and the images are built from the offline busybox test image.
  */
-import { agentCommand } from '../support/agent-command.js';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   buildLikeCli,
   cliCall,
@@ -30,8 +25,7 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { freePort } from './support/reconcile-agent.js';
-import { waitForPing } from './support/wait-for-ping.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 interface LogLine {
   message: string;
@@ -47,56 +41,6 @@ function chattyDockerfile(service: string): string {
     `CMD ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do echo \\"${service} says $i\\"; i=$((i+1)); sleep 0.5 & wait $!; done"]`,
     '',
   ].join('\n');
-}
-
-class Agent {
-  child: ChildProcess | undefined;
-  output = '';
-  readonly url: string;
-
-  constructor(
-    readonly dir: string,
-    readonly port: number,
-    readonly prefix: string,
-  ) {
-    this.url = `http://127.0.0.1:${port}`;
-  }
-
-  async start(localMode: boolean): Promise<void> {
-    const agent = agentCommand();
-    const child = spawn(agent.command, agent.args, {
-      env: {
-        ...process.env,
-        BOSUN_DATA_DIR: join(this.dir, 'data'),
-        BOSUN_LOCAL_MODE: String(localMode),
-        BOSUN_API_HOST: '127.0.0.1',
-        BOSUN_API_PORT: String(this.port),
-        BOSUN_LOCK_ROOT: join(this.dir, 'locks'),
-        BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${this.prefix}`,
-        BOSUN_LOG_LEVEL: process.env['BOSUN_TEST_LOG'] ?? 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString()).slice(-8000);
-      if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stderr.write(chunk);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    await waitForPing(this.url, child, () => this.output);
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
-    this.child = undefined;
-  }
 }
 
 /** Reads `/v2/local/logs` the way `balena device logs` does until `done` says enough. */
@@ -146,15 +90,13 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
   const worker = `worker${tag}`;
   const owner = { [TEST_LABEL]: prefix };
   const docker = testDocker();
-  let agent: Agent;
-  let dir: string;
+  let agent: AgentProcess;
 
   before(async () => {
     await requireDocker();
     await requireRegistries();
-    dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
-    agent = new Agent(dir, await freePort(), prefix);
-    await agent.start(true);
+    agent = await AgentProcess.create(prefix);
+    await agent.start();
   });
 
   after(async () => {
@@ -165,7 +107,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
         .getImage(image)
         .remove({ force: true })
         .catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await agent?.remove();
   });
 
   it('takes the push: version gate, device info, builds, target state, applied', async () => {
@@ -271,7 +213,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     assert.equal(
       status?.appState,
       'applied',
-      `never applied: ${JSON.stringify(status)}\n${agent.output}`,
+      `never applied: ${JSON.stringify(status)}\n${agent.output()}`,
     );
     assert.equal(status.status, 'success');
 
@@ -313,7 +255,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     assert.equal(volume.Labels?.[TEST_LABEL], prefix);
 
     await agent.stop();
-    await agent.start(false);
+    await agent.start({ BOSUN_LOCAL_MODE: 'false' });
     const deadline = Date.now() + 120_000;
     let left: unknown[] = [];
     while (Date.now() < deadline) {
@@ -327,7 +269,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     assert.deepEqual(
       left,
       [],
-      `local-mode containers survived leaving local mode\n${agent.output}`,
+      `local-mode containers survived leaving local mode\n${agent.output()}`,
     );
     const networks = await docker.listNetworks({ filters: { label: [`${TEST_LABEL}=${prefix}`] } });
     assert.deepEqual(

@@ -17,7 +17,8 @@ import {
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { BUSY_LOG_COMMAND, openSlowReaders, rssBytes } from '../support/slow-log-readers.js';
-import { AgentProcess, localTargetBody } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { localTargetBody } from '../support/local-target-body.js';
 
 /** Generous: the agent idles near 70 MB; before the fix 500 readers took it to 630 MB. */
 const RSS_BOUND = 250 * 1024 * 1024;

@@ -16,7 +16,8 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { AgentProcess, localTargetBody, type LocalService } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { localTargetBody, type LocalService } from '../support/local-target-body.js';
 
 const MB = 1024 * 1024;
 /** 2,000 lines, then a pause: about 20,000 lines/s (this busybox loop prints ~50,000/s flat out). */

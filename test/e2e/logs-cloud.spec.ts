@@ -12,7 +12,7 @@ import { cleanupByLabel, requireDocker, TEST_LABEL, uniquePrefix } from '../supp
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { startLogCloudPeer, type LogCloudPeer } from '../support/cloud-peer/with-log-stream.js';
-import { CloudAgentProcess } from './support/cloud-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 const TOTAL = 100_000;
 const BATCH_LINES = 2000;
@@ -32,7 +32,7 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
   this.timeout(300_000);
   const prefix = uniquePrefix('e2e-logs');
   const owner = { [TEST_LABEL]: prefix };
-  let agent: CloudAgentProcess;
+  let agent: AgentProcess;
   let cloud: LogCloudPeer;
 
   before(async () => {
@@ -85,7 +85,7 @@ describe('e2e: cloud log stream across SIGKILLs and an outage', function () {
       },
       networks: { default: { labels: owner } },
     });
-    agent = await CloudAgentProcess.create(prefix, cloud.peer, FLEET_ID);
+    agent = await AgentProcess.create(prefix, { peer: cloud.peer, fleetId: FLEET_ID });
   });
 
   after(async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cleanupByLabel, requireDocker, uniquePrefix } from '../support/docker.js';
 import { requireRegistries } from '../support/registry.js';
 import { deviceKey, twoServiceBody, waitRunning } from './support/observe-agent.js';
-import { AgentProcess, freePort } from './support/reconcile-agent.js';
+import { AgentProcess, freePort } from '../support/agent-process.js';
 
 interface PromVector {
   metric: Record<string, string>;

@@ -14,7 +14,8 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { AgentProcess, localTargetBody, type LocalService } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { localTargetBody, type LocalService } from '../support/local-target-body.js';
 
 interface Seen {
   id: string;

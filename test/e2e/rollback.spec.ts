@@ -22,8 +22,8 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { CloudAgentProcess } from './support/cloud-agent.js';
-import { LOOP_CMD } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { LOOP_CMD } from '../support/local-target-body.js';
 
 const FLEET_UUID = '7b0c3d9e2a4f41d6b8e5c1a2f3d4e5b6';
 const FLEET_ID = 4711;
@@ -58,7 +58,7 @@ describe('agent process: health-gated rollback', function () {
   const prefix = uniquePrefix('e2e-rollback');
   const owner = { [TEST_LABEL]: prefix };
   let peer: CloudPeer;
-  let agent: CloudAgentProcess | undefined;
+  let agent: AgentProcess | undefined;
 
   const release = (n: number, main: MainKind): PeerRelease => {
     const composition: Record<string, unknown> = {
@@ -255,7 +255,7 @@ describe('agent process: health-gated rollback', function () {
       minPollIntervalMs: 10_000,
     });
     peer.setRelease(release(1, 'good'));
-    agent = await CloudAgentProcess.create(prefix, peer, FLEET_ID);
+    agent = await AgentProcess.create(prefix, { peer: peer, fleetId: FLEET_ID });
   });
   after(async () => {
     await agent?.remove();

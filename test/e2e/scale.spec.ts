@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { cleanupByLabel, requireDocker, testDocker, uniquePrefix } from '../support/docker.js';
 import { requireRegistries } from '../support/registry.js';
-import { AgentProcess } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
 import {
   processMemoryMiB,
   scaleBody,

@@ -16,7 +16,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireDocker } from '../support/docker.js';
-import { AgentProcess } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 const HOOK = fileURLToPath(new URL('../support/hold-module/register.mjs', import.meta.url));
 /** Held requests the early server keeps (src/api/early-ping.ts). */

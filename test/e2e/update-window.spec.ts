@@ -17,7 +17,8 @@ import {
 } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { AgentProcess, localTargetBody } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { localTargetBody } from '../support/local-target-body.js';
 
 const ZONE = 'Asia/Kolkata';
 const MINUTE = 60_000;

@@ -5,7 +5,6 @@
  * must go through the reconciler, never around it); the reconciler has its own suites. Its status comes
  * from the real computeStatus over a target/current the test sets.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Agent, type AgentDeps } from '../../src/agent/agent.js';
 import type {
@@ -16,8 +15,9 @@ import type {
   ReconcilerPort,
   ReconcilerSnapshot,
 } from '../../src/agent/ports.js';
-import type { ProxyConfig } from '../../src/api/agent-api.js';
-import { createApi, type ApiOptions } from '../../src/api/app.js';
+import type { AgentApi, ProxyConfig } from '../../src/api/agent-api.js';
+import type { ApiOptions } from '../../src/api/app.js';
+import { wireApi, type WireApiOptions } from '../../src/api/wire-api.js';
 import type { CurrentState, TargetState } from '../../src/domain/model.js';
 import { Journalctl } from '../../src/device/journalctl.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
@@ -143,6 +143,21 @@ export class MemoryDevice implements DeviceFacts {
   };
 }
 
+/** What the facade reports as its settings in tests: a generic x86 device out of local mode. */
+export function testAgentSettings(overrides: Partial<AgentSettings> = {}): AgentSettings {
+  return {
+    localMode: false,
+    deviceName: 'dev',
+    deviceType: 'genericx86-64-ext',
+    arch: 'amd64',
+    apiPort: 48484,
+    configVars: {},
+    instantUpdates: true,
+    vpnEnabled: false,
+    ...overrides,
+  };
+}
+
 export interface Harness {
   url: string;
   store: Store;
@@ -171,16 +186,11 @@ export async function startHarness(
   const reconciler = new RecordingReconciler();
   const host = new RecordingHost();
   const device = new MemoryDevice();
-  const settings: AgentSettings = {
-    localMode: false,
+  const settings = testAgentSettings({
     deviceName: 'my-device',
-    deviceType: 'genericx86-64-ext',
-    arch: 'amd64',
-    apiPort: 48484,
     configVars: { HOST_CONFIG_foo: 'bar' },
-    instantUpdates: true,
     vpnEnabled: true,
-  };
+  });
   const health: Harness['health'] = { healthy: true };
   const agent = new Agent({
     version: '0.1.0',
@@ -198,18 +208,14 @@ export async function startHarness(
     ...overrides,
     ...fromParts,
   });
-  const app = createApi(agent, {
+  const { server, url } = await listenApi(agent, {
     logger,
     deviceHostnames: () => [device.name],
     ...apiOptions({ reconciler }),
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
   const globalKey = await store.apiKeys.globalKey();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     store,
     engine,
     reconciler,
@@ -226,6 +232,18 @@ export async function startHarness(
       dir.remove();
     },
   };
+}
+
+/**
+ * The API over `agent` on 127.0.0.1 at a free port, wired by the same function main.ts uses (wireApi:
+ * the Express app, the connection timeout, the exposure notice), so tests exercise the production wiring.
+ */
+export async function listenApi(
+  agent: AgentApi,
+  options: Omit<WireApiOptions, 'port' | 'host' | 'early'>,
+): Promise<{ server: Server; url: string }> {
+  const { server, port } = await wireApi(agent, { ...options, port: 0, host: '127.0.0.1' });
+  return { server, url: `http://127.0.0.1:${port}` };
 }
 
 export interface Reply {

@@ -9,12 +9,10 @@ import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
 import { agentHealthChecks } from '../../src/agent/health-checks.js';
-import { createApi } from '../../src/api/app.js';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import type { EngineAdapter } from '../../src/engine/port.js';
 import { FakeEngine } from '../support/fake-engine/fake-engine.js';
@@ -26,7 +24,7 @@ import { silentLogger } from '../../src/shared/logger.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/ports.js';
 import { releaseTarget } from '../unit/reconciler/support/targets.js';
-import { MemoryDevice, RecordingHost } from './api-harness.js';
+import { listenApi, MemoryDevice, RecordingHost, testAgentSettings } from './api-harness.js';
 
 const BOUND_MS = 60_000;
 
@@ -73,16 +71,7 @@ describe('/v1/healthy sees a stuck round and a lost database', function () {
       version: '0.1.0',
       logger,
       clock,
-      settings: () => ({
-        localMode: true,
-        deviceName: 'dev',
-        deviceType: 'genericx86-64-ext',
-        arch: 'amd64',
-        apiPort: 48484,
-        configVars: {},
-        instantUpdates: true,
-        vpnEnabled: false,
-      }),
+      settings: () => testAgentSettings({ localMode: true }),
       reconciler,
       store,
       engine,
@@ -95,9 +84,7 @@ describe('/v1/healthy sees a stuck round and a lost database', function () {
         stuckRoundMs: BOUND_MS,
       }),
     });
-    server = createApi(agent, { logger }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, url } = await listenApi(agent, { logger }));
     const t = releaseTarget('c1', [['main']]);
     for (const a of Object.values(t.apps))
       for (const s of Object.values(a.release?.services ?? {})) fake.registry.add(s.image);

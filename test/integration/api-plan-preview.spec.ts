@@ -28,7 +28,7 @@ import {
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { makeTempDir } from '../support/store-temp.js';
-import { localTargetBody, type LocalService } from '../e2e/support/reconcile-agent.js';
+import { localTargetBody, type LocalService } from '../support/local-target-body.js';
 import { context } from '../unit/domain/helpers.js';
 import { call, startHarness, type Harness } from './api-harness.js';
 

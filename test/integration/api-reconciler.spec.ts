@@ -6,11 +6,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
-import { createApi } from '../../src/api/app.js';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import { FakeEngine } from '../support/fake-engine/fake-engine.js';
 import type { Reconciler } from '../../src/reconciler/reconciler.js';
@@ -20,7 +18,7 @@ import { silentLogger } from '../../src/shared/logger.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/ports.js';
 import { APP, releaseTarget } from '../unit/reconciler/support/targets.js';
-import { MemoryDevice, RecordingHost } from './api-harness.js';
+import { listenApi, MemoryDevice, RecordingHost, testAgentSettings } from './api-harness.js';
 
 describe('local API driving the real reconciler', function () {
   let dir: string;
@@ -49,25 +47,14 @@ describe('local API driving the real reconciler', function () {
       version: '0.1.0',
       logger,
       clock: systemClock,
-      settings: () => ({
-        localMode: true,
-        deviceName: 'dev',
-        deviceType: 'genericx86-64-ext',
-        arch: 'amd64',
-        apiPort: 48484,
-        configVars: {},
-        instantUpdates: true,
-        vpnEnabled: false,
-      }),
+      settings: () => testAgentSettings({ localMode: true }),
       reconciler,
       store,
       engine,
       host: new RecordingHost(),
       device: new MemoryDevice(),
     });
-    server = createApi(agent, { logger }).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, url } = await listenApi(agent, { logger }));
     key = await store.apiKeys.globalKey();
     const t = releaseTarget('c1', [['main'], ['side']]);
     for (const a of Object.values(t.apps))

@@ -8,18 +8,7 @@ import type { CloudAnswer, CloudRequest } from '../../src/cloud/cloud-client.js'
 import { TargetPoller } from '../../src/cloud/target-poller.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { flush, ManualClock } from '../unit/reconciler/support/manual-clock.js';
-
-/** mulberry32: a small seeded PRNG, so runs are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './seeded-random.js';
 
 export interface FleetRestartResult {
   devices: number;

@@ -23,6 +23,7 @@ import {
   target,
   volume,
 } from './planner-builders.js';
+import { seededRandom } from './seeded-random.js';
 
 const APPS: AppIdentity[] = [
   { uuid: 'aaaa', appId: 1 },
@@ -245,18 +246,6 @@ export function arbCurrent(
     });
 }
 
-/** A deterministic pseudo-random generator (mulberry32) for shuffles driven by a fast-check seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -279,7 +268,7 @@ export function shuffled(
   c: CurrentState,
   seed: number,
 ): { target: TargetState; current: CurrentState } {
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   const apps = shuffleRecord(t.apps, rand);
   for (const [uuid, a] of Object.entries(apps)) {
     if (a.release === undefined) continue;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { DOCKER_SOCKET, TEST_LABEL, testDocker } from '../../support/docker.js';
-import { freePort } from './reconcile-agent.js';
+import { freePort } from '../../support/agent-process.js';
 
 const run = promisify(execFile);
 

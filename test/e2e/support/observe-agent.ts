@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TEST_LABEL, testDocker } from '../../support/docker.js';
 import { TEST_IMAGES } from '../../support/images.js';
-import type { AgentProcess } from './reconcile-agent.js';
-import { localTargetBody } from './reconcile-agent.js';
+import type { AgentProcess } from '../../support/agent-process.js';
+import { localTargetBody } from '../../support/local-target-body.js';
 
 export const TICKER_CMD = [
   'sh',

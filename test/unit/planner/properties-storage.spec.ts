@@ -11,10 +11,9 @@ import { planContext, type StorageFacts } from '../../../src/planner/context.js'
 import { plan } from '../../../src/planner/plan.js';
 import { renderPlan } from '../../../src/planner/render.js';
 import type { Plan } from '../../../src/planner/steps.js';
-import { arbCurrent, arbTarget } from '../../support/planner-arbitraries.js';
+import { assertPlannerProperty } from '../../support/planner-property.js';
 import { PlannerSim } from '../../support/planner-sim.js';
 
-const numRuns = Number(process.env['FC_NUM_RUNS'] ?? 500);
 const NOW = 1_000_000;
 const MAX_ROUNDS = 12;
 
@@ -80,83 +79,71 @@ describe('planner properties: disk preflight', function () {
   this.timeout(600_000);
 
   it('no step of an app blocked by insufficientStorage, and downloads never need more than the room', () => {
-    fc.assert(
-      fc.property(
-        arbTarget,
-        arbCurrent({ userLocks: false, transientStatuses: true }),
-        arbStorage,
-        fc.boolean(),
-        (t, { current, pulled }, s, keepImages) => {
-          const sim = new PlannerSim(current, NOW, {}, pulled);
-          for (let round = 0; round < MAX_ROUNDS; round++) {
-            // Measured again each round, as the reconciler does: the sim's state changes.
-            const facts = storageFacts(t, sim.state, s);
-            const ctx = { ...planContext(NOW), keepImages, storage: facts };
-            const p = sim.plan(t, ctx);
-            assert.deepEqual(storageProblems(p, sim.state, facts), [], renderPlan(p));
-            if (p.steps.length === 0) break;
-            sim.apply(p, t, false);
-          }
-        },
-      ),
-      { numRuns },
+    assertPlannerProperty(
+      { userLocks: false, transientStatuses: true },
+      [arbStorage, fc.boolean()],
+      ({ target: t, current, pulled }, s, keepImages) => {
+        const sim = new PlannerSim(current, NOW, {}, pulled);
+        for (let round = 0; round < MAX_ROUNDS; round++) {
+          // Measured again each round, as the reconciler does: the sim's state changes.
+          const facts = storageFacts(t, sim.state, s);
+          const ctx = { ...planContext(NOW), keepImages, storage: facts };
+          const p = sim.plan(t, ctx);
+          assert.deepEqual(storageProblems(p, sim.state, facts), [], renderPlan(p));
+          if (p.steps.length === 0) break;
+          sim.apply(p, t, false);
+        }
+      },
     );
   });
 
   it('when everything fits, the preflight changes nothing', () => {
-    fc.assert(
-      fc.property(
-        arbTarget,
-        arbCurrent({ userLocks: true, transientStatuses: true }),
-        fc.integer(),
-        (t, { current, pulled }, seed) => {
-          const ctx = planContext(NOW, { pulledImages: pulled });
-          const facts = storageFacts(t, current, {
-            free: 1e12,
-            reserve: 1e9,
-            seed,
-            unknownEvery: 3,
-          });
-          assert.equal(
-            renderPlan(plan(t, current, { ...ctx, storage: facts })),
-            renderPlan(plan(t, current, ctx)),
-          );
-        },
-      ),
-      { numRuns },
+    assertPlannerProperty(
+      { userLocks: true, transientStatuses: true },
+      [fc.integer()],
+      ({ target: t, current, pulled }, seed) => {
+        const ctx = planContext(NOW, { pulledImages: pulled });
+        const facts = storageFacts(t, current, {
+          free: 1e12,
+          reserve: 1e9,
+          seed,
+          unknownEvery: 3,
+        });
+        assert.equal(
+          renderPlan(plan(t, current, { ...ctx, storage: facts })),
+          renderPlan(plan(t, current, ctx)),
+        );
+      },
     );
   });
 
   it('a device without room plans no download at all, and says why for each app that needs one', () => {
-    fc.assert(
-      fc.property(
-        arbTarget,
-        arbCurrent({ userLocks: false, transientStatuses: false }),
-        (t, { current }) => {
-          // Nothing we pulled to remove: only the strategy's own removals could make room.
-          const facts = storageFacts(t, current, { free: 0, reserve: 0, seed: 1, unknownEvery: 0 });
-          const known = Object.fromEntries(
-            Object.entries(facts.needBytes).map(([ref, n]) => [ref, n + 1]),
-          );
-          const p = plan(t, current, {
-            ...planContext(NOW),
-            storage: { ...facts, needBytes: known, freedBytes: {} },
-          });
-          assert.deepEqual(
-            p.steps.filter((x) => x.kind === 'pullImage').map((x) => x.id),
-            [],
-          );
-          const waiting = new Set(
-            p.blockers.filter((b) => b.kind === 'insufficientStorage').map((b) => b.appUuid),
-          );
-          const plainPulls = plan(t, current, planContext(NOW)).steps.filter(
-            (x) => x.kind === 'pullImage',
-          );
-          for (const pull of plainPulls)
-            assert.ok(waiting.has(pull.appUuid ?? ''), `${pull.id} waits with a reason`);
-        },
-      ),
-      { numRuns },
+    assertPlannerProperty(
+      { userLocks: false, transientStatuses: false },
+      [],
+      ({ target: t, current }) => {
+        // Nothing we pulled to remove: only the strategy's own removals could make room.
+        const facts = storageFacts(t, current, { free: 0, reserve: 0, seed: 1, unknownEvery: 0 });
+        const known = Object.fromEntries(
+          Object.entries(facts.needBytes).map(([ref, n]) => [ref, n + 1]),
+        );
+        const p = plan(t, current, {
+          ...planContext(NOW),
+          storage: { ...facts, needBytes: known, freedBytes: {} },
+        });
+        assert.deepEqual(
+          p.steps.filter((x) => x.kind === 'pullImage').map((x) => x.id),
+          [],
+        );
+        const waiting = new Set(
+          p.blockers.filter((b) => b.kind === 'insufficientStorage').map((b) => b.appUuid),
+        );
+        const plainPulls = plan(t, current, planContext(NOW)).steps.filter(
+          (x) => x.kind === 'pullImage',
+        );
+        for (const pull of plainPulls)
+          assert.ok(waiting.has(pull.appUuid ?? ''), `${pull.id} waits with a reason`);
+      },
     );
   });
 });

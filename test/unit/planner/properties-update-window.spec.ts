@@ -11,11 +11,10 @@ import type { ContainerState } from '../../../src/domain/model.js';
 import { windowState, type UpdateWindow } from '../../../src/domain/update-window.js';
 import { planContext } from '../../../src/planner/context.js';
 import type { Plan } from '../../../src/planner/steps.js';
-import { arbCurrent, arbTarget } from '../../support/planner-arbitraries.js';
+import { assertPlannerProperty } from '../../support/planner-property.js';
 import { checkConverged, checkPlan } from '../../support/planner-check.js';
 import { PlannerSim, renderRun, runToConvergence } from '../../support/planner-sim.js';
 
-const numRuns = Number(process.env['FC_NUM_RUNS'] ?? 500);
 const MAX_ROUNDS = 20;
 const DAY_MS = 86_400_000;
 const { now: _n, pulledImages: _p, ...baseCtx } = planContext(0);
@@ -71,42 +70,37 @@ describe('planner properties: update windows', function () {
 
   it('outside the window nothing running is stopped, removed or retired; once open, it converges', () => {
     let closedRounds = 0;
-    fc.assert(
-      fc.property(
-        arbTarget,
-        arbCurrent({ userLocks: false, transientStatuses: false }),
-        arbWindow,
-        arbNow,
-        (t, { current, pulled }, updateWindow, now) => {
-          const ctx = { ...baseCtx, updateWindow };
-          const sim = new PlannerSim(current, now, {}, pulled);
-          for (let round = 0; round < MAX_ROUNDS; round++) {
-            const state = windowState(updateWindow, sim.now);
-            const p = sim.plan(t, ctx);
-            assert.deepEqual(checkPlan(t, sim.state, p, false), []);
-            const waits = p.blockers.filter((b) => b.kind === 'outsideUpdateWindow');
-            if (state.open) {
-              assert.deepEqual(waits, [], 'no window wait while it is open');
-            } else {
-              closedRounds++;
-              assert.deepEqual(disruptive(p, sim.state.containers), [], 'forbidden outside');
-              for (const w of waits) assert.equal(w.until, state.opensAt);
-              assert.ok(state.opensAt > sim.now && state.opensAt <= sim.now + DAY_MS + 3_600_000);
-              assert.ok(windowState(updateWindow, state.opensAt).open, 'it is open when it opens');
-            }
-            if (p.steps.length === 0 && p.blockers.length === 0) return;
-            if (p.steps.length === 0 && waits.length > 0) break; // only the window holds it
-            sim.apply(p, t, false);
-          }
-          // The window opens (a range is at least a minute; 20 rounds are 20 s): it converges there.
+    assertPlannerProperty(
+      { userLocks: false, transientStatuses: false },
+      [arbWindow, arbNow],
+      ({ target: t, current, pulled }, updateWindow, now) => {
+        const ctx = { ...baseCtx, updateWindow };
+        const sim = new PlannerSim(current, now, {}, pulled);
+        for (let round = 0; round < MAX_ROUNDS; round++) {
           const state = windowState(updateWindow, sim.now);
-          if (!state.open) sim.now = state.opensAt;
-          const result = runToConvergence(sim, t, ctx, MAX_ROUNDS);
-          assert.ok(result.converged, `no convergence in the window:\n${renderRun(result)}`);
-          assert.deepEqual(checkConverged(t, sim.state), [], renderRun(result));
-        },
-      ),
-      { numRuns },
+          const p = sim.plan(t, ctx);
+          assert.deepEqual(checkPlan(t, sim.state, p, false), []);
+          const waits = p.blockers.filter((b) => b.kind === 'outsideUpdateWindow');
+          if (state.open) {
+            assert.deepEqual(waits, [], 'no window wait while it is open');
+          } else {
+            closedRounds++;
+            assert.deepEqual(disruptive(p, sim.state.containers), [], 'forbidden outside');
+            for (const w of waits) assert.equal(w.until, state.opensAt);
+            assert.ok(state.opensAt > sim.now && state.opensAt <= sim.now + DAY_MS + 3_600_000);
+            assert.ok(windowState(updateWindow, state.opensAt).open, 'it is open when it opens');
+          }
+          if (p.steps.length === 0 && p.blockers.length === 0) return;
+          if (p.steps.length === 0 && waits.length > 0) break; // only the window holds it
+          sim.apply(p, t, false);
+        }
+        // The window opens (a range is at least a minute; 20 rounds are 20 s): it converges there.
+        const state = windowState(updateWindow, sim.now);
+        if (!state.open) sim.now = state.opensAt;
+        const result = runToConvergence(sim, t, ctx, MAX_ROUNDS);
+        assert.ok(result.converged, `no convergence in the window:\n${renderRun(result)}`);
+        assert.deepEqual(checkConverged(t, sim.state), [], renderRun(result));
+      },
     );
     assert.ok(closedRounds > 0, 'some rounds were planned outside the window');
   });

@@ -1,16 +1,22 @@
 /**
- * The bosun agent as a child process (the built bundle, see test/support/agent-command.ts) for reconcile end-to-end tests: local
- * mode on a free loopback port, its own data dir, lock root and owner label (BOSUN_SCOPE_LABELS), so it
- * only sees what its test made on the shared engine. Driven only through its local API.
+ * The bosun agent as a child process (the built bundle, see agent-command.ts), the one launcher of the
+ * end-to-end tests and benchmarks. Each agent has its own data dir, lock root, log spool, free loopback
+ * port and owner label (BOSUN_SCOPE_LABELS), so it only sees what its test made on the shared engine.
+ *
+ * Two ways to run it, as on a device: unmanaged in local mode (the default: driven through its local
+ * API, as balena-cli does), or managed by a cloud peer (`cloud`: config.json holds only the cloud's
+ * address, the peer's CA as balenaRootCA, a provisioning key, a fleet id and a device type).
  */
-import { agentCommand } from '../../support/agent-command.js';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_LABEL } from '../../support/docker.js';
 import { waitForPing } from './wait-for-ping.js';
+import { agentCommand } from './agent-command.js';
+import type { CloudPeer } from './cloud-peer/index.js';
+import { TEST_LABEL } from './docker.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,28 +32,64 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface ManagedBy {
+  peer: CloudPeer;
+  fleetId: number;
+  /** More config.json content (initialDeviceName, keys of other tools, …). */
+  extraConfig?: Record<string, unknown>;
+}
+
 export class AgentProcess {
   child: ChildProcess | undefined;
   readonly url: string;
   stderrTail = '';
   /** The agent's structured log (stdout), bounded to its first 256 KiB. */
   logText = '';
+  private stdoutTail = '';
 
   private constructor(
     readonly prefix: string,
     readonly dir: string,
     readonly port: number,
+    private readonly managed: boolean,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  static async create(prefix: string): Promise<AgentProcess> {
+  /** An unmanaged agent in local mode, or (with `cloud`) one managed by that cloud peer. */
+  static async create(prefix: string, cloud?: ManagedBy): Promise<AgentProcess> {
     const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
-    return new AgentProcess(prefix, dir, await freePort());
+    if (cloud !== undefined) {
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      writeFileSync(
+        join(dir, 'data', 'config.json'),
+        JSON.stringify({
+          apiEndpoint: cloud.peer.url,
+          apiKey: cloud.peer.provisioningKey,
+          applicationId: cloud.fleetId,
+          deviceType: 'generic-amd64',
+          balenaRootCA: cloud.peer.balenaRootCA,
+          ...cloud.extraConfig,
+        }),
+      );
+    }
+    return new AgentProcess(prefix, dir, await freePort(), cloud !== undefined);
   }
 
   get lockRoot(): string {
     return join(this.dir, 'locks');
+  }
+
+  configJson(): Record<string, unknown> {
+    return JSON.parse(readFileSync(join(this.dir, 'data', 'config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  /** The end of what the agent printed (log and errors), for failure messages. */
+  output(): string {
+    return `${this.stdoutTail}${this.stderrTail}`;
   }
 
   /**
@@ -60,11 +102,16 @@ export class AgentProcess {
     options: { pingOnly?: boolean } = {},
   ): Promise<void> {
     const agent = agentCommand(nodeArgs);
+    // Managed: BOSUN_LOCAL_MODE unset, so local mode follows the cloud's SUPERVISOR_LOCAL_MODE.
+    const { BOSUN_LOCAL_MODE: _pinned, ...inherited } = process.env;
+    const mode = this.managed
+      ? { BOSUN_CLOUD_POLL_JITTER_MS: '1000' }
+      : { BOSUN_LOCAL_MODE: 'true' };
     const child = spawn(agent.command, agent.args, {
       env: {
-        ...process.env,
+        ...inherited,
+        ...mode,
         BOSUN_DATA_DIR: join(this.dir, 'data'),
-        BOSUN_LOCAL_MODE: 'true',
         BOSUN_API_HOST: '127.0.0.1',
         BOSUN_API_PORT: String(this.port),
         BOSUN_LOCK_ROOT: this.lockRoot,
@@ -79,6 +126,7 @@ export class AgentProcess {
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => {
       if (this.logText.length < 256 * 1024) this.logText += chunk.toString();
+      this.stdoutTail = (this.stdoutTail + chunk.toString()).slice(-4000);
       if (process.env['BOSUN_TEST_LOG'] !== undefined) process.stdout.write(chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -98,9 +146,10 @@ export class AgentProcess {
     this.child = undefined;
   }
 
+  /** SIGTERM: a clean stop (the spool commits, the shipper ends its batch); SIGKILL after 15 s. */
   async stop(): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null) return;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -109,6 +158,7 @@ export class AgentProcess {
     this.child = undefined;
   }
 
+  /** POST /v2/local/target-state, as balena-cli pushes in local mode. */
   async postLocalTarget(body: unknown): Promise<void> {
     const res = await fetch(`${this.url}/v2/local/target-state`, {
       method: 'POST',
@@ -123,62 +173,4 @@ export class AgentProcess {
     await this.kill();
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-export interface LocalService {
-  name: string;
-  env?: Record<string, string>;
-  /** Mount the app's `data` volume at /data. */
-  data?: boolean;
-  labels?: Record<string, string>;
-}
-
-/** Exits 0 at once on SIGTERM. */
-export const LOOP_CMD = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1 & wait $!; done'];
-
-/**
- * The v2 body balena-cli posts in local mode, for one app whose services, `data` volume and `default`
- * network all carry the test's owner label (so only this test's agent sees them).
- */
-export function localTargetBody(
-  prefix: string,
-  appId: number,
-  commit: string,
-  releaseId: number,
-  image: string,
-  services: LocalService[],
-): unknown {
-  const owner = { [TEST_LABEL]: prefix };
-  return {
-    local: {
-      name: 'e2e-device',
-      config: {},
-      apps: {
-        [String(appId)]: {
-          name: 'e2e',
-          commit,
-          releaseId,
-          services: Object.fromEntries(
-            services.map((s, i) => [
-              String(i + 1),
-              {
-                serviceName: s.name,
-                serviceId: i + 1,
-                imageId: i + 1,
-                image,
-                running: true,
-                environment: s.env ?? {},
-                labels: { ...owner, ...(s.labels ?? {}) },
-                command: LOOP_CMD,
-                stop_grace_period: '5s',
-                ...(s.data === true ? { volumes: ['data:/data'] } : {}),
-              },
-            ]),
-          ),
-          volumes: { data: { labels: owner } },
-          networks: { default: { labels: owner } },
-        },
-      },
-    },
-  };
 }
