@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireDocker } from '../support/docker.js';
-import { AgentProcess } from './support/reconcile-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 const HOOK = fileURLToPath(new URL('../support/record-modules/register.mjs', import.meta.url));
 const RUNNER_CHUNK = /\/chunks\/run-migrations-[^/]*\.mjs$/;
