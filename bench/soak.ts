@@ -1,43 +1,94 @@
 /**
  * Soak: does the agent's memory stay flat over many target changes and a long idle?
  *
- * Method: build first (`npm run build`). A private dockerd ("soak", scripts/private-engine.sh) so other
- * work's events and containers do not count. The agent runs alone in its own process as bin/bosun starts
- * it (`node --max-semi-space-size=1 dist/bosun.mjs`, local mode, fresh data dir). One app with one
- * service (busybox from the local test registry): `--changes` times, the service's environment changes
- * (a new commit each time) and the benchmark waits until /v2/state/status says `applied` for that
- * commit, so each change recreates the container. Then `--idle-minutes` of nothing. VmRSS is sampled
- * every 10 s throughout. Printed: RSS after the first 100 changes, after all changes, at the end of the
- * idle, and the least-squares slope (MiB per hour) of the change phase after change 100 and of the
- * idle phase. Results in bench/results/soak.json.
+ * Method: build first (`npm run build`). A private dockerd (`--engine`, default "soak",
+ * scripts/private-engine.sh: its own socket, data root and bridge) so other work's events and containers
+ * do not count. The agent runs alone in its own process exactly as a user starts it: `bin/bosun` (which
+ * execs node with the production V8 flags), local mode, fresh data dir. One app with one service
+ * (busybox from the local test registry): `--changes` times, the service's environment changes (a new
+ * commit each time) and the benchmark waits until /v2/state/status says `applied` for that commit, so
+ * each change recreates the container. Then `--idle-minutes` of nothing. VmRSS (with RssAnon/RssFile) is
+ * sampled every 10 s throughout.
  *
- * Usage: node --import tsx bench/soak.ts [--changes 1000] [--idle-minutes 60]
+ * Output: one JSON object per line in `--out` (default bench/results/soak.jsonl), written as it goes so
+ * a partial run is still a result: a `start` line (settings), a `sample` line every 10 s, a `snapshot`
+ * line per heap snapshot, and a `summary` line at the end: RSS after the first 100 changes, after all
+ * changes, at the end of the idle, and the least-squares slope (MiB per hour) of the change phase after
+ * change 100 and of the idle phase. The summary is also printed.
+ *
+ * Diagnostics (off by default; they change what they measure, so never in the reported run):
+ *   --snapshots 100,400   heap snapshots at these change counts (node --heapsnapshot-signal=SIGUSR2 on the
+ *                         agent, written to --snapshot-dir, default next to --out)
+ *   --probe               loads bench/soak-probe.mjs into the agent (NODE_OPTIONS=--import): each sample
+ *                         then carries V8 heapUsed/heapTotal/external, to split RSS into heap and the rest
+ *   --malloc-arena-max N  runs the agent with MALLOC_ARENA_MAX=N (glibc arenas)
+ * The private engine is stopped at the end (its data root stays) unless `--keep-engine`.
+ *
+ * Usage: node --import tsx bench/soak.ts [--changes 1000] [--idle-minutes 60] [--out FILE]
+ *          [--engine NAME] [--snapshots LIST] [--snapshot-dir DIR] [--probe] [--malloc-arena-max N] [--keep-engine]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
+const option = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
+  return i >= 0 ? args[i + 1] : undefined;
 };
-const changes = arg('changes', 1000);
-const idleMinutes = arg('idle-minutes', 60);
+const num = (name: string, def: number): number => Number(option(name) ?? def);
+const changes = num('changes', 1000);
+const idleMinutes = num('idle-minutes', 60);
+const out = resolve(option('out') ?? 'bench/results/soak.jsonl');
+const engineName = option('engine') ?? 'soak';
+const snapshotAt = new Set(
+  (option('snapshots') ?? '')
+    .split(',')
+    .filter((s) => s !== '')
+    .map(Number),
+);
+const snapshotDir = resolve(option('snapshot-dir') ?? join(dirname(out), 'soak-snapshots'));
+const probe = args.includes('--probe');
+const arenaMax = option('malloc-arena-max');
 const IMAGE = '127.0.0.1:5050/bosun-test/busybox:1';
 const SAMPLE_MS = 10_000;
 
-const socket = execFileSync('bash', ['scripts/private-engine.sh', 'start', 'soak'], {
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, '');
+const record = (line: Record<string, unknown>): void =>
+  appendFileSync(out, JSON.stringify(line) + '\n');
+
+const socket = execFileSync('bash', ['scripts/private-engine.sh', 'start', engineName], {
   encoding: 'utf8',
 }).trim();
 const port = 49100 + Math.floor(Math.random() * 400);
 const dataDir = mkdtempSync(join(tmpdir(), 'bosun-soak-'));
-const agent = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/bosun.mjs'], {
+const probeFile = join(dataDir, 'probe.jsonl');
+const nodeOptions: string[] = [];
+if (snapshotAt.size > 0) {
+  mkdirSync(snapshotDir, { recursive: true });
+  nodeOptions.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`);
+}
+if (probe) nodeOptions.push(`--import=${resolve('bench/soak-probe.mjs')}`);
+// bin/bosun is `exec node <flags> dist/bosun.mjs`, so the pid we get is the agent's node process.
+const agent = spawn('bin/bosun', [], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
+    ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {}),
+    ...(arenaMax !== undefined ? { MALLOC_ARENA_MAX: arenaMax } : {}),
+    ...(probe ? { BOSUN_SOAK_PROBE_FILE: probeFile } : {}),
     BOSUN_DATA_DIR: dataDir,
     BOSUN_API_PORT: String(port),
     BOSUN_API_HOST: '127.0.0.1',
@@ -48,6 +99,19 @@ const agent = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/bosun.mj
   },
 });
 const base = `http://127.0.0.1:${port}`;
+record({
+  kind: 'start',
+  at: Date.now(),
+  changes,
+  idleMinutes,
+  engine: engineName,
+  node: process.version,
+  pid: agent.pid,
+  nodeOptions,
+  mallocArenaMax: arenaMax ?? null,
+  loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(),
+  dataDir,
+});
 
 interface Sample {
   at: number;
@@ -58,12 +122,44 @@ interface Sample {
 const samples: Sample[] = [];
 let phase: Sample['phase'] = 'changes';
 let done = 0;
-const rss = (): number =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))?.[1]) / 1024;
-const sampler = setInterval(
-  () => samples.push({ at: Date.now(), phase, change: done, rssMiB: rss() }),
-  SAMPLE_MS,
-);
+const statusKiB = (field: string): number =>
+  Number(
+    new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))?.[1],
+  );
+const rss = (): number => statusKiB('VmRSS') / 1024;
+const lastProbe = (): unknown => {
+  if (!probe || !existsSync(probeFile)) return undefined;
+  const lines = readFileSync(probeFile, 'utf8').trim().split('\n');
+  return lines.length > 0 && lines.at(-1) !== '' ? JSON.parse(lines.at(-1)!) : undefined;
+};
+const diskKiB = (): number => {
+  let total = 0;
+  for (const name of readdirSync(dataDir)) {
+    try {
+      total += Number(
+        execFileSync('du', ['-sk', join(dataDir, name)], { encoding: 'utf8' }).split('\t')[0],
+      );
+    } catch {
+      // gone between readdir and du
+    }
+  }
+  return total;
+};
+const sampler = setInterval(() => {
+  if (agent.exitCode !== null) return;
+  const sample: Sample = { at: Date.now(), phase, change: done, rssMiB: rss() };
+  samples.push(sample);
+  record({
+    kind: 'sample',
+    ...sample,
+    rssAnonMiB: statusKiB('RssAnon') / 1024,
+    rssFileMiB: statusKiB('RssFile') / 1024,
+    threads: statusKiB('Threads'),
+    dataDirKiB: diskKiB(),
+    load1: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
+    probe: lastProbe(),
+  });
+}, SAMPLE_MS);
 
 function body(change: number): unknown {
   return {
@@ -112,6 +208,46 @@ async function waitApplied(commit: string): Promise<void> {
   }
 }
 
+/** SIGUSR2 makes node write a snapshot synchronously on the main thread; /ping answers once it is done. */
+async function snapshot(change: number): Promise<void> {
+  const before = new Set(readdirSync(snapshotDir));
+  const rssBefore = rss();
+  agent.kill('SIGUSR2');
+  for (;;) {
+    await sleep(500);
+    const fresh = readdirSync(snapshotDir).filter(
+      (f) => !before.has(f) && f.endsWith('.heapsnapshot'),
+    );
+    if (
+      fresh.length > 0 &&
+      (await fetch(`${base}/ping`)
+        .then((r) => r.ok)
+        .catch(() => false))
+    ) {
+      const file = join(snapshotDir, `soak-change-${change}.heapsnapshot`);
+      renameSync(join(snapshotDir, fresh[0]!), file);
+      record({
+        kind: 'snapshot',
+        at: Date.now(),
+        change,
+        file,
+        rssBeforeMiB: rssBefore,
+        rssAfterMiB: rss(),
+      });
+      return;
+    }
+  }
+}
+
+/** Median RSS of a run of samples: one sample swings by ±2 MiB with where the GC cycle happens to be. */
+function medianRss(points: Sample[]): number | null {
+  if (points.length === 0) return null;
+  const ys = points.map((p) => p.rssMiB).sort((a, b) => a - b);
+  const mid = ys.length >> 1;
+  return ys.length % 2 === 1 ? ys[mid]! : (ys[mid - 1]! + ys[mid]!) / 2;
+}
+const WINDOW = 6; // samples: one minute
+
 function slope(points: Sample[]): number {
   if (points.length < 2) return 0;
   const xs = points.map((p) => (p.at - points[0]!.at) / 3_600_000);
@@ -144,27 +280,48 @@ try {
     await waitApplied(`soak${change}`);
     done = change + 1;
     if (done === 100) rssAt100 = rss();
+    if (done % 100 === 0)
+      record({ kind: 'milestone', at: Date.now(), change: done, rssMiB: rss() });
+    if (snapshotAt.has(done)) await snapshot(done);
   }
   const rssAfterChanges = rss();
   phase = 'idle';
+  record({
+    kind: 'milestone',
+    at: Date.now(),
+    change: done,
+    rssMiB: rssAfterChanges,
+    phase: 'idle',
+  });
   await sleep(idleMinutes * 60_000);
   const rssEnd = rss();
-  const result = {
+  const median100 = medianRss(samples.filter((s) => s.change >= 100).slice(0, WINDOW));
+  const medianEnd = medianRss(samples.slice(-WINDOW));
+  const summary = {
+    kind: 'summary',
+    at: Date.now(),
     changes,
     idleMinutes,
     rssAfter100ChangesMiB: rssAt100,
     rssAfterChangesMiB: rssAfterChanges,
     rssAfterIdleMiB: rssEnd,
     growthSince100MiB: rssEnd - rssAt100,
+    // The same comparison on one-minute medians: the six samples from change 100 on, the last six of idle.
+    medianRssAfter100MiB: median100,
+    medianRssEndMiB: medianEnd,
+    medianGrowthSince100MiB:
+      median100 !== null && medianEnd !== null ? medianEnd - median100 : null,
     slopeChangesMiBPerHour: slope(samples.filter((s) => s.phase === 'changes' && s.change >= 100)),
     slopeIdleMiBPerHour: slope(samples.filter((s) => s.phase === 'idle')),
-    samples,
+    loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(),
   };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/soak.json', JSON.stringify(result, null, 2));
-  const { samples: _omitted, ...summary } = result;
+  record(summary);
   console.log(JSON.stringify(summary, null, 2));
 } finally {
   clearInterval(sampler);
   agent.kill('SIGTERM');
+  await new Promise((r) => (agent.exitCode !== null ? r(undefined) : agent.once('exit', r)));
+  // The service keeps running in the private engine otherwise; its data root stays for the next run.
+  if (!args.includes('--keep-engine'))
+    execFileSync('bash', ['scripts/private-engine.sh', 'stop', engineName], { stdio: 'inherit' });
 }
