@@ -11,7 +11,8 @@
  * sampled every 10 s throughout.
  *
  * Output: one JSON object per line in `--out` (default bench/results/soak.jsonl), written as it goes so
- * a partial run is still a result: a `start` line (settings), a `sample` line every 10 s, a `snapshot`
+ * a partial run is still a result: a `start` line (settings), an `agent` line (its node command line and
+ * MALLOC_ARENA_MAX as the process has them), a `sample` line every 10 s, a `snapshot`
  * line per heap snapshot, and a `summary` line at the end: RSS after the first 100 changes, after all
  * changes, at the end of the idle, and the least-squares slope (MiB per hour) of the change phase after
  * change 100 and of the idle phase. The summary is also printed.
@@ -146,8 +147,24 @@ const diskKiB = (): number => {
   }
   return total;
 };
+let described = false;
+/** What the agent really runs with, once bin/bosun has exec'd node: its command line and malloc setting. */
+function describeAgent(): void {
+  const split = (file: string): string[] =>
+    readFileSync(`/proc/${agent.pid}/${file}`, 'utf8')
+      .split('\0')
+      .filter((s) => s !== '');
+  const arenas = split('environ').find((e) => e.startsWith('MALLOC_ARENA_MAX='));
+  record({
+    kind: 'agent',
+    cmdline: split('cmdline'),
+    mallocArenaMax: arenas?.split('=')[1] ?? null,
+  });
+  described = true;
+}
 const sampler = setInterval(() => {
   if (agent.exitCode !== null) return;
+  if (!described) describeAgent();
   const sample: Sample = { at: Date.now(), phase, change: done, rssMiB: rss() };
   samples.push(sample);
   record({
