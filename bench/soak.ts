@@ -24,10 +24,11 @@
  *                         then carries V8 heapUsed/heapTotal/external, to split RSS into heap and the rest
  *   --malloc-arena-max N  runs the agent with MALLOC_ARENA_MAX=N (glibc arenas; bin/bosun sets 2 unless
  *                         the environment says otherwise; 16 is glibc's own limit on this 2-core machine)
+ *   --env K=V             more environment for the agent (repeatable), e.g. MALLOC_TRIM_THRESHOLD_=131072
  * The private engine is stopped at the end (its data root stays) unless `--keep-engine`.
  *
  * Usage: node --import tsx bench/soak.ts [--changes 1000] [--idle-minutes 60] [--out FILE]
- *          [--engine NAME] [--snapshots LIST] [--snapshot-dir DIR] [--probe] [--malloc-arena-max N] [--keep-engine]
+ *          [--engine NAME] [--snapshots LIST] [--snapshot-dir DIR] [--probe] [--malloc-arena-max N] [--env K=V] [--keep-engine]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import {
@@ -63,6 +64,12 @@ const snapshotAt = new Set(
 const snapshotDir = resolve(option('snapshot-dir') ?? join(dirname(out), 'soak-snapshots'));
 const probe = args.includes('--probe');
 const arenaMax = option('malloc-arena-max');
+// --env K=V (repeatable): more environment for the agent, e.g. glibc's MALLOC_TRIM_THRESHOLD_.
+const extraEnv = Object.fromEntries(
+  args.flatMap((a, i) =>
+    a === '--env' && args[i + 1]?.includes('=') ? [args[i + 1]!.split(/=(.*)/s, 2)] : [],
+  ),
+);
 const IMAGE = '127.0.0.1:5050/bosun-test/busybox:1';
 const SAMPLE_MS = 10_000;
 
@@ -90,6 +97,7 @@ const agent = spawn('bin/bosun', [], {
     ...process.env,
     ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {}),
     ...(arenaMax !== undefined ? { MALLOC_ARENA_MAX: arenaMax } : {}),
+    ...extraEnv,
     ...(probe ? { BOSUN_SOAK_PROBE_FILE: probeFile } : {}),
     BOSUN_DATA_DIR: dataDir,
     BOSUN_API_PORT: String(port),
@@ -111,6 +119,7 @@ record({
   pid: agent.pid,
   nodeOptions,
   mallocArenaMax: arenaMax ?? null,
+  env: extraEnv,
   loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(),
   dataDir,
 });
