@@ -44,6 +44,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { medians, type SoakSample } from './soak-stats.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -124,12 +125,7 @@ record({
   dataDir,
 });
 
-interface Sample {
-  at: number;
-  phase: 'changes' | 'idle';
-  change: number;
-  rssMiB: number;
-}
+type Sample = SoakSample;
 const samples: Sample[] = [];
 let phase: Sample['phase'] = 'changes';
 let done = 0;
@@ -266,30 +262,6 @@ async function snapshot(change: number): Promise<void> {
   }
 }
 
-/** Median RSS of a run of samples: one sample swings by ±2 MiB with where the GC cycle happens to be. */
-function medianRss(points: Sample[]): number | null {
-  if (points.length === 0) return null;
-  const ys = points.map((p) => p.rssMiB).sort((a, b) => a - b);
-  const mid = ys.length >> 1;
-  return ys.length % 2 === 1 ? ys[mid]! : (ys[mid - 1]! + ys[mid]!) / 2;
-}
-const WINDOW = 6; // samples: one minute
-
-function slope(points: Sample[]): number {
-  if (points.length < 2) return 0;
-  const xs = points.map((p) => (p.at - points[0]!.at) / 3_600_000);
-  const ys = points.map((p) => p.rssMiB);
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < xs.length; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
-
 try {
   let rssAt100 = 0;
   for (let change = 0; change < changes; change++) {
@@ -322,8 +294,6 @@ try {
   });
   await sleep(idleMinutes * 60_000);
   const rssEnd = rss();
-  const median100 = medianRss(samples.filter((s) => s.change >= 100).slice(0, WINDOW));
-  const medianEnd = medianRss(samples.slice(-WINDOW));
   const summary = {
     kind: 'summary',
     at: Date.now(),
@@ -333,13 +303,8 @@ try {
     rssAfterChangesMiB: rssAfterChanges,
     rssAfterIdleMiB: rssEnd,
     growthSince100MiB: rssEnd - rssAt100,
-    // The same comparison on one-minute medians: the six samples from change 100 on, the last six of idle.
-    medianRssAfter100MiB: median100,
-    medianRssEndMiB: medianEnd,
-    medianGrowthSince100MiB:
-      median100 !== null && medianEnd !== null ? medianEnd - median100 : null,
-    slopeChangesMiBPerHour: slope(samples.filter((s) => s.phase === 'changes' && s.change >= 100)),
-    slopeIdleMiBPerHour: slope(samples.filter((s) => s.phase === 'idle')),
+    // The aim judged on one-minute medians: the six samples from change 100 on, the last six of idle.
+    ...medians(samples),
     loadAverage: readFileSync('/proc/loadavg', 'utf8').trim(),
   };
   record(summary);
