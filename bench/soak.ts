@@ -39,6 +39,7 @@ import {
   readFileSync,
   readdirSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -313,6 +314,7 @@ try {
   clearInterval(sampler);
   agent.kill('SIGTERM');
   await new Promise((r) => (agent.exitCode !== null ? r(undefined) : agent.once('exit', r)));
+  rmSync(dataDir, { recursive: true, force: true }); // the samples file is the result
   // The service keeps running in the private engine otherwise; its data root stays for the next run.
   if (!args.includes('--keep-engine'))
     execFileSync('bash', ['scripts/private-engine.sh', 'stop', engineName], { stdio: 'inherit' });
