@@ -22,8 +22,9 @@
  *                         agent, written to --snapshot-dir, default next to --out)
  *   --probe               loads bench/soak-probe.mjs into the agent (NODE_OPTIONS=--import): each sample
  *                         then carries V8 heapUsed/heapTotal/external, to split RSS into heap and the rest
- *   --malloc-arena-max N  runs the agent with MALLOC_ARENA_MAX=N (glibc arenas; bin/bosun sets 2 unless
- *                         the environment says otherwise; 16 is glibc's own limit on this 2-core machine)
+ *   --malloc-arena-max N  runs the agent with MALLOC_ARENA_MAX=N (glibc arenas; bin/bosun sets 2, and
+ *                         128 KiB mmap/trim thresholds, unless the environment says otherwise; 16 is
+ *                         glibc's own arena limit on this 2-core machine)
  *   --env K=V             more environment for the agent (repeatable), e.g. MALLOC_TRIM_THRESHOLD_=131072
  * The private engine is stopped at the end (its data root stays) unless `--keep-engine`.
  *

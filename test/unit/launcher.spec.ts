@@ -1,7 +1,7 @@
 /**
  * bin/bosun, the launcher users and the device image run (entry.sh execs it): the process it starts must
- * carry the memory settings the soak was measured with (BENCHMARKS.md, "Soak"), and a value the user
- * sets must win. The real node is replaced on PATH by a stand-in that prints what it was given, since
+ * carry the glibc malloc settings the soak was measured with (BENCHMARKS.md, "Soak"), and a value the
+ * user sets must win. The real node is replaced on PATH by a stand-in that prints what it was given, since
  * what is under test is the launcher, not node.
  */
 import assert from 'node:assert/strict';
@@ -20,7 +20,14 @@ describe('bin/bosun launcher', () => {
     dir = mkdtempSync(join(tmpdir(), 'bosun-launcher-'));
     writeFileSync(
       join(dir, 'node'),
-      '#!/bin/sh\necho "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX-unset}"\nfor a in "$@"; do echo "arg=$a"; done\n',
+      [
+        '#!/bin/sh',
+        'echo "MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX-unset}"',
+        'echo "MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_-unset}"',
+        'echo "MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_-unset}"',
+        'for a in "$@"; do echo "arg=$a"; done',
+        '',
+      ].join('\n'),
     );
     chmodSync(join(dir, 'node'), 0o755);
   });
@@ -28,15 +35,20 @@ describe('bin/bosun launcher', () => {
 
   async function launch(arenaMax: string | undefined): Promise<string[]> {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}` };
-    if (arenaMax === undefined) delete env['MALLOC_ARENA_MAX'];
-    else env['MALLOC_ARENA_MAX'] = arenaMax;
+    for (const name of ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'])
+      delete env[name];
+    if (arenaMax !== undefined) env['MALLOC_ARENA_MAX'] = arenaMax;
     const { stdout } = await run(LAUNCHER, ['status'], { env });
     return stdout.trim().split('\n');
   }
 
-  it('limits glibc malloc to two arenas, and passes the bundle and the arguments through', async () => {
+  it('limits glibc malloc to two arenas with fixed 128 KiB mmap/trim thresholds, and passes the bundle and the arguments through', async () => {
     const lines = await launch(undefined);
-    assert.equal(lines[0], 'MALLOC_ARENA_MAX=2');
+    assert.deepEqual(lines.slice(0, 3), [
+      'MALLOC_ARENA_MAX=2',
+      'MALLOC_MMAP_THRESHOLD_=131072',
+      'MALLOC_TRIM_THRESHOLD_=131072',
+    ]);
     assert.equal(lines.at(-2), `arg=${resolve('bin')}/../dist/bosun.mjs`);
     assert.equal(lines.at(-1), 'arg=status');
   });
