@@ -7,8 +7,8 @@
  * execs node with the production V8 flags), local mode, fresh data dir. One app with one service
  * (busybox from the local test registry): `--changes` times, the service's environment changes (a new
  * commit each time) and the benchmark waits until /v2/state/status says `applied` for that commit, so
- * each change recreates the container. Then `--idle-minutes` of nothing. VmRSS (with RssAnon/RssFile) is
- * sampled every 10 s throughout.
+ * each change recreates the container. Then `--idle-minutes` of nothing. VmRSS (with RssAnon/RssFile, and the
+ * agent's CPU time) is sampled every 10 s throughout.
  *
  * Output: one JSON object per line in `--out` (default bench/results/soak.jsonl), written as it goes so
  * a partial run is still a result: a `start` line (settings), an `agent` line (its node command line and
@@ -136,6 +136,11 @@ const statusKiB = (field: string): number =>
     new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))?.[1],
   );
 const rss = (): number => statusKiB('VmRSS') / 1024;
+/** The agent's CPU time so far (user + system, all threads), so settings can be compared on cost too. */
+const cpuMs = (): number => {
+  const fields = readFileSync(`/proc/${agent.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+};
 const lastProbe = (): unknown => {
   if (!probe || !existsSync(probeFile)) return undefined;
   const lines = readFileSync(probeFile, 'utf8').trim().split('\n');
@@ -180,6 +185,7 @@ const sampler = setInterval(() => {
     rssAnonMiB: statusKiB('RssAnon') / 1024,
     rssFileMiB: statusKiB('RssFile') / 1024,
     threads: statusKiB('Threads'),
+    cpuMs: cpuMs(),
     dataDirKiB: diskKiB(),
     load1: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
     probe: lastProbe(),
