@@ -7,8 +7,8 @@
  * execs node with the production V8 flags), local mode, fresh data dir. One app with one service
  * (busybox from the local test registry): `--changes` times, the service's environment changes (a new
  * commit each time) and the benchmark waits until /v2/state/status says `applied` for that commit, so
- * each change recreates the container. Then `--idle-minutes` of nothing. VmRSS (with RssAnon/RssFile, and the
- * agent's CPU time) is sampled every 10 s throughout.
+ * each change recreates the container. Then `--idle-minutes` of nothing. VmRSS (with RssAnon/RssFile,
+ * and the agent's CPU time) is sampled every 10 s throughout.
  *
  * Output: one JSON object per line in `--out` (default bench/results/soak.jsonl), written as it goes so
  * a partial run is still a result: a `start` line (settings), an `agent` line (its node command line and
