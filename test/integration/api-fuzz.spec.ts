@@ -147,10 +147,17 @@ describe('API fuzz: generated bodies on every body route', function () {
       const path = route.path.replace(':appId', '1');
       await fc.assert(
         fc.asyncProperty(bodies(), async ({ raw }) => {
+          // A request that never gets an answer fails here naming its route and body, not as a
+          // silent whole-test timeout (a hang, not a slow answer: the limit is far above any answer).
+          const hung = `${route.method} ${route.path} ${raw.slice(0, 200)}: no answer in 60 s`;
+          const signal = AbortSignal.timeout(60_000);
           const res = await fetch(`${h.url}${path}`, {
             method: route.method.toUpperCase(),
             headers: { 'content-type': 'application/json' },
             body: raw,
+            signal,
+          }).catch((err: unknown) => {
+            throw signal.aborted ? new Error(hung) : err;
           });
           const text = await res.text();
           sent++;
@@ -173,7 +180,15 @@ describe('API fuzz: generated bodies on every body route', function () {
     }
     assert.ok(sent >= 1000, `only ${sent} bodies sent`);
     assert.ok(invalid >= 500, `only ${invalid} invalid bodies among ${sent}`);
-    await reconciler.whenSettled();
+    await Promise.race([
+      reconciler.whenSettled(),
+      new Promise((_, reject) =>
+        setTimeout(
+          () => reject(new Error('the reconciler did not settle after the fuzz run')),
+          60_000,
+        ).unref(),
+      ),
+    ]);
     const after = await containerIds();
     const appeared = after.filter((id) => !before.includes(id));
     // The engine is shared with other suites: what appeared must be theirs (their owner label), never ours.
