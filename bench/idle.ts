@@ -22,6 +22,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { startPrivateEngine } from './support/private-engine.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -239,9 +240,7 @@ async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Resu
   }
 }
 
-const socket = execFileSync('bash', ['scripts/private-engine.sh', 'start', 'idle'], {
-  encoding: 'utf8',
-}).trim();
+const { socket } = startPrivateEngine('idle');
 // Agent and floor at the same time, so both see the same machine.
 const [agent, floor] = await Promise.all([
   measureOne('agent', socket),

@@ -28,7 +28,6 @@
  *        BENCH_SHARED_ENGINE=1 to run on the machine's engine instead (the old method).
  * Writes bench/results/reconcile.json.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -49,6 +48,7 @@ import { cleanupByLabel, TEST_LABEL, uniquePrefix } from '../test/support/docker
 import { TEST_IMAGES } from '../test/support/images.js';
 import { dockerTarget, type DockerRig } from '../test/integration/support/reconciler-docker.js';
 import { EngineWatch, formatTrace, traced, type TraceEntry } from './support/converge-watch.js';
+import { startPrivateEngine } from './support/private-engine.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
 const CYCLES = Number(process.env['BENCH_CYCLES'] ?? 20);
@@ -60,9 +60,7 @@ const CONCURRENCY = 4;
 const socket =
   process.env['BENCH_SHARED_ENGINE'] === '1'
     ? '/var/run/docker.sock'
-    : execFileSync('bash', ['scripts/private-engine.sh', 'start', 'converge'], {
-        encoding: 'utf8',
-      }).trim();
+    : startPrivateEngine('converge').socket;
 const docker = new Dockerode({ socketPath: socket });
 const watch = new EngineWatch();
 

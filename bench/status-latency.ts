@@ -24,6 +24,7 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startPrivateEngine } from './support/private-engine.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -161,9 +162,7 @@ function percentiles(ms: number[]): { p50: number; p90: number; p99: number; max
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] as number };
 }
 
-const socket = execFileSync('bash', ['scripts/private-engine.sh', 'start', 'latency'], {
-  encoding: 'utf8',
-}).trim();
+const { socket } = startPrivateEngine('latency');
 const agent = start('agent', socket);
 const floor = start('floor', socket);
 try {
