@@ -19,9 +19,10 @@
  * Usage: node --import tsx bench/idle.ts [--minutes 2] [--services 0] [--settle-seconds 20]
  *        [--node-flags "--max-semi-space-size=1 ..."]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { binBosunLaunch, waitForAnswer } from './support/bin-bosun.js';
 import { startPrivateEngine } from './support/private-engine.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,22 +36,13 @@ const minutes = arg('minutes', 2);
 const services = arg('services', 0);
 const settleSeconds = arg('settle-seconds', 20);
 // The agent's Node flags: bin/bosun's unless --node-flags "..." says otherwise (to measure V8 flags).
+// bin/bosun's flags and malloc environment, for the agent and the floor alike (--node-flags replaces
+// the flags, to measure one).
+const launch = binBosunLaunch();
 const flagsAt = args.indexOf('--node-flags');
 const agentFlags =
-  flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : binBosunFlags();
-const CLK_TCK = 100;
-
-/** The flags bin/bosun passes to node, read from the script so the two cannot drift apart. */
-function binBosunFlags(): string[] {
-  const line = readFileSync('bin/bosun', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('exec node '));
-  if (line === undefined) throw new Error('bin/bosun has no "exec node" line');
-  return line
-    .slice('exec node '.length)
-    .split(' ')
-    .filter((f) => f.startsWith('--'));
-} // Linux USER_HZ on every architecture bosun runs on
+  flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : launch.flags;
+const CLK_TCK = 100; // Linux USER_HZ on every architecture bosun runs on
 
 interface ThreadCounts {
   name: string;
@@ -139,18 +131,6 @@ function difference(kind: string, a: Sample, b: Sample, minutes: number): Result
   };
 }
 
-async function waitForPing(port: number, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/ping`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(20);
-  }
-}
-
 async function pushTarget(port: number, count: number, image: string): Promise<void> {
   const svc: Record<string, unknown> = {};
   for (let i = 0; i < count; i++)
@@ -210,11 +190,16 @@ async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Resu
   const cmd =
     kind === 'agent'
       ? [...agentFlags, 'dist/bosun.mjs']
-      : ['-e', `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`];
+      : [
+          ...agentFlags,
+          '-e',
+          `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`,
+        ];
   const child = spawn(process.execPath, cmd, {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,
+      ...launch.env,
       BOSUN_DATA_DIR: dataDir,
       BOSUN_API_PORT: String(port),
       BOSUN_API_HOST: '127.0.0.1',
@@ -224,7 +209,7 @@ async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Resu
     },
   });
   try {
-    await waitForPing(port, child);
+    await waitForAnswer(port, child);
     if (kind === 'agent' && services > 0) {
       const image = '127.0.0.1:5050/bosun-test/busybox:1';
       await pushTarget(port, services, image);

@@ -33,6 +33,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { binBosunLaunch, waitForAnswer } from './support/bin-bosun.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -47,21 +48,8 @@ const bundle = resolve(option('bundle') ?? 'dist/bosun.mjs');
 const basePort = 20000 + Math.floor(Math.random() * 10000);
 const reopen = args.includes('--reopen');
 const label = option('label');
-/**
- * The Node flags and environment bin/bosun starts the agent with, read from the script itself so the
- * benchmark cannot drift from it; the floor gets the same, so both are "started the same way".
- */
-function launcherSettings(): { flags: string[]; env: Record<string, string> } {
-  const script = readFileSync(new URL('../bin/bosun', import.meta.url), 'utf8');
-  const exec = /^exec node (.*?) "\$here/m.exec(script);
-  if (exec === null)
-    throw new Error('bin/bosun: no `exec node … "$here/…"` line to read flags from');
-  const env: Record<string, string> = {};
-  for (const m of script.matchAll(/^export (MALLOC_\w+)="\$\{\w+:-([^}]*)\}"$/gm))
-    env[m[1]!] = m[2]!;
-  return { flags: exec[1]!.split(/\s+/).filter((f) => f !== ''), env };
-}
-const launcher = launcherSettings();
+// The floor gets bin/bosun's flags and environment too, so both are "started the same way".
+const launcher = binBosunLaunch();
 const extraFlags = (option('extra-flags') ?? '').split(/\s+/).filter((f) => f !== '');
 const V8_FLAGS = [...launcher.flags, ...extraFlags];
 const agentEnv: Record<string, string> = {};
@@ -75,21 +63,8 @@ const variants = (option('variants') ?? 'cold').split(',') as Variant[];
 for (const v of variants)
   if (!['cold', 'warm', 'off'].includes(v)) throw new Error(`variant ${v}?`);
 
-async function waitFor(path: string, port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (Date.now() > deadline) throw new Error(`no answer on ${path} (port ${port}) in 120 s`);
-    if (child.exitCode !== null)
-      throw new Error(`process exited with ${child.exitCode} before answering ${path}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(2);
-  }
-}
+const waitFor = (path: string, port: number, child: ChildProcess): Promise<void> =>
+  waitForAnswer(port, child, path, 2);
 
 function rssMiB(pid: number, field = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

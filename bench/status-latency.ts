@@ -24,6 +24,7 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { binBosunLaunch, waitForAnswer } from './support/bin-bosun.js';
 import { startPrivateEngine } from './support/private-engine.js';
 
 const args = process.argv.slice(2);
@@ -36,19 +37,12 @@ const services = arg('services', 5);
 const settleSeconds = arg('settle-seconds', 10);
 const IMAGE = '127.0.0.1:5050/bosun-test/busybox:1';
 
-function binBosunFlags(): string[] {
-  const line = readFileSync('bin/bosun', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('exec node '));
-  if (line === undefined) throw new Error('bin/bosun has no "exec node" line');
-  return line
-    .slice('exec node '.length)
-    .split(' ')
-    .filter((f) => f.startsWith('--'));
-}
+// bin/bosun's flags and malloc environment, for the agent and the floor alike (--node-flags replaces
+// the flags, to measure one).
+const launch = binBosunLaunch();
 const flagsAt = args.indexOf('--node-flags');
 const agentFlags =
-  flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : binBosunFlags();
+  flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : launch.flags;
 
 // One kept-alive connection per target, as a polling client keeps.
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -73,29 +67,22 @@ async function getJson(port: number, path: string): Promise<unknown> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).json();
 }
 
-async function waitForPing(port: number, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/ping`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(20);
-  }
-}
-
 function start(kind: 'agent' | 'floor', socket: string): { child: ChildProcess; port: number } {
   const port = 49900 + Math.floor(Math.random() * 90);
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-latency-'));
   const cmd =
     kind === 'agent'
       ? [...agentFlags, 'dist/bosun.mjs']
-      : ['-e', `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`];
+      : [
+          ...agentFlags,
+          '-e',
+          `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`,
+        ];
   const child = spawn(process.execPath, cmd, {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,
+      ...launch.env,
       BOSUN_DATA_DIR: dataDir,
       BOSUN_API_PORT: String(port),
       BOSUN_API_HOST: '127.0.0.1',
@@ -166,7 +153,10 @@ const { socket } = startPrivateEngine('latency');
 const agent = start('agent', socket);
 const floor = start('floor', socket);
 try {
-  await Promise.all([waitForPing(agent.port, agent.child), waitForPing(floor.port, floor.child)]);
+  await Promise.all([
+    waitForAnswer(agent.port, agent.child),
+    waitForAnswer(floor.port, floor.child),
+  ]);
   await pushFiveServices(agent.port);
   await sleep(settleSeconds * 1000);
   const state = (await getJson(agent.port, '/v2/applications/state')) as Record<
