@@ -19,10 +19,10 @@
  * Usage: node --import tsx bench/idle.ts [--minutes 2] [--services 0] [--settle-seconds 20]
  *        [--node-flags "--max-semi-space-size=1 ..."]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { binBosunLaunch, waitForAnswer } from './support/bin-bosun.js';
+import { binBosunLaunch, spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
 import { startPrivateEngine } from './support/private-engine.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -187,26 +187,12 @@ async function pushTarget(port: number, count: number, image: string): Promise<v
 async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Result> {
   const port = 49500 + Math.floor(Math.random() * 400);
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-idle-'));
-  const cmd =
-    kind === 'agent'
-      ? [...agentFlags, 'dist/bosun.mjs']
-      : [
-          ...agentFlags,
-          '-e',
-          `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`,
-        ];
-  const child = spawn(process.execPath, cmd, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      ...launch.env,
-      BOSUN_DATA_DIR: dataDir,
-      BOSUN_API_PORT: String(port),
-      BOSUN_API_HOST: '127.0.0.1',
-      BOSUN_LOCAL_MODE: 'true',
-      BOSUN_LOG_LEVEL: 'warn',
-      BOSUN_ENGINE_SOCKET: socket,
-    },
+  const child = spawnAgentOrFloor(kind, {
+    port,
+    dataDir,
+    engineSocket: socket,
+    flags: agentFlags,
+    launch,
   });
   try {
     await waitForAnswer(port, child);

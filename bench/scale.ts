@@ -19,15 +19,20 @@ import { AgentProcess } from '../test/support/agent-process.js';
 import {
   CHATTY_CMD,
   isConverged,
-  ownedContainers,
   processMemoryMiB,
   scaleBody,
   scalePhases,
   serviceName,
   type ScalePhase,
-  type SeenContainer,
 } from '../test/e2e/support/scale.js';
-import { cleanupByLabel, requireDocker, TEST_LABEL, testDocker } from '../test/support/docker.js';
+import {
+  cleanupByLabel,
+  ownedContainers,
+  requireDocker,
+  TEST_LABEL,
+  testDocker,
+  type SeenContainer,
+} from '../test/support/docker.js';
 import { TEST_IMAGES } from '../test/support/images.js';
 import { requireRegistries } from '../test/support/registry.js';
 

@@ -18,13 +18,13 @@
  * Usage: node --import tsx bench/status-latency.ts [--requests 500] [--services 5] [--settle-seconds 10]
  *        [--node-flags "--max-semi-space-size=1 ..."]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { binBosunLaunch, waitForAnswer } from './support/bin-bosun.js';
+import { binBosunLaunch, spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
 import { startPrivateEngine } from './support/private-engine.js';
 
 const args = process.argv.slice(2);
@@ -70,27 +70,12 @@ async function getJson(port: number, path: string): Promise<unknown> {
 function start(kind: 'agent' | 'floor', socket: string): { child: ChildProcess; port: number } {
   const port = 49900 + Math.floor(Math.random() * 90);
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-latency-'));
-  const cmd =
-    kind === 'agent'
-      ? [...agentFlags, 'dist/bosun.mjs']
-      : [
-          ...agentFlags,
-          '-e',
-          `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`,
-        ];
-  const child = spawn(process.execPath, cmd, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      ...launch.env,
-      BOSUN_DATA_DIR: dataDir,
-      BOSUN_API_PORT: String(port),
-      BOSUN_API_HOST: '127.0.0.1',
-      BOSUN_LOCAL_MODE: 'true',
-      BOSUN_LOG_LEVEL: 'warn',
-      BOSUN_ENGINE_SOCKET: socket,
-      BOSUN_LOCK_ROOT: join(dataDir, 'locks'),
-    },
+  const child = spawnAgentOrFloor(kind, {
+    port,
+    dataDir,
+    engineSocket: socket,
+    flags: agentFlags,
+    launch,
   });
   return { child, port };
 }

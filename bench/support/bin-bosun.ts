@@ -3,8 +3,9 @@
  * flags and malloc environment are read from the script itself, so a benchmark cannot drift from what a
  * device runs.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Launch {
@@ -44,4 +45,37 @@ export async function waitForAnswer(
     }
     await sleep(everyMs);
   }
+}
+
+/**
+ * Starts the built agent (local mode, on `engineSocket`, quiet log) or, for `floor`, a bare Node HTTP
+ * server on the same port settings, both with `flags` and bin/bosun's malloc environment (`launch.env`).
+ */
+export function spawnAgentOrFloor(
+  kind: 'agent' | 'floor',
+  options: { port: number; dataDir: string; engineSocket: string; flags: string[]; launch: Launch },
+): ChildProcess {
+  const { port, dataDir, engineSocket, flags, launch } = options;
+  const cmd =
+    kind === 'agent'
+      ? [...flags, 'dist/bosun.mjs']
+      : [
+          ...flags,
+          '-e',
+          `require('http').createServer((q,s)=>s.end('OK')).listen(${port},'127.0.0.1')`,
+        ];
+  return spawn(process.execPath, cmd, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      ...launch.env,
+      BOSUN_DATA_DIR: dataDir,
+      BOSUN_API_PORT: String(port),
+      BOSUN_API_HOST: '127.0.0.1',
+      BOSUN_LOCAL_MODE: 'true',
+      BOSUN_LOG_LEVEL: 'warn',
+      BOSUN_ENGINE_SOCKET: engineSocket,
+      BOSUN_LOCK_ROOT: join(dataDir, 'locks'),
+    },
+  });
 }

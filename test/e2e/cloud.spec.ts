@@ -11,6 +11,7 @@ import { startCloudPeer, type CloudPeer, type PeerRelease } from '../support/clo
 import { waitUntil } from '../support/cloud-peer/wait.js';
 import {
   cleanupByLabel,
+  ownedContainers,
   requireDocker,
   TEST_LABEL,
   testDocker,
@@ -54,18 +55,7 @@ describe('agent process: a managed device driven by the cloud peer', function ()
     networks: { default: { labels: owner } },
   });
 
-  const containers = async () =>
-    (
-      await testDocker().listContainers({
-        all: true,
-        filters: { label: [`${TEST_LABEL}=${prefix}`] },
-      })
-    ).map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? '').slice(1),
-      service: c.Labels['io.balena.service-name'] ?? '',
-      state: c.State,
-    }));
+  const containers = async () => ownedContainers(prefix);
 
   /** The engine runs exactly main and sidecar of `commit`, and the peer holds a report saying so. */
   const convergedAndReported = async (commit: string) => {

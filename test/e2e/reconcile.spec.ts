@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import {
   cleanupByLabel,
+  ownedContainers,
   requireDocker,
-  TEST_LABEL,
   testDocker,
   uniquePrefix,
 } from '../support/docker.js';
@@ -31,19 +31,7 @@ describe('agent process: releases through the local API', function () {
   let agent: AgentProcess | undefined;
 
   const view = async (): Promise<Seen[]> =>
-    (
-      await testDocker().listContainers({
-        all: true,
-        filters: { label: [`${TEST_LABEL}=${prefix}`] },
-      })
-    )
-      .map((c) => ({
-        id: c.Id,
-        name: (c.Names[0] ?? '').slice(1),
-        service: c.Labels['io.balena.service-name'] ?? '',
-        state: c.State,
-      }))
-      .sort((a, b) => a.service.localeCompare(b.service));
+    (await ownedContainers(prefix)).sort((a, b) => a.service.localeCompare(b.service));
 
   /** Polls the engine until exactly these services run under this commit. */
   const converged = async (commit: string, services: string[]): Promise<Seen[]> => {

@@ -15,6 +15,7 @@ import { startCloudPeer, type CloudPeer, type PeerRelease } from '../support/clo
 import { waitUntil } from '../support/cloud-peer/wait.js';
 import {
   cleanupByLabel,
+  ownedContainers,
   requireDocker,
   TEST_LABEL,
   testDocker,
@@ -97,18 +98,7 @@ describe('agent process: health-gated rollback', function () {
   const uuid = (): string => String(agent!.configJson()['uuid']);
   const secret = (): string => String(peer.device(uuid())!.fields['api_secret']);
 
-  const containers = async () =>
-    (
-      await testDocker().listContainers({
-        all: true,
-        filters: { label: [`${TEST_LABEL}=${prefix}`] },
-      })
-    ).map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? '').slice(1),
-      service: c.Labels['io.balena.service-name'] ?? '',
-      state: c.State,
-    }));
+  const containers = async () => ownedContainers(prefix);
 
   /** Exactly main and sidecar of `release`, both running. */
   const running = async (release: string) => {

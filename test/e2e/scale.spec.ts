@@ -6,16 +6,16 @@
  * bench/scale.ts's job (BENCHMARKS.md); here only convergence, the env, and a loose memory ceiling.
  */
 import assert from 'node:assert/strict';
-import { cleanupByLabel, requireDocker, testDocker, uniquePrefix } from '../support/docker.js';
+import {
+  cleanupByLabel,
+  requireDocker,
+  testDocker,
+  uniquePrefix,
+  type SeenContainer,
+} from '../support/docker.js';
 import { requireRegistries } from '../support/registry.js';
 import { AgentProcess } from '../support/agent-process.js';
-import {
-  processMemoryMiB,
-  scaleBody,
-  scalePhases,
-  waitConverged,
-  type SeenContainer,
-} from './support/scale.js';
+import { processMemoryMiB, scaleBody, scalePhases, waitConverged } from './support/scale.js';
 
 /** Far above the ~100 MiB the agent needs at this size; catches a whole-file read or unbounded queue. */
 const RSS_CEILING_MIB = 400;

@@ -8,24 +8,15 @@ import assert from 'node:assert/strict';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineEvent } from '../../src/engine/port.js';
-import { requireDocker, TEST_LABEL, testDocker } from '../support/docker.js';
+import { ownedContainers, requireDocker, TEST_LABEL, testDocker } from '../support/docker.js';
 import { requireRegistries } from '../support/registry.js';
 import { dockerRig, dockerTarget, type DockerRig } from './support/reconciler-docker.js';
 
 async function ours(
   rig: DockerRig,
 ): Promise<Array<{ id: string; name: string; service: string; state: string }>> {
-  const list = await testDocker().listContainers({
-    all: true,
-    filters: { label: [`${TEST_LABEL}=${rig.prefix}`] },
-  });
-  return list
-    .map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? '').replace(/^\//, ''),
-      service: c.Labels['io.balena.service-name'] ?? '',
-      state: c.State,
-    }))
+  return (await ownedContainers(rig.prefix))
+    .map(({ id, name, service, state }) => ({ id, name, service, state }))
     .sort((a, b) => a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
 }
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TargetState } from '../../src/domain/model.js';
-import { requireDocker, TEST_LABEL, testDocker } from '../support/docker.js';
+import { ownedContainers, requireDocker, testDocker } from '../support/docker.js';
 import { requireRegistries } from '../support/registry.js';
 import { dockerRig, dockerTarget, type DockerRig } from './support/reconciler-docker.js';
 
@@ -21,11 +21,7 @@ function twoApps(rig: DockerRig, other: DockerRig, commit: string, version: stri
 }
 
 async function containersOf(rig: DockerRig): Promise<Array<{ id: string; service: string }>> {
-  const list = await testDocker().listContainers({
-    all: true,
-    filters: { label: [`${TEST_LABEL}=${rig.prefix}`] },
-  });
-  return list.map((c) => ({ id: c.Id, service: c.Labels['io.balena.service-name'] ?? '' }));
+  return (await ownedContainers(rig.prefix)).map(({ id, service }) => ({ id, service }));
 }
 
 async function envOf(id: string): Promise<string[]> {

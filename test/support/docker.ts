@@ -85,3 +85,28 @@ async function ignoreMissing(p: Promise<unknown>): Promise<void> {
     if ((err as { statusCode?: number }).statusCode !== 404) throw err;
   }
 }
+
+/** A container a test made, as the engine's list shows it (no inspect). */
+export interface SeenContainer {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  appId: string;
+  service: string;
+  state: string;
+}
+
+/** Every container (running or not) carrying this test's owner label. */
+export async function ownedContainers(prefix: string): Promise<SeenContainer[]> {
+  const list = await testDocker().listContainers({
+    all: true,
+    filters: { label: [`${TEST_LABEL}=${prefix}`] },
+  });
+  return list.map((c) => ({
+    id: c.Id,
+    name: (c.Names[0] ?? '').slice(1),
+    appId: c.Labels['io.balena.app-id'] ?? '',
+    service: c.Labels['io.balena.service-name'] ?? '',
+    state: c.State,
+  }));
+}

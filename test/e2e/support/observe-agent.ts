@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { TEST_LABEL, testDocker } from '../../support/docker.js';
+import { ownedContainers } from '../../support/docker.js';
 import { TEST_IMAGES } from '../../support/images.js';
 import type { AgentProcess } from '../../support/agent-process.js';
 import { localTargetBody } from '../../support/local-target-body.js';
@@ -68,17 +68,10 @@ export async function waitRunning(
   const deadline = Date.now() + 120_000;
   let seen: RunningService[] = [];
   while (Date.now() < deadline) {
-    const list = await testDocker().listContainers({
-      all: true,
-      filters: { label: [`${TEST_LABEL}=${prefix}`] },
-    });
+    const list = await ownedContainers(prefix);
     seen = list
-      .filter((c) => c.State === 'running' && (c.Names[0] ?? '').endsWith(`_${commit}`))
-      .map((c) => ({
-        service: c.Labels['io.balena.service-name'] ?? '',
-        id: c.Id,
-        name: (c.Names[0] ?? '').slice(1),
-      }));
+      .filter((c) => c.state === 'running' && c.name.endsWith(`_${commit}`))
+      .map(({ service, id, name }) => ({ service, id, name }));
     if (list.length === services.length && services.every((s) => seen.some((c) => c.service === s)))
       return seen;
     await new Promise((r) => setTimeout(r, 250));

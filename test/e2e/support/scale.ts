@@ -9,7 +9,7 @@
  * commit in their name and the expected env.
  */
 import { readFileSync } from 'node:fs';
-import { TEST_LABEL, testDocker } from '../../support/docker.js';
+import { ownedContainers, TEST_LABEL, type SeenContainer } from '../../support/docker.js';
 import { TEST_IMAGES } from '../../support/images.js';
 
 /** Prints a line every 3 s (log follows have something to carry) and exits at once on SIGTERM. */
@@ -91,28 +91,6 @@ export function scaleBody(prefix: string, apps: ScaleApp[]): unknown {
       ),
     },
   };
-}
-
-export interface SeenContainer {
-  id: string;
-  name: string;
-  appId: string;
-  service: string;
-  state: string;
-}
-
-export async function ownedContainers(prefix: string): Promise<SeenContainer[]> {
-  const list = await testDocker().listContainers({
-    all: true,
-    filters: { label: [`${TEST_LABEL}=${prefix}`] },
-  });
-  return list.map((c) => ({
-    id: c.Id,
-    name: (c.Names[0] ?? '').slice(1),
-    appId: c.Labels['io.balena.app-id'] ?? '',
-    service: c.Labels['io.balena.service-name'] ?? '',
-    state: c.State,
-  }));
 }
 
 /**
