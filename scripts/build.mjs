@@ -53,7 +53,12 @@ await build({
   target: 'node20',
   mainFields: ['module', 'main'],
   minify: true,
-  keepNames: true,
+  // No keepNames: its `__name(fn, "...")` call per function and class cost ~1.2 MiB of idle V8 heap and
+  // was among the first functions TurboFan compiled at start (BENCHMARKS.md, "Build-level cuts").
+  // Nothing at run time depends on the bundled identifiers: bosun's error classes name themselves
+  // (`static name`, reported as `type` by the logger), and the libraries' name-dependent code reads
+  // names they set explicitly (zod's $constructor, http-errors) or Node's own functions (unpipe).
+  keepNames: false,
   sourcemap: true,
   external,
   // CommonJS dependencies call require(); give the ES module one.

@@ -383,6 +383,8 @@ function readAnswer(res: IncomingMessage, what: string): Promise<CloudAnswer> {
 }
 
 class StaleSocketError extends BosunError {
+  // Explicit: the minified bundle keeps no class names (logs report `constructor.name` as `type`).
+  static override readonly name: string = 'StaleSocketError';
   constructor(what: string) {
     super('CLOUD_UNREACHABLE', `${what}: the kept-alive connection was closed by the server`);
   }
@@ -408,6 +410,8 @@ export function jsonOf(answer: CloudAnswer, what: string): unknown {
 
 /** An unexpected status as an error carrying Retry-After. */
 export class CloudStatusError extends BosunError {
+  // Explicit: the minified bundle keeps no class names (logs report `constructor.name` as `type`).
+  static override readonly name: string = 'CloudStatusError';
   constructor(
     readonly status: number,
     readonly retryAfterSeconds: number | undefined,

@@ -50,6 +50,8 @@ export interface EngineRequest {
 
 /** An answer outside `ok`: the engine's status and its JSON body (`{message}`) when it sent one. */
 export class EngineHttpError extends Error {
+  // Explicit: the minified bundle keeps no class names (logs report `constructor.name` as `type`).
+  static override readonly name: string = 'EngineHttpError';
   constructor(
     readonly statusCode: number,
     readonly json: unknown,

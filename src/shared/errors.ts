@@ -211,6 +211,9 @@ export interface BosunErrorOptions {
 }
 
 export class BosunError extends Error {
+  // The bundle is minified without keepNames (BENCHMARKS.md, "Build-level cuts"), so a class's own
+  // identifier does not survive; the logger's error serializer reports `constructor.name` as `type`.
+  static override readonly name: string = 'BosunError';
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
