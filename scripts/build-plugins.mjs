@@ -1,6 +1,7 @@
 // esbuild plugins of scripts/build.mjs that keep what the idle agent never uses out of its heap
 // (BENCHMARKS.md, "Build-level cuts"). In a file of their own so that tests can build with them.
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // zod 4's `z.locales` (classic/external.js) and `core.locales` (core/index.js) re-export ~60 locales
 // from locales/index.js: ~340 KB of source that would sit in the idle agent's heap as part of the main
@@ -22,5 +23,21 @@ export const zodEnglishOnly = {
       loader: 'js',
       resolveDir: dirname(args.path),
     }));
+  },
+};
+
+// mime-types builds its maps of mime-db's ~2,500 types at load (~0.9 MiB of objects, and mime-db's
+// 147 KB of source in the bundle) for express, which asks it about the few types bosun's API sends.
+// scripts/mime-types-lazy.cjs answers those the same way and loads the real module from node_modules
+// (external here) only for any other question.
+const mimeTypesLazy = fileURLToPath(new URL('./mime-types-lazy.cjs', import.meta.url));
+export const lazyMimeTypes = {
+  name: 'lazy-mime-types',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^mime-types$/ }, (args) =>
+      args.importer === mimeTypesLazy
+        ? { path: 'mime-types', external: true }
+        : { path: mimeTypesLazy },
+    );
   },
 };

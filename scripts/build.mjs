@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
-import { zodEnglishOnly } from './build-plugins.mjs';
+import { lazyMimeTypes, zodEnglishOnly } from './build-plugins.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // The dashboard's page, script and style travel inside the bundle (src/api/dashboard-assets.ts).
@@ -71,6 +71,6 @@ await build({
     'process.env.BOSUN_BUILD_VERSION': JSON.stringify(version),
     'process.env.BOSUN_DASHBOARD_ASSETS': JSON.stringify(JSON.stringify(dashboardAssets)),
   },
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, lazyMimeTypes],
   logLevel: 'warning',
 });
