@@ -4,6 +4,8 @@
  * Field rules follow docs/protocol.md#target-document and docs/protocol.md#api-endpoints; legacy clients send
  * booleans and ids as strings, so those are accepted and coerced (bodies are JSON only: see
  * request-guard.ts).
+ * Each is a getter (src/shared/lazy.ts), built on the first request that needs it: the idle agent keeps
+ * none of them.
  */
 import { z } from 'zod';
 import { lazy, type Built } from '../shared/lazy.js';

@@ -2,6 +2,7 @@
  * One service's compose definition (`composition`, docs/protocol.md#compose-keys): keys are accepted in
  * compose (snake_case) or balena's camelCase spelling; supported fields are validated and converted to engine
  * units; unsupported keys are dropped with a warning rather than rejecting the release.
+ * The schemas of compose/ are getters (src/shared/lazy.ts), built when the first target is validated.
  */
 import { z } from 'zod';
 import { lazy, type Built } from '../../shared/lazy.js';

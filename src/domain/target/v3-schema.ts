@@ -2,6 +2,7 @@
  * The cloud target document (v3, docs/protocol.md#target-document) as zod schemas. `composition` is only
  * checked to be an object here; compose/ parses it field by field. Parsing coerces numeric-string ids to
  * numbers and fills the documented defaults, so the output is the "raw validated" form the store keeps.
+ * Each schema is a getter (src/shared/lazy.ts), built when the first target is validated.
  */
 import { z } from 'zod';
 import { lazy, type Built } from '../../shared/lazy.js';
