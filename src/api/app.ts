@@ -133,14 +133,14 @@ function mount(app: Express, agent: AgentApi, route: RouteDef): void {
     const rawBody: unknown = req.body;
     let body: unknown;
     try {
-      body = route.body === undefined ? undefined : validate(route.body, rawBody ?? {}, 'body');
+      body = route.body === undefined ? undefined : validate(route.body(), rawBody ?? {}, 'body');
     } catch (err) {
       if (route.targetBody === true && isBosunError(err, 'VALIDATION_FAILED'))
         agent.targetRefused(err);
       throw err;
     }
     const query: unknown =
-      route.query === undefined ? undefined : validate(route.query, req.query, 'query');
+      route.query === undefined ? undefined : validate(route.query(), req.query, 'query');
     await route.handler({ req, res, agent, scope: scopeOf(res), body, query });
   });
   app[route.method](route.path, ...steps);

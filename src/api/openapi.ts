@@ -35,7 +35,7 @@ function queryParameters(route: RouteDef): JsonObject[] {
     });
   }
   if (route.query !== undefined) {
-    const json = schemaOf(route.query, 'input');
+    const json = schemaOf(route.query(), 'input');
     const props = (json['properties'] ?? {}) as Record<string, JsonObject>;
     const required = new Set((json['required'] ?? []) as string[]);
     for (const [name, schema] of Object.entries(props)) {
@@ -50,9 +50,9 @@ function responsesOf(route: RouteDef): JsonObject {
   for (const [status, doc] of Object.entries(route.responses)) {
     let content: JsonObject | undefined;
     if (doc.ndjson === true && doc.schema !== undefined) {
-      content = { 'application/x-ndjson': { schema: schemaOf(doc.schema, 'output') } };
+      content = { 'application/x-ndjson': { schema: schemaOf(doc.schema(), 'output') } };
     } else if (doc.schema !== undefined) {
-      content = { 'application/json': { schema: schemaOf(doc.schema, 'output') } };
+      content = { 'application/json': { schema: schemaOf(doc.schema(), 'output') } };
     } else if (doc.text === true) {
       content = { 'text/plain': { schema: { type: 'string' } } };
     }
@@ -63,7 +63,7 @@ function responsesOf(route: RouteDef): JsonObject {
   }
   out['default'] = {
     description: 'Error: the status comes from the error registry (docs/errors.md)',
-    content: { 'application/json': { schema: schemaOf(FailedResponse, 'output') } },
+    content: { 'application/json': { schema: schemaOf(FailedResponse(), 'output') } },
   };
   return out;
 }
@@ -91,7 +91,7 @@ export function buildOpenApi(routes: readonly RouteDef[], agentVersion: string):
       operation['requestBody'] = {
         required: false,
         content: {
-          'application/json': { schema: schemaOf(route.body, 'input') },
+          'application/json': { schema: schemaOf(route.body(), 'input') },
         },
       };
     }

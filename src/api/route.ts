@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import type { Lazy } from '../shared/lazy.js';
 import type { AgentApi, KeyScope } from './agent-api.js';
 import type { AuthPolicy } from './auth.js';
 import type { ErrorShape } from './http-errors.js';
@@ -13,8 +14,11 @@ export type HttpMethod = 'get' | 'post' | 'patch';
 
 export interface ResponseDoc {
   description: string;
-  /** JSON body schema; omit with `text` for plain-text bodies, or neither for empty bodies. */
-  schema?: z.ZodType;
+  /**
+   * JSON body schema; omit with `text` for plain-text bodies, or neither for empty bodies. A getter
+   * (src/shared/lazy.ts): response schemas are built only when the OpenAPI description is asked for.
+   */
+  schema?: Lazy<z.ZodType>;
   text?: boolean;
   /** NDJSON stream. */
   ndjson?: boolean;
@@ -36,8 +40,9 @@ export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   summary: string;
   auth: AuthPolicy;
   tag: 'health' | 'v1' | 'v2' | 'local' | 'meta';
-  body?: B;
-  query?: Q;
+  /** Getters (src/shared/lazy.ts): a route's schemas are built on its first request, not at start. */
+  body?: Lazy<B>;
+  query?: Lazy<Q>;
   responses: Record<number, ResponseDoc>;
   errorShape?: ErrorShape;
   /** The body is a target: a body that fails validation is reported as a refused target. */

@@ -1,6 +1,7 @@
 /** The release guard's rows (migration 0002): one per app and role, the role's fields as JSON. */
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import { lazy } from '../shared/lazy.js';
 import { readJsonColumn } from './json-column.js';
 import { jsonObjectSchema } from './json-schemas.js';
 import type {
@@ -35,23 +36,29 @@ interface Row {
   data: string;
 }
 
-const confirmedData = z.object({
-  document: jsonObjectSchema,
-  images: z.array(z.string()),
-  at: z.number(),
-});
-const failedData = z.object({
-  reason: z.string(),
-  service: z.string().optional(),
-  cause: z.enum(['unhealthy', 'crashLoop', 'notRunning']),
-  at: z.number(),
-});
-const watchingData = z.object({
-  startedAt: z.number(),
-  deadline: z.number(),
-  restarts: z.record(z.string(), z.number()),
-  exits: z.record(z.string(), z.array(z.string())),
-});
+const confirmedData = lazy(() =>
+  z.object({
+    document: jsonObjectSchema,
+    images: z.array(z.string()),
+    at: z.number(),
+  }),
+);
+const failedData = lazy(() =>
+  z.object({
+    reason: z.string(),
+    service: z.string().optional(),
+    cause: z.enum(['unhealthy', 'crashLoop', 'notRunning']),
+    at: z.number(),
+  }),
+);
+const watchingData = lazy(() =>
+  z.object({
+    startedAt: z.number(),
+    deadline: z.number(),
+    restarts: z.record(z.string(), z.number()),
+    exits: z.record(z.string(), z.array(z.string())),
+  }),
+);
 
 export class SqliteReleaseGuardRepository implements ReleaseGuardRepository {
   private readonly sql;
@@ -82,12 +89,12 @@ export class SqliteReleaseGuardRepository implements ReleaseGuardRepository {
         const base = { appUuid: row.app_uuid, commit: row.commit, docHash: row.doc_hash };
         const where = `${TABLE}(${row.app_uuid}, ${row.role}).data`;
         if (row.role === 'confirmed')
-          confirmed.push({ ...base, ...readJsonColumn(confirmedData, row.data, where) });
+          confirmed.push({ ...base, ...readJsonColumn(confirmedData(), row.data, where) });
         else if (row.role === 'failed') {
-          const data = readJsonColumn(failedData, row.data, where);
+          const data = readJsonColumn(failedData(), row.data, where);
           failed.push({ ...base, ...data, service: data.service });
         } else if (row.role === 'watching')
-          watching.push({ ...base, ...readJsonColumn(watchingData, row.data, where) });
+          watching.push({ ...base, ...readJsonColumn(watchingData(), row.data, where) });
       }
       return { confirmed, failed, watching };
     });

@@ -1,5 +1,6 @@
 /** Unauthenticated liveness (/ping) and health (/v1/healthy, used by the container HEALTHCHECK). */
 import { z } from 'zod';
+import { lazy } from '../../shared/lazy.js';
 import { defineRoute, sendJson, sendText, type RouteDef } from '../route.js';
 import { FailedResponse } from '../schemas.js';
 
@@ -24,7 +25,7 @@ export const healthRoutes: RouteDef[] = [
       200: { description: 'Healthy', text: true },
       500: {
         description: 'Unhealthy, with the reasons',
-        schema: FailedResponse.extend({ reasons: z.array(z.string()) }),
+        schema: lazy(() => FailedResponse().extend({ reasons: z.array(z.string()) })),
       },
     },
     handler: async ({ res, agent }) => {

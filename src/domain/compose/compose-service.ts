@@ -2,8 +2,10 @@
  * One service's compose definition (`composition`, docs/protocol.md#compose-keys): keys are accepted in
  * compose (snake_case) or balena's camelCase spelling; supported fields are validated and converted to engine
  * units; unsupported keys are dropped with a warning rather than rejecting the release.
+ * The schemas of compose/ are getters (src/shared/lazy.ts), built when the first target is validated.
  */
 import { z } from 'zod';
+import { lazy, type Built } from '../../shared/lazy.js';
 import type { IssueCollector } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';
 import { setOwn } from '../records.js';
@@ -24,137 +26,149 @@ import { DependsOn, ServiceNetworks } from './service-networks.js';
 import { splitShellWords } from './shell-words.js';
 import { ServiceVolumes } from './volumes.js';
 
-const Command = z.union(
-  [
-    Str.transform((text, ctx) => {
-      const words = splitShellWords(text);
-      if (!Array.isArray(words)) {
-        ctx.addIssue({ code: 'custom', message: `"${text}" ${words.error}` });
-        return z.NEVER;
-      }
-      return words;
-    }),
-    StrList,
-  ],
-  { error: 'must be a string or a list of strings' },
+const Command = lazy(() =>
+  z.union(
+    [
+      Str().transform((text, ctx) => {
+        const words = splitShellWords(text);
+        if (!Array.isArray(words)) {
+          ctx.addIssue({ code: 'custom', message: `"${text}" ${words.error}` });
+          return z.NEVER;
+        }
+        return words;
+      }),
+      StrList(),
+    ],
+    { error: 'must be a string or a list of strings' },
+  ),
 );
 
-const Device = Str.transform((spec, ctx) => {
-  const [onHost, inContainer, perms, ...rest] = spec.split(':');
-  if (
-    !onHost?.startsWith('/') ||
-    rest.length > 0 ||
-    (inContainer !== undefined && !inContainer.startsWith('/')) ||
-    (perms !== undefined && !/^[rwm]+$/.test(perms))
-  ) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${spec}" is not /host/path[:/container/path[:rwm]]`,
-    });
-    return z.NEVER;
-  }
-  return {
-    PathOnHost: onHost,
-    PathInContainer: inContainer ?? onHost,
-    CgroupPermissions: perms ?? 'rwm',
-  };
-});
+const Device = lazy(() =>
+  Str().transform((spec, ctx) => {
+    const [onHost, inContainer, perms, ...rest] = spec.split(':');
+    if (
+      !onHost?.startsWith('/') ||
+      rest.length > 0 ||
+      (inContainer !== undefined && !inContainer.startsWith('/')) ||
+      (perms !== undefined && !/^[rwm]+$/.test(perms))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${spec}" is not /host/path[:/container/path[:rwm]]`,
+      });
+      return z.NEVER;
+    }
+    return {
+      PathOnHost: onHost,
+      PathInContainer: inContainer ?? onHost,
+      CgroupPermissions: perms ?? 'rwm',
+    };
+  }),
+);
 
 /** `host:ip` (or `host=ip`) entries, or a map host → ip; always `host:ip` out, the engine's form. */
-const ExtraHosts = z
-  .union([StrList, z.record(z.string(), Str)], {
-    error: 'must be a list of "host:ip" or a map of host → ip',
-  })
-  .transform((value, ctx) => {
-    const entries = Array.isArray(value)
-      ? value
-      : Object.entries(value).map(([host, ip]) => `${host}:${ip}`);
-    return entries.map((entry, index) => {
-      const sep = /[:=]/.exec(entry);
-      if (!sep || sep.index === 0)
-        ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:ip`, path: [index] });
-      return sep?.[0] === '='
-        ? `${entry.slice(0, sep.index)}:${entry.slice(sep.index + 1)}`
-        : entry;
-    });
-  });
-
-const Ulimit = z.union(
-  [Int.transform((n) => ({ soft: n, hard: n })), z.object({ soft: Int, hard: Int })],
-  {
-    error: 'must be a number or {soft, hard}',
-  },
+const ExtraHosts = lazy(() =>
+  z
+    .union([StrList(), z.record(z.string(), Str())], {
+      error: 'must be a list of "host:ip" or a map of host → ip',
+    })
+    .transform((value, ctx) => {
+      const entries = Array.isArray(value)
+        ? value
+        : Object.entries(value).map(([host, ip]) => `${host}:${ip}`);
+      return entries.map((entry, index) => {
+        const sep = /[:=]/.exec(entry);
+        if (!sep || sep.index === 0)
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:ip`, path: [index] });
+        return sep?.[0] === '='
+          ? `${entry.slice(0, sep.index)}:${entry.slice(sep.index + 1)}`
+          : entry;
+      });
+    }),
 );
 
-const Cpus = z
-  .union(
-    [
-      z.number(),
-      z
-        .string()
-        .regex(/^\d+(\.\d+)?$/)
-        .transform(Number),
-    ],
-    { error: 'must be a number of CPUs such as 1.5' },
-  )
-  .refine((n) => n > 0, 'must be more than 0')
-  .transform((n) => Math.round(n * 1e9));
+const Ulimit = lazy(() =>
+  z.union(
+    [Int().transform((n) => ({ soft: n, hard: n })), z.object({ soft: Int(), hard: Int() })],
+    {
+      error: 'must be a number or {soft, hard}',
+    },
+  ),
+);
 
-const ComposeServiceSchema = z.strictObject({
-  cap_add: StrList.optional(),
-  cap_drop: StrList.optional(),
-  cgroup_parent: Str.optional(),
-  command: Command.optional(),
-  cpu_quota: Int.optional(),
-  cpu_shares: Int.min(0, 'must not be negative').optional(),
-  cpus: Cpus.optional(),
-  cpuset: Str.optional(),
-  depends_on: DependsOn.optional(),
-  devices: z.array(Device, { error: 'must be a list' }).optional(),
-  dns: StrOrList.optional(),
-  dns_opt: StrList.optional(),
-  dns_search: StrOrList.optional(),
-  domainname: Str.optional(),
-  entrypoint: Command.optional(),
-  environment: KeyValues.optional(),
-  extra_hosts: ExtraHosts.optional(),
-  group_add: z.array(StrOrNum, { error: 'must be a list' }).optional(),
-  healthcheck: Healthcheck.optional(),
-  hostname: Str.optional(),
-  image: Str.optional(),
-  init: Bool.optional(),
-  ipc: Str.optional(),
-  labels: KeyValues.optional(),
-  mac_address: Str.optional(),
-  mem_limit: MemoryBytes.optional(),
-  mem_reservation: MemoryBytes.optional(),
-  network_mode: Str.min(1, 'must not be empty').optional(),
-  networks: ServiceNetworks.optional(),
-  oom_kill_disable: Bool.optional(),
-  oom_score_adj: Int.min(-1000).max(1000).optional(),
-  pid: Str.optional(),
-  pids_limit: Int.min(-1).optional(),
-  ports: Ports.optional(),
-  privileged: Bool.optional(),
-  read_only: Bool.optional(),
-  restart: Str.optional(),
-  running: Bool.optional(),
-  security_opt: StrList.optional(),
-  shm_size: MemoryBytes.optional(),
-  stop_grace_period: DurationNs.optional(),
-  stop_signal: StrOrNum.optional(),
-  storage_opt: z.record(z.string(), z.unknown()).optional(),
-  sysctls: KeyValues.optional(),
-  tmpfs: StrOrList.optional(),
-  tty: Bool.optional(),
-  ulimits: z.record(z.string(), Ulimit).optional(),
-  user: StrOrNum.optional(),
-  userns_mode: Str.optional(),
-  volumes: ServiceVolumes.optional(),
-  working_dir: Str.optional(),
-});
+const Cpus = lazy(() =>
+  z
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .regex(/^\d+(\.\d+)?$/)
+          .transform(Number),
+      ],
+      { error: 'must be a number of CPUs such as 1.5' },
+    )
+    .refine((n) => n > 0, 'must be more than 0')
+    .transform((n) => Math.round(n * 1e9)),
+);
 
-type Parsed = z.output<typeof ComposeServiceSchema>;
+const ComposeServiceSchema = lazy(() =>
+  z.strictObject({
+    cap_add: StrList().optional(),
+    cap_drop: StrList().optional(),
+    cgroup_parent: Str().optional(),
+    command: Command().optional(),
+    cpu_quota: Int().optional(),
+    cpu_shares: Int().min(0, 'must not be negative').optional(),
+    cpus: Cpus().optional(),
+    cpuset: Str().optional(),
+    depends_on: DependsOn().optional(),
+    devices: z.array(Device(), { error: 'must be a list' }).optional(),
+    dns: StrOrList().optional(),
+    dns_opt: StrList().optional(),
+    dns_search: StrOrList().optional(),
+    domainname: Str().optional(),
+    entrypoint: Command().optional(),
+    environment: KeyValues().optional(),
+    extra_hosts: ExtraHosts().optional(),
+    group_add: z.array(StrOrNum(), { error: 'must be a list' }).optional(),
+    healthcheck: Healthcheck().optional(),
+    hostname: Str().optional(),
+    image: Str().optional(),
+    init: Bool().optional(),
+    ipc: Str().optional(),
+    labels: KeyValues().optional(),
+    mac_address: Str().optional(),
+    mem_limit: MemoryBytes().optional(),
+    mem_reservation: MemoryBytes().optional(),
+    network_mode: Str().min(1, 'must not be empty').optional(),
+    networks: ServiceNetworks().optional(),
+    oom_kill_disable: Bool().optional(),
+    oom_score_adj: Int().min(-1000).max(1000).optional(),
+    pid: Str().optional(),
+    pids_limit: Int().min(-1).optional(),
+    ports: Ports().optional(),
+    privileged: Bool().optional(),
+    read_only: Bool().optional(),
+    restart: Str().optional(),
+    running: Bool().optional(),
+    security_opt: StrList().optional(),
+    shm_size: MemoryBytes().optional(),
+    stop_grace_period: DurationNs().optional(),
+    stop_signal: StrOrNum().optional(),
+    storage_opt: z.record(z.string(), z.unknown()).optional(),
+    sysctls: KeyValues().optional(),
+    tmpfs: StrOrList().optional(),
+    tty: Bool().optional(),
+    ulimits: z.record(z.string(), Ulimit()).optional(),
+    user: StrOrNum().optional(),
+    userns_mode: Str().optional(),
+    volumes: ServiceVolumes().optional(),
+    working_dir: Str().optional(),
+  }),
+);
+
+type Parsed = z.output<Built<typeof ComposeServiceSchema>>;
 export type RestartPolicyName = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 
 /** The validated compose service, in engine units; `restart` resolved; environment/labels as records. */
@@ -168,7 +182,8 @@ export type ComposeService = Omit<
   restart: RestartPolicyName;
 };
 
-const SUPPORTED = new Set(Object.keys(ComposeServiceSchema.shape));
+/** The compose keys bosun reads: the schema's own, so the two cannot drift. */
+const supportedKeys = lazy(() => new Set(Object.keys(ComposeServiceSchema().shape)));
 const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const LABEL_NAME = /^[!#-&(-_a-~]+$/;
 const RESTART = new Set<string>(['no', 'always', 'on-failure', 'unless-stopped']);
@@ -186,7 +201,7 @@ export function parseComposeService(
   const spelledAs = new Map<string, string>();
   for (const [key, value] of Object.entries(composition)) {
     const name = snakeCase(key);
-    if (!SUPPORTED.has(name)) {
+    if (!supportedKeys().has(name)) {
       issues.warn(
         [key],
         name === 'build'
@@ -203,7 +218,7 @@ export function parseComposeService(
     spelledAs.set(name, key);
     setOwn(input, name, value);
   }
-  const parsed = ComposeServiceSchema.safeParse(input);
+  const parsed = ComposeServiceSchema().safeParse(input);
   if (!parsed.success) {
     // Report paths with the key as it was written, not our snake_case spelling of it.
     const respelled = new z.ZodError(

@@ -4,6 +4,7 @@
  * per port, so "8080-8081:80-81" and two single mappings are the same configuration.
  */
 import { z } from 'zod';
+import { lazy } from '../../shared/lazy.js';
 
 export interface PortMapping {
   containerPort: number;
@@ -84,46 +85,57 @@ export function parsePortString(spec: string): PortMapping[] | string {
   return expand(container, host, hostIp, protocol);
 }
 
-const LongPort = z.object({
-  target: z.number().int().min(1).max(65535),
-  published: z.union([z.string(), z.number().int().min(1).max(65535).transform(String)]).optional(),
-  host_ip: z.string().optional(),
-  protocol: z.string().optional(),
-  mode: z.enum(['host', 'ingress']).optional(),
-  name: z.string().optional(),
-  app_protocol: z.string().optional(),
-});
+const LongPort = lazy(() =>
+  z.object({
+    target: z.number().int().min(1).max(65535),
+    published: z
+      .union([z.string(), z.number().int().min(1).max(65535).transform(String)])
+      .optional(),
+    host_ip: z.string().optional(),
+    protocol: z.string().optional(),
+    mode: z.enum(['host', 'ingress']).optional(),
+    name: z.string().optional(),
+    app_protocol: z.string().optional(),
+  }),
+);
 
-const PortEntry = z.union([z.string(), z.number(), LongPort], {
-  error: 'must be "[ip:][host:]container[/proto]", a port number, or {target, published, protocol}',
-});
+const PortEntry = lazy(() =>
+  z.union([z.string(), z.number(), LongPort()], {
+    error:
+      'must be "[ip:][host:]container[/proto]", a port number, or {target, published, protocol}',
+  }),
+);
 
-export const Ports = z.array(PortEntry, { error: 'must be a list' }).transform((entries, ctx) => {
-  const mappings: PortMapping[] = [];
-  entries.forEach((entry, index) => {
-    let parsed: PortMapping[] | string;
-    if (typeof entry === 'string') parsed = parsePortString(entry.trim());
-    else if (typeof entry === 'number')
-      parsed = Number.isInteger(entry) ? parsePortString(String(entry)) : `${entry} is not a port`;
-    else {
-      const protocol = parseProtocol(entry.protocol);
-      const host =
-        entry.published === undefined || entry.published === ''
-          ? undefined
-          : parseRange(entry.published);
-      if (protocol === undefined) parsed = `protocol "${entry.protocol}" is not tcp or udp`;
-      else if (typeof host === 'string') parsed = host;
-      else
-        parsed = expand(
-          { start: entry.target, end: entry.target },
-          host,
-          entry.host_ip ?? '',
-          protocol,
-        );
-    }
-    if (typeof parsed === 'string')
-      ctx.addIssue({ code: 'custom', message: parsed, path: [index] });
-    else mappings.push(...parsed);
-  });
-  return mappings;
-});
+export const Ports = lazy(() =>
+  z.array(PortEntry(), { error: 'must be a list' }).transform((entries, ctx) => {
+    const mappings: PortMapping[] = [];
+    entries.forEach((entry, index) => {
+      let parsed: PortMapping[] | string;
+      if (typeof entry === 'string') parsed = parsePortString(entry.trim());
+      else if (typeof entry === 'number')
+        parsed = Number.isInteger(entry)
+          ? parsePortString(String(entry))
+          : `${entry} is not a port`;
+      else {
+        const protocol = parseProtocol(entry.protocol);
+        const host =
+          entry.published === undefined || entry.published === ''
+            ? undefined
+            : parseRange(entry.published);
+        if (protocol === undefined) parsed = `protocol "${entry.protocol}" is not tcp or udp`;
+        else if (typeof host === 'string') parsed = host;
+        else
+          parsed = expand(
+            { start: entry.target, end: entry.target },
+            host,
+            entry.host_ip ?? '',
+            protocol,
+          );
+      }
+      if (typeof parsed === 'string')
+        ctx.addIssue({ code: 'custom', message: parsed, path: [index] });
+      else mappings.push(...parsed);
+    });
+    return mappings;
+  }),
+);

@@ -13,40 +13,47 @@
  * CIFS), tmpfs and other drivers keep working.
  */
 import { z } from 'zod';
+import { lazy, type Built } from '../../shared/lazy.js';
 import type { IssueCollector } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';
 import { Bool, KeyValues, Str, StrOrNum } from './scalars.js';
 
-const Options = z.record(z.string(), StrOrNum);
+const Options = lazy(() => z.record(z.string(), StrOrNum()));
 
-const IpamConfig = z.object({
-  subnet: Str.optional(),
-  gateway: Str.optional(),
-  ip_range: Str.optional(),
-  aux_addresses: z.record(z.string(), Str).optional(),
-});
+const IpamConfig = lazy(() =>
+  z.object({
+    subnet: Str().optional(),
+    gateway: Str().optional(),
+    ip_range: Str().optional(),
+    aux_addresses: z.record(z.string(), Str()).optional(),
+  }),
+);
 
-const NetworkDefinitionSchema = z.object({
-  driver: Str.optional(),
-  driver_opts: Options.optional(),
-  ipam: z
-    .object({
-      driver: Str.optional(),
-      config: z.array(IpamConfig).optional(),
-      options: Options.optional(),
-    })
-    .optional(),
-  enable_ipv6: Bool.optional(),
-  internal: Bool.optional(),
-  config_only: Bool.optional(),
-  labels: KeyValues.optional(),
-});
+const NetworkDefinitionSchema = lazy(() =>
+  z.object({
+    driver: Str().optional(),
+    driver_opts: Options().optional(),
+    ipam: z
+      .object({
+        driver: Str().optional(),
+        config: z.array(IpamConfig()).optional(),
+        options: Options().optional(),
+      })
+      .optional(),
+    enable_ipv6: Bool().optional(),
+    internal: Bool().optional(),
+    config_only: Bool().optional(),
+    labels: KeyValues().optional(),
+  }),
+);
 
-const VolumeDefinitionSchema = z.object({
-  driver: Str.optional(),
-  driver_opts: Options.optional(),
-  labels: KeyValues.optional(),
-});
+const VolumeDefinitionSchema = lazy(() =>
+  z.object({
+    driver: Str().optional(),
+    driver_opts: Options().optional(),
+    labels: KeyValues().optional(),
+  }),
+);
 
 const REJECTED_KEYS: Record<string, string> = {
   external:
@@ -54,14 +61,16 @@ const REJECTED_KEYS: Record<string, string> = {
   name: 'custom engine names are not supported: names are <app>_<name> so that balena-supervisor resources are adopted',
 };
 
-export type NetworkDefinition = Omit<z.output<typeof NetworkDefinitionSchema>, 'labels'> & {
+export type NetworkDefinition = Omit<z.output<Built<typeof NetworkDefinitionSchema>>, 'labels'> & {
   labels: Record<string, string>;
 };
-export type VolumeDefinition = Omit<z.output<typeof VolumeDefinitionSchema>, 'labels'> & {
+export type VolumeDefinition = Omit<z.output<Built<typeof VolumeDefinitionSchema>>, 'labels'> & {
   labels: Record<string, string>;
 };
 
-function parseDefinition<S extends typeof NetworkDefinitionSchema | typeof VolumeDefinitionSchema>(
+function parseDefinition<
+  S extends Built<typeof NetworkDefinitionSchema> | Built<typeof VolumeDefinitionSchema>,
+>(
   schema: S,
   raw: Readonly<Record<string, unknown>> | null,
   issues: IssueCollector,
@@ -85,7 +94,7 @@ export function parseNetworkDefinition(
   raw: Readonly<Record<string, unknown>> | null,
   issues: IssueCollector,
 ): NetworkDefinition | undefined {
-  const def = parseDefinition(NetworkDefinitionSchema, raw, issues);
+  const def = parseDefinition(NetworkDefinitionSchema(), raw, issues);
   for (const [index, entry] of (def?.ipam?.config ?? []).entries()) {
     if (entry.subnet === undefined || entry.gateway === undefined)
       issues.warn(
@@ -100,7 +109,7 @@ export function parseVolumeDefinition(
   raw: Readonly<Record<string, unknown>> | null,
   issues: IssueCollector,
 ): VolumeDefinition | undefined {
-  const def = parseDefinition(VolumeDefinitionSchema, raw, issues);
+  const def = parseDefinition(VolumeDefinitionSchema(), raw, issues);
   if (def !== undefined) checkHostMount(def, issues);
   return def;
 }

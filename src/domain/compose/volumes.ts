@@ -8,6 +8,7 @@
  * is available through the feature labels (docs/protocol.md#feature-labels).
  */
 import { z } from 'zod';
+import { lazy, type Built } from '../../shared/lazy.js';
 import { Bool, Str } from './scalars.js';
 import { parseMemoryBytes } from './scalars.js';
 
@@ -53,18 +54,20 @@ function parseShort(spec: string): ServiceVolume | string {
   return { kind: 'named', name: source, target, mode };
 }
 
-const LongVolume = z.object({
-  type: z.string({ error: 'type is required (volume or tmpfs)' }),
-  source: Str.optional(),
-  target: Str,
-  read_only: Bool.optional(),
-  volume: z.object({ nocopy: Bool.optional() }).optional(),
-  tmpfs: z.object({ size: z.union([z.string(), z.number()]).optional() }).optional(),
-  bind: z.record(z.string(), z.unknown()).optional(),
-  consistency: Str.optional(),
-});
+const LongVolume = lazy(() =>
+  z.object({
+    type: z.string({ error: 'type is required (volume or tmpfs)' }),
+    source: Str().optional(),
+    target: Str(),
+    read_only: Bool().optional(),
+    volume: z.object({ nocopy: Bool().optional() }).optional(),
+    tmpfs: z.object({ size: z.union([z.string(), z.number()]).optional() }).optional(),
+    bind: z.record(z.string(), z.unknown()).optional(),
+    consistency: Str().optional(),
+  }),
+);
 
-function parseLong(entry: z.output<typeof LongVolume>): ServiceVolume | string {
+function parseLong(entry: z.output<Built<typeof LongVolume>>): ServiceVolume | string {
   if (entry.type === 'bind') return BIND_REASON;
   if (entry.type !== 'volume' && entry.type !== 'tmpfs')
     return `type "${entry.type}" is not supported (use volume or tmpfs)`;
@@ -92,20 +95,22 @@ function parseLong(entry: z.output<typeof LongVolume>): ServiceVolume | string {
   };
 }
 
-export const ServiceVolumes = z
-  .array(
-    z.union([Str, LongVolume], {
-      error: 'must be "name:/path[:mode]", "/path" or {type, source, target}',
+export const ServiceVolumes = lazy(() =>
+  z
+    .array(
+      z.union([Str(), LongVolume()], {
+        error: 'must be "name:/path[:mode]", "/path" or {type, source, target}',
+      }),
+      { error: 'must be a list' },
+    )
+    .transform((entries, ctx) => {
+      const volumes: ServiceVolume[] = [];
+      entries.forEach((entry, index) => {
+        const parsed = typeof entry === 'string' ? parseShort(entry) : parseLong(entry);
+        if (typeof parsed === 'string')
+          ctx.addIssue({ code: 'custom', message: parsed, path: [index] });
+        else volumes.push(parsed);
+      });
+      return volumes;
     }),
-    { error: 'must be a list' },
-  )
-  .transform((entries, ctx) => {
-    const volumes: ServiceVolume[] = [];
-    entries.forEach((entry, index) => {
-      const parsed = typeof entry === 'string' ? parseShort(entry) : parseLong(entry);
-      if (typeof parsed === 'string')
-        ctx.addIssue({ code: 'custom', message: parsed, path: [index] });
-      else volumes.push(parsed);
-    });
-    return volumes;
-  });
+);

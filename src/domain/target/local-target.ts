@@ -4,45 +4,52 @@
  * other than the v2 metadata becomes the compose `composition`.
  */
 import { z } from 'zod';
+import { lazy } from '../../shared/lazy.js';
 import { IssueCollector, reportPrototypeKeys, validationFailed } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';
 import { checkDepth } from './bounds.js';
 import { ConfigRecord, DeviceName, NumericIdentifier, ShortString } from './common-schemas.js';
 
-const LocalServiceSchema = z.looseObject({
-  serviceName: ShortString,
-  serviceId: NumericIdentifier,
-  imageId: NumericIdentifier,
-  image: ShortString,
-  running: z.boolean().optional(),
-  environment: z.record(z.string(), z.unknown()).optional(),
-  labels: z.record(z.string(), z.unknown()).optional(),
-  contract: z.record(z.string(), z.unknown()).optional(),
-});
-
-const LocalAppSchema = z.object({
-  name: ShortString,
-  commit: ShortString.min(1, 'must not be empty').optional(),
-  releaseId: NumericIdentifier.optional(),
-  services: z.record(z.string(), LocalServiceSchema).optional(),
-  volumes: z.record(z.string(), z.unknown()).optional(),
-  networks: z.record(z.string(), z.unknown()).optional(),
-});
-
-export const LocalTargetSchema = z.object({
-  local: z.object({
-    name: DeviceName.optional(),
-    config: ConfigRecord.optional(),
-    apps: z
-      .record(
-        // App id 0 is no app: balena's ids start at 1, and 0 reads as "none" to every consumer.
-        z.string().regex(/^[1-9]\d{0,14}$/, 'local app keys are numeric app ids of at least 1'),
-        LocalAppSchema,
-      )
-      .optional(),
+const LocalServiceSchema = lazy(() =>
+  z.looseObject({
+    serviceName: ShortString(),
+    serviceId: NumericIdentifier(),
+    imageId: NumericIdentifier(),
+    image: ShortString(),
+    running: z.boolean().optional(),
+    environment: z.record(z.string(), z.unknown()).optional(),
+    labels: z.record(z.string(), z.unknown()).optional(),
+    contract: z.record(z.string(), z.unknown()).optional(),
   }),
-  force: z.boolean().optional(),
-});
+);
+
+const LocalAppSchema = lazy(() =>
+  z.object({
+    name: ShortString(),
+    commit: ShortString().min(1, 'must not be empty').optional(),
+    releaseId: NumericIdentifier().optional(),
+    services: z.record(z.string(), LocalServiceSchema()).optional(),
+    volumes: z.record(z.string(), z.unknown()).optional(),
+    networks: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
+
+export const LocalTargetSchema = lazy(() =>
+  z.object({
+    local: z.object({
+      name: DeviceName().optional(),
+      config: ConfigRecord().optional(),
+      apps: z
+        .record(
+          // App id 0 is no app: balena's ids start at 1, and 0 reads as "none" to every consumer.
+          z.string().regex(/^[1-9]\d{0,14}$/, 'local app keys are numeric app ids of at least 1'),
+          LocalAppSchema(),
+        )
+        .optional(),
+    }),
+    force: z.boolean().optional(),
+  }),
+);
 
 /** The keys of a v2 service that are metadata; everything else is compose and goes to `composition`. */
 const V2_METADATA_KEYS = new Set([
@@ -70,7 +77,7 @@ export function localTargetToV3(body: unknown, fallbackName: string): ConvertedL
   // Depth first (iteratively): the checks below recurse. Counts are checked on the v3 form.
   if (!checkDepth(body, collector)) collector.throwIfAny('local target state');
   reportPrototypeKeys(body, collector);
-  const parsed = LocalTargetSchema.safeParse(body);
+  const parsed = LocalTargetSchema().safeParse(body);
   if (!parsed.success || !collector.ok) {
     if (parsed.error) addZodIssues(collector, parsed.error);
     throw validationFailed('local target state', [...collector.issues]);

@@ -36,7 +36,7 @@ export function validateTargetDevice(raw: unknown): Validated<ValidatedTarget> {
   checkDeviceBounds(raw, issues);
   issues.throwIfAny('target state');
   reportPrototypeKeys(raw, issues);
-  const parsed = TargetDeviceSchema.safeParse(raw);
+  const parsed = TargetDeviceSchema().safeParse(raw);
   if (!parsed.success) {
     addZodIssues(issues, parsed.error);
     collectNestedIssues(raw, issues);

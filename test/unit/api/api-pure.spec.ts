@@ -153,9 +153,9 @@ describe('api: renderers', () => {
       rolledBackTo: 'c1',
     });
     assert.deepEqual(out['confirmation'], { release: 'c3', until: '2026-01-02T00:00:00.000Z' });
-    assert.equal(StateStatusResponse.safeParse(out).success, true);
+    assert.equal(StateStatusResponse().safeParse(out).success, true);
     assert.equal(
-      StateStatusResponse.safeParse(renderStateStatus(view, { kind: 'global' })).success,
+      StateStatusResponse().safeParse(renderStateStatus(view, { kind: 'global' })).success,
       true,
     );
   });

@@ -41,7 +41,7 @@ const NIGHT = Date.parse('2026-03-01T05:00:00Z');
 describe('bosun plan: the text it prints', () => {
   it('a release switch: steps with what they wait for and why, then the downloads', () => {
     const view = describePreview(plan(release2, running1, planContext(NIGHT)), 'given');
-    assert.equal(PlanPreviewResponse.safeParse(view).success, true);
+    assert.equal(PlanPreviewResponse().safeParse(view).success, true);
     assert.deepEqual(view.downloads, [{ image: 'registry.test/api:c2', bytes: null }]);
     expectGolden('preview-release-switch', renderPlanPreview(view));
   });
