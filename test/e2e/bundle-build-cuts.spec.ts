@@ -62,7 +62,7 @@ describe('e2e: the bundle after its build-level cuts (no keepNames, English-only
     const body = { serviceName: 5, force: 'yes' };
     let expected = '';
     try {
-      validate(ServiceActionBody, body, 'body');
+      validate(ServiceActionBody(), body, 'body');
       assert.fail('the body should not validate');
     } catch (err) {
       assert.ok(isBosunError(err, 'VALIDATION_FAILED'), String(err));
