@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { bodyParserOnFirstUse, pinoWithoutTransports } from './build-lean.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // The dashboard's page, script and style travel inside the bundle (src/api/dashboard-assets.ts).
@@ -56,6 +57,8 @@ await build({
   keepNames: true,
   sourcemap: true,
   external,
+  // Library code the idle agent never runs stays unloaded (scripts/build-lean.mjs).
+  plugins: [pinoWithoutTransports, bodyParserOnFirstUse],
   // CommonJS dependencies call require(); give the ES module one.
   banner: {
     js: "import { createRequire as __bosunCreateRequire } from 'node:module'; const require = __bosunCreateRequire(import.meta.url);",
