@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 // esbuild plugins for scripts/build.mjs that keep library code bosun never runs out of the idle agent
 // (issue 16; BENCHMARKS.md "Modules the idle agent does not load"). Each replaces one require inside a
 // package, and only from the file named, so the rest of the package is bundled as it is.
@@ -64,6 +66,38 @@ export const bodyParserOnFirstUse = {
         "for (const name of ['json', 'raw', 'text', 'urlencoded'])",
         '  exports[name] = (options) => load()[name](options)',
       ].join('\n'),
+    );
+  },
+};
+
+/**
+ * better-sqlite3's JavaScript goes into the bundle, and its compiled addon (which cannot) is loaded by
+ * its path in node_modules, where npm and the image put it (build/Release). Left outside the bundle,
+ * Node's CommonJS loader loaded its 14 files and `bindings` (which tries candidate paths until one
+ * loads) at start, and that much path resolution was enough for TurboFan to compile path's
+ * `normalizeString` during start: the optimising compiler's code pages then count in the idle agent's
+ * RSS. Fails the build if better-sqlite3 stops loading its addon the way this replaces.
+ */
+export const betterSqliteAddonByPath = {
+  name: 'better-sqlite3-addon-by-path',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]node_modules[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/ },
+      async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const lookup = "require('bindings')('better_sqlite3.node')";
+        if (!source.includes(lookup))
+          throw new Error(
+            `${args.path} no longer loads its addon with ${lookup}: see scripts/build-lean.mjs`,
+          );
+        return {
+          contents: source.replace(
+            lookup,
+            "require(require.resolve('better-sqlite3/build/Release/better_sqlite3.node'))",
+          ),
+          loader: 'js',
+        };
+      },
     );
   },
 };

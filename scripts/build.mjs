@@ -5,7 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
-import { bodyParserOnFirstUse, pinoWithoutTransports } from './build-lean.mjs';
+import {
+  betterSqliteAddonByPath,
+  bodyParserOnFirstUse,
+  pinoWithoutTransports,
+} from './build-lean.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // The dashboard's page, script and style travel inside the bundle (src/api/dashboard-assets.ts).
@@ -17,9 +21,9 @@ const dashboardAssets = {
   css: dashboardFile('dashboard.css'),
 };
 
-// Native addons and packages with optional runtime requires stay in node_modules.
+// Packages with optional runtime requires stay in node_modules. better-sqlite3 is bundled, its native
+// addon loaded from node_modules by path (scripts/build-lean.mjs).
 const external = [
-  'better-sqlite3',
   // knex requires every SQL dialect's driver lazily; bosun only ever uses better-sqlite3.
   'pg',
   'pg-query-stream',
@@ -58,7 +62,7 @@ await build({
   sourcemap: true,
   external,
   // Library code the idle agent never runs stays unloaded (scripts/build-lean.mjs).
-  plugins: [pinoWithoutTransports, bodyParserOnFirstUse],
+  plugins: [pinoWithoutTransports, bodyParserOnFirstUse, betterSqliteAddonByPath],
   // CommonJS dependencies call require(); give the ES module one.
   banner: {
     js: "import { createRequire as __bosunCreateRequire } from 'node:module'; const require = __bosunCreateRequire(import.meta.url);",

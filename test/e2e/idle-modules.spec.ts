@@ -2,11 +2,12 @@
  * What the idle agent carries (issue 16, BENCHMARKS.md "Modules the idle agent does not load"): a
  * local-mode agent with no cloud has no use for the cloud client's HTTPS/TLS/gzip transport, the cloud
  * log stream's, the Pushgateway prom-client's index would bring, or the mDNS responder's packages while
- * advertising is off; each is loaded where it is wired to run. The built bundle runs with a test-only
- * `--import` probe (test/support/builtin-probe/) that writes `process.moduleLoadList` on SIGUSR2, so
- * "not loaded" is read from the running process, not from the source. A managed agent (a cloud peer)
- * is the control: the same probe sees the cloud's modules there, so the local-mode answer is not a
- * probe that sees nothing.
+ * advertising is off; each is loaded where it is wired to run. Nor pino's transports, nor body-parser
+ * before a body arrives, and of node_modules only SQLite's addon (scripts/build-lean.mjs). The built
+ * bundle runs with a test-only `--import` probe (test/support/builtin-probe/) that writes
+ * `process.moduleLoadList` and require's cache on SIGUSR2, so "not loaded" is read from the running
+ * process, not from the source. A managed agent (a cloud peer) is the control: the same probe sees the
+ * cloud's modules there, so the local-mode answer is not a probe that sees nothing.
  */
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
@@ -77,7 +78,7 @@ describe('e2e: what the idle agent loads', function () {
     assert.equal((await fetch(`${agent.url}/v2/device/name`)).status, 200);
 
     const idle = await probe.loaded();
-    // The probe sees what the agent does load: its HTTP server, and the SQLite driver outside the bundle.
+    // The probe sees what the agent does load: its HTTP server, and SQLite's addon from node_modules.
     assert.ok(idle.builtins.has('http') && idle.builtins.has('fs'), [...idle.builtins].join(' '));
     assert.ok(idle.commonjs.some((path) => path.includes('/node_modules/better-sqlite3/')));
     assert.deepEqual(
@@ -91,6 +92,13 @@ describe('e2e: what the idle agent loads', function () {
       ),
       [],
       'mDNS is off (no BOSUN_MDNS_INTERFACES), so its packages stay unloaded',
+    );
+    // better-sqlite3's JavaScript is in the bundle: Node's CommonJS loader loads its addon and nothing
+    // else, too little path resolution for TurboFan to compile path's internals during start.
+    assert.deepEqual(
+      idle.commonjs.filter((path) => !path.endsWith('.node')),
+      [],
+      'CommonJS files loaded from node_modules by the idle agent',
     );
 
     // balena-cli's push: a JSON body, parsed by body-parser loaded now (it brings zlib to inflate
