@@ -47,7 +47,7 @@ export const pinoWithoutTransports = {
 
 /**
  * express requires body-parser when it loads, and body-parser loads all four parsers at once, with
- * node:zlib (to inflate compressed bodies) and debug. An agent that answers no request with a body
+ * node:zlib (to inflate compressed bodies) and iconv-lite. An agent that answers no request with a body
  * never needs them: express's `json`, `raw`, `text` and `urlencoded` become functions that load
  * body-parser on their first call (src/api/app.ts makes its JSON parser on the first request with a
  * body).

@@ -79,9 +79,10 @@ export class MdnsAdvertiser {
   }
 
   /**
-   * Starts advertising; resolves once the responders are up (never rejects: a failure is logged). bonjour-service (and multicast-dns, two
-   * dozen CommonJS files) is loaded here, on the first start, not when the agent loads: most agents
-   * never advertise, and the idle agent should not carry what it does not run.
+   * Starts advertising; resolves once the responders are up (never rejects: a failure is logged).
+   * bonjour-service (with multicast-dns, two dozen CommonJS files) is loaded here, on the first start,
+   * not when the agent loads: most agents never advertise, and an idle agent should not carry what it
+   * does not run.
    */
   start(): Promise<void> {
     this.starting ??= this.startResponders()
