@@ -1,5 +1,6 @@
 // esbuild plugins of scripts/build.mjs that keep what the idle agent never uses out of its heap
-// (BENCHMARKS.md, "Build-level cuts"). In a file of their own so that tests can build with them.
+// (BENCHMARKS.md, "Build-level cuts" and "Modules the idle agent does not load").
+// In a file of their own so that tests can build with them.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +39,72 @@ export const lazyMimeTypes = {
       args.importer === mimeTypesLazy
         ? { path: 'mime-types', external: true }
         : { path: mimeTypesLazy },
+    );
+  },
+};
+
+/** A module of the bundle made of `contents` (CommonJS). */
+function virtualModule(build, name, filter, importerPattern, contents) {
+  build.onResolve({ filter }, (args) =>
+    importerPattern.test(args.importer.replaceAll('\\', '/'))
+      ? { path: name, namespace: 'bosun-lean', pluginData: { resolveDir: args.resolveDir } }
+      : undefined,
+  );
+  build.onLoad({ filter: new RegExp(`^${name}$`), namespace: 'bosun-lean' }, (args) => ({
+    contents,
+    loader: 'js',
+    resolveDir: args.pluginData.resolveDir,
+  }));
+}
+
+/**
+ * pino's transports run log targets in a worker thread (thread-stream, worker_threads). bosun never
+ * uses one (its logger writes JSON lines to a stream it passes pino, src/shared/logger.ts), but pino
+ * loads that machinery whenever it loads. Here `pino.transport()` and the `transport` option throw
+ * instead, and pino's check for "am I a worker thread" (only to register exit handlers) is answered
+ * "no": the bundle never runs pino in a worker.
+ */
+export const pinoWithoutTransports = {
+  name: 'pino-without-transports',
+  setup(build) {
+    virtualModule(
+      build,
+      'pino-transport-left-out',
+      /^\.\/(lib\/)?transport$/,
+      /\/node_modules\/pino\/(pino|lib\/tools)\.js$/,
+      "module.exports = function transport () { throw new Error('pino transports are not part of the bosun bundle') }",
+    );
+    virtualModule(
+      build,
+      'pino-main-thread',
+      /^worker_threads$/,
+      /\/node_modules\/pino\/lib\/tools\.js$/,
+      'module.exports = { isMainThread: true }',
+    );
+  },
+};
+
+/**
+ * express requires body-parser when it loads, and body-parser loads all four parsers at once, with
+ * node:zlib (to inflate compressed bodies) and iconv-lite. An agent that answers no request with a body
+ * never needs them: express's `json`, `raw`, `text` and `urlencoded` become functions that load
+ * body-parser on their first call (src/api/app.ts makes its JSON parser on the first request with a
+ * body).
+ */
+export const bodyParserOnFirstUse = {
+  name: 'body-parser-on-first-use',
+  setup(build) {
+    virtualModule(
+      build,
+      'body-parser-on-first-use',
+      /^body-parser$/,
+      /\/node_modules\/express\/lib\/express\.js$/,
+      [
+        'let bodyParser',
+        "const load = () => (bodyParser ??= require('body-parser'))",
+        "for (const name of ['json', 'raw', 'text', 'urlencoded'])",
+        '  exports[name] = (options) => load()[name](options)',
+      ].join('\n'),
     );
   },
 };

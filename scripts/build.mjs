@@ -5,7 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
-import { lazyMimeTypes, zodEnglishOnly } from './build-plugins.mjs';
+import {
+  bodyParserOnFirstUse,
+  lazyMimeTypes,
+  pinoWithoutTransports,
+  zodEnglishOnly,
+} from './build-plugins.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // The dashboard's page, script and style travel inside the bundle (src/api/dashboard-assets.ts).
@@ -17,9 +22,12 @@ const dashboardAssets = {
   css: dashboardFile('dashboard.css'),
 };
 
-// Native addons and packages with optional runtime requires stay in node_modules.
+// Packages with optional runtime requires stay in node_modules.
 const external = [
-  'better-sqlite3',
+  // better-sqlite3's JavaScript is bundled; its native addon is loaded from node_modules by path
+  // (src/shared/sqlite-addon.ts gives every connection `nativeBinding`). `bindings`, its finder when no
+  // path is given, stays out: a connection opened without the path fails loudly instead of searching.
+  'bindings',
   // knex requires every SQL dialect's driver lazily; bosun only ever uses better-sqlite3.
   'pg',
   'pg-query-stream',
@@ -62,6 +70,8 @@ await build({
   keepNames: false,
   sourcemap: true,
   external,
+  // Library code the idle agent never runs stays out of its heap (scripts/build-plugins.mjs).
+  plugins: [zodEnglishOnly, lazyMimeTypes, pinoWithoutTransports, bodyParserOnFirstUse],
   // CommonJS dependencies call require(); give the ES module one.
   banner: {
     js: "import { createRequire as __bosunCreateRequire } from 'node:module'; const require = __bosunCreateRequire(import.meta.url);",
@@ -71,6 +81,5 @@ await build({
     'process.env.BOSUN_BUILD_VERSION': JSON.stringify(version),
     'process.env.BOSUN_DASHBOARD_ASSETS': JSON.stringify(JSON.stringify(dashboardAssets)),
   },
-  plugins: [zodEnglishOnly, lazyMimeTypes],
   logLevel: 'warning',
 });

@@ -26,8 +26,6 @@ import {
   type SupervisorConfig,
 } from './config/config-vars.js';
 import { deviceConfigVarValues } from './config/config-json-mirror.js';
-import { wireCloud } from './cloud/wire-cloud.js';
-import { mdnsFallbackLookup } from './device/mdns-resolver.js';
 import { readHardwareMetrics } from './device/hardware-metrics.js';
 import { undervoltageReader } from './device/undervoltage.js';
 import { loadDeviceIdentity } from './device/load-identity.js';
@@ -238,13 +236,14 @@ async function main(early: EarlyApi | undefined, compileCache: CompileCache): Pr
   const { power, facts: deviceFacts, mdns } = device;
   let listeningPort = settings.api.port;
   // Managed (config.json apiEndpoint, not in local mode): provisioning, polling, reports (src/cloud/).
+  // Loaded only then: its HTTPS/TLS/zlib client is not what a local-mode agent carries while idle.
   const cloud = !cloudRuns
     ? undefined
-    : wireCloud({
+    : (await import('./cloud/wire-cloud.js')).wireCloud({
         endpoint: cloudOrigin.endpoint,
         rootCaBase64: configJson.value.balenaRootCA,
         // A local openBalena is often `*.local`; minimal images have no nss-mdns to resolve it.
-        lookup: mdnsFallbackLookup(),
+        lookup: (await import('./device/mdns-resolver.js')).mdnsFallbackLookup(),
         config: configJson,
         store: {
           save: (t) => store.targets.save(cloudOrigin, t),
@@ -331,7 +330,7 @@ async function main(early: EarlyApi | undefined, compileCache: CompileCache): Pr
   reconciler.start();
   void logs.start();
   cloud?.start();
-  mdns?.start();
+  void mdns?.start();
   void settleCompileCache(compileCache, logger);
 
   stopOnSignals({

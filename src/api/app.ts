@@ -114,6 +114,19 @@ function requestLog(logger: Logger, observe: ApiOptions['observeRequest']): Requ
   };
 }
 
+/**
+ * express.json, made on the first request with a body rather than when the route is mounted: the
+ * bundle loads body-parser (and node:zlib with it) only then (scripts/build-plugins.mjs), so an agent
+ * nobody posts to does not carry it.
+ */
+function jsonParserOnFirstUse(): RequestHandler {
+  let parse: RequestHandler | undefined;
+  return (req, res, next) => {
+    parse ??= express.json({ limit: BODY_LIMIT });
+    return parse(req, res, next);
+  };
+}
+
 function mount(app: Express, agent: AgentApi, route: RouteDef): void {
   const steps: RequestHandler[] = [];
   if (route.errorShape !== undefined) {
@@ -126,7 +139,7 @@ function mount(app: Express, agent: AgentApi, route: RouteDef): void {
   steps.push(authenticate(agent, route.auth));
   if (route.body !== undefined) {
     // JSON only: form encodings are what a foreign web page can post without a CORS preflight.
-    steps.push(requireJsonBody(), express.json({ limit: BODY_LIMIT }));
+    steps.push(requireJsonBody(), jsonParserOnFirstUse());
   }
   steps.push(async (req, res) => {
     route.precondition?.(agent);

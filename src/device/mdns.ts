@@ -8,7 +8,7 @@
  * joins the group on its own interface and answers out of it. Loopback is never used: an advertiser
  * that could only be seen from the device itself would be a lie, so with nothing else it stays silent.
  */
-import Bonjour from 'bonjour-service';
+import type Bonjour from 'bonjour-service';
 import os, { type NetworkInterfaceInfo } from 'node:os';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -66,6 +66,7 @@ interface Responder {
 
 export class MdnsAdvertiser {
   private responders: Responder[] = [];
+  private starting: Promise<void> | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly options: MdnsAdvertiserOptions) {
@@ -77,7 +78,22 @@ export class MdnsAdvertiser {
     return this.responders.map((r) => r.address);
   }
 
-  start(): void {
+  /**
+   * Starts advertising; resolves once the responders are up (never rejects: a failure is logged).
+   * bonjour-service (with multicast-dns, two dozen CommonJS files) is loaded here, on the first start,
+   * not when the agent loads: most agents never advertise, and an idle agent should not carry what it
+   * does not run.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.startResponders()
+      .catch((err: unknown) => this.logger.warn('mdns.start-failed', { err: errorMessage(err) }))
+      .finally(() => {
+        this.starting = undefined;
+      });
+    return this.starting;
+  }
+
+  private async startResponders(): Promise<void> {
     if (this.responders.length > 0) return;
     const addresses = selectMdnsAddresses(
       this.options.interfaces,
@@ -87,10 +103,11 @@ export class MdnsAdvertiser {
       this.logger.warn('mdns.no-interface', { configured: this.options.interfaces ?? [] });
       return;
     }
+    const { default: BonjourService } = await import('bonjour-service');
     const name = this.options.name;
     for (const address of addresses) {
       // bind 0.0.0.0: a socket bound to a unicast address never sees multicast queries on Linux.
-      const bonjour = new Bonjour(
+      const bonjour = new BonjourService(
         { interface: address.address, bind: '0.0.0.0' } as Partial<Bonjour.ServiceConfig>,
         (err: unknown) =>
           this.logger.warn('mdns.socket-error', {
@@ -117,6 +134,7 @@ export class MdnsAdvertiser {
 
   /** Says goodbye (TTL 0 records) so browsers forget the device now, then closes the sockets. */
   async stop(): Promise<void> {
+    await this.starting; // a start in progress finishes first, so its responders are stopped too
     const responders = this.responders;
     this.responders = [];
     await Promise.all(

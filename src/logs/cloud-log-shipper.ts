@@ -27,8 +27,7 @@ import {
   type ClientRequest,
   type IncomingMessage,
 } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import type { Gzip } from 'node:zlib';
 import type { Clock } from '../shared/clock.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -202,7 +201,11 @@ export class CloudLogShipper {
       `device/v2/${encodeURIComponent(credentials.uuid)}/log-stream`,
       credentials.endpoint.endsWith('/') ? credentials.endpoint : `${credentials.endpoint}/`,
     );
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // TLS and zlib are loaded with the first batch, not with the agent: a device whose lines never
+    // leave it (local mode, no cloud) does not carry them (BENCHMARKS.md, issue 16's idle modules).
+    const { createGzip, constants } = await import('node:zlib');
+    const send = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+    if (this.stopping.signal.aborted) return false;
     const agent = this.options.agentFor?.(url);
     const req = send(url, {
       method: 'POST',

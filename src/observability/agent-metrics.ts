@@ -8,7 +8,12 @@
  * Labels are bounded on purpose: step kinds, blocker kinds, outcomes, status words, HTTP methods,
  * route templates and status codes. Never container ids, image names or free text.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// Each class from its own module: prom-client's index would load the Pushgateway's HTTPS client and
+// more (prom-client-collectors.d.ts).
+import Counter from 'prom-client/lib/counter.js';
+import Gauge from 'prom-client/lib/gauge.js';
+import Histogram from 'prom-client/lib/histogram.js';
+import Registry from 'prom-client/lib/registry.js';
 import type { CloudMetrics, LogLineOutcome, LogMetrics } from './hooks.js';
 import { collectProcessMetrics } from './process-metrics.js';
 

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { sqliteAddonPath } from '../shared/sqlite-addon.js';
 import { makePrivate } from './private-files.js';
 
 export const DEFAULT_BACKUPS_KEPT = 3;
@@ -29,7 +30,11 @@ export async function listBackups(dbPath: string): Promise<string[]> {
 export function passesIntegrityCheck(path: string): boolean {
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Database(path, {
+      readonly: true,
+      fileMustExist: true,
+      nativeBinding: sqliteAddonPath(),
+    });
     return db.pragma('quick_check', { simple: true }) === 'ok';
   } catch {
     return false;
@@ -45,7 +50,11 @@ export async function backupDatabase(
   now: number = Date.now(),
 ): Promise<string> {
   const target = `${dbPath}${SUFFIX}${now}`;
-  const source = new Database(dbPath, { readonly: true, fileMustExist: true });
+  const source = new Database(dbPath, {
+    readonly: true,
+    fileMustExist: true,
+    nativeBinding: sqliteAddonPath(),
+  });
   try {
     await source.backup(target);
   } finally {

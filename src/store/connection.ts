@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from '../shared/logger.js';
+import { sqliteAddonPath } from '../shared/sqlite-addon.js';
 import { configureConnection } from './sqlite-database.js';
 
 type Done = (err: Error | null, connection: Database.Database) => void;
@@ -37,7 +38,7 @@ export function createKnex(path: string, logger: Logger): Knex {
   return knexFactory({
     log: knexLog(logger),
     client: 'better-sqlite3',
-    connection: { filename: path },
+    connection: { filename: path, options: { nativeBinding: sqliteAddonPath() } },
     useNullAsDefault: true,
     pool: {
       min: 1,

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { BosunError, errorMessage } from '../shared/errors.js';
+import { sqliteAddonPath } from '../shared/sqlite-addon.js';
 
 export function readGlobalKey(dbPath: string): string {
   if (!existsSync(dbPath)) {
@@ -16,7 +17,11 @@ export function readGlobalKey(dbPath: string): string {
   }
   let db: Database.Database | undefined;
   try {
-    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    db = new Database(dbPath, {
+      readonly: true,
+      fileMustExist: true,
+      nativeBinding: sqliteAddonPath(),
+    });
     db.pragma('busy_timeout = 5000');
     const row = db
       .prepare('select key from api_key where app_id = 0 and service_name = ?')

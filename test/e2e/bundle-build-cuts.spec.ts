@@ -102,9 +102,18 @@ describe('e2e: the bundle after its build-level cuts (no keepNames, English-only
   it('after serving those, the agent has not loaded mime-types or mime-db', async () => {
     await agent.stop();
     const loaded = readFileSync(join(agent.dir, 'cjs-modules'), 'utf8').split('\n');
-    // The record does see the bundle's externals: better-sqlite3 is required at start.
+    // The record does see what the bundle loads from node_modules: better-sqlite3's native addon, by
+    // its path (src/shared/sqlite-addon.ts), and nothing else of better-sqlite3 (its JavaScript is in
+    // the bundle) nor `bindings`, the finder it would otherwise search with.
+    assert.deepEqual(
+      loaded.filter((path) => /\/node_modules\/(better-sqlite3|bindings)\//.test(path)),
+      loaded.filter((path) =>
+        path.endsWith('/node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
+      ),
+      loaded.join('\n'),
+    );
     assert.ok(
-      loaded.some((path) => path.includes('/node_modules/better-sqlite3/')),
+      loaded.some((path) => path.endsWith('better_sqlite3.node')),
       loaded.join('\n'),
     );
     assert.deepEqual(

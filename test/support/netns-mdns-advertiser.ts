@@ -17,14 +17,14 @@ const say = (event: string): void => {
   process.stdout.write(`${JSON.stringify({ event, advertisingOn: advertiser.advertisingOn })}\n`);
 };
 
-advertiser.start();
+await advertiser.start();
 say('started');
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === 'stop') {
     await advertiser.stop();
     say('stopped');
   } else if (line === 'start') {
-    advertiser.start();
+    await advertiser.start();
     say('started');
   } else if (line === 'exit') {
     break;
