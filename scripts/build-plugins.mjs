@@ -108,3 +108,44 @@ export const bodyParserOnFirstUse = {
     );
   },
 };
+
+/**
+ * Packages required at load but used only on paths bosun does not take while idle: each is bundled as
+ * an object that requires the real package from node_modules (external) on the first property read and
+ * forwards every read to it. `qs`: express's extended query parser (bosun's API keeps express's
+ * default, Node's querystring) and body-parser's urlencoded parser (never registered), with
+ * object-inspect, get-intrinsic and side-channel under it. `@opentelemetry/api`: prom-client's CPU
+ * metric reads it only for exemplars, which bosun does not enable. Only for packages whose importers
+ * keep the module object and read properties later: one destructured at load would load at once, which
+ * test/e2e/idle-modules.spec.ts would see.
+ */
+const LAZY_PACKAGES = ['qs', '@opentelemetry/api'];
+export const lazyPackages = {
+  name: 'lazy-packages',
+  setup(pluginBuild) {
+    const filter = new RegExp(
+      `^(${LAZY_PACKAGES.map((p) => p.replace(/[/@]/g, '\\$&')).join('|')})$`,
+    );
+    pluginBuild.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy-package'
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: 'lazy-package' },
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-package' }, (args) => ({
+      contents: `'use strict';
+let real;
+const load = () => real || (real = require(${JSON.stringify(args.path)}));
+module.exports = new Proxy({}, {
+  get: (_target, key) => load()[key],
+  has: (_target, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_target, key) => {
+    const found = Object.getOwnPropertyDescriptor(load(), key);
+    return found && { ...found, configurable: true };
+  },
+});
+`,
+      loader: 'js',
+    }));
+  },
+};

@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import {
   bodyParserOnFirstUse,
   lazyMimeTypes,
+  lazyPackages,
   pinoWithoutTransports,
   zodEnglishOnly,
 } from './build-plugins.mjs';
@@ -71,7 +72,13 @@ await build({
   sourcemap: true,
   external,
   // Library code the idle agent never runs stays out of its heap (scripts/build-plugins.mjs).
-  plugins: [zodEnglishOnly, lazyMimeTypes, pinoWithoutTransports, bodyParserOnFirstUse],
+  plugins: [
+    zodEnglishOnly,
+    lazyMimeTypes,
+    lazyPackages,
+    pinoWithoutTransports,
+    bodyParserOnFirstUse,
+  ],
   // CommonJS dependencies call require(); give the ES module one.
   banner: {
     js: "import { createRequire as __bosunCreateRequire } from 'node:module'; const require = __bosunCreateRequire(import.meta.url);",
