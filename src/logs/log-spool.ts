@@ -36,7 +36,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger.js';
-import { sqliteAddonPath } from '../shared/sqlite-addon.js';
+import { SQLITE_ADDON_PATH } from '../shared/sqlite-addon.js';
 import { truncateMessage, type LogMessage } from './log-message.js';
 import { dropNotice, parseDropNotice, wireFields } from './spool-line.js';
 import type { LogSink } from './log-sink.js';
@@ -422,7 +422,7 @@ export class LogSpool implements LogSink {
 
 function openDatabase(path: string, wal: boolean, logger: Logger): Database.Database {
   try {
-    return configure(new Database(path, { nativeBinding: sqliteAddonPath() }), wal);
+    return configure(new Database(path, { nativeBinding: SQLITE_ADDON_PATH }), wal);
   } catch (err) {
     // A spool that cannot be opened (not a database, corrupt header) is set aside, never fatal:
     // losing old log lines beats not supervising.
@@ -435,7 +435,7 @@ function openDatabase(path: string, wal: boolean, logger: Logger): Database.Data
         // not there
       }
     }
-    return configure(new Database(path, { nativeBinding: sqliteAddonPath() }), wal);
+    return configure(new Database(path, { nativeBinding: SQLITE_ADDON_PATH }), wal);
   }
 }
 

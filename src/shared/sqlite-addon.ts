@@ -13,7 +13,9 @@ import { createRequire } from 'node:module';
 
 const ADDON = 'better-sqlite3/build/Release/better_sqlite3.node';
 
-/** The addon's absolute path, resolved from node_modules as the package itself would be. */
-export function sqliteAddonPath(): string {
-  return createRequire(import.meta.url).resolve(ADDON);
-}
+/**
+ * The addon's absolute path, resolved from node_modules as the package itself would be, once per
+ * process: a resolution walks and normalises a dozen paths, and the agent opens four connections at
+ * start, enough path work to get path's `normalizeString` TurboFan-compiled on a long data-dir path.
+ */
+export const SQLITE_ADDON_PATH = createRequire(import.meta.url).resolve(ADDON);

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { sqliteAddonPath } from '../shared/sqlite-addon.js';
+import { SQLITE_ADDON_PATH } from '../shared/sqlite-addon.js';
 import { makePrivate } from './private-files.js';
 
 export const DEFAULT_BACKUPS_KEPT = 3;
@@ -33,7 +33,7 @@ export function passesIntegrityCheck(path: string): boolean {
     db = new Database(path, {
       readonly: true,
       fileMustExist: true,
-      nativeBinding: sqliteAddonPath(),
+      nativeBinding: SQLITE_ADDON_PATH,
     });
     return db.pragma('quick_check', { simple: true }) === 'ok';
   } catch {
@@ -53,7 +53,7 @@ export async function backupDatabase(
   const source = new Database(dbPath, {
     readonly: true,
     fileMustExist: true,
-    nativeBinding: sqliteAddonPath(),
+    nativeBinding: SQLITE_ADDON_PATH,
   });
   try {
     await source.backup(target);

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from '../shared/logger.js';
-import { sqliteAddonPath } from '../shared/sqlite-addon.js';
+import { SQLITE_ADDON_PATH } from '../shared/sqlite-addon.js';
 import { configureConnection } from './sqlite-database.js';
 
 type Done = (err: Error | null, connection: Database.Database) => void;
@@ -38,7 +38,7 @@ export function createKnex(path: string, logger: Logger): Knex {
   return knexFactory({
     log: knexLog(logger),
     client: 'better-sqlite3',
-    connection: { filename: path, options: { nativeBinding: sqliteAddonPath() } },
+    connection: { filename: path, options: { nativeBinding: SQLITE_ADDON_PATH } },
     useNullAsDefault: true,
     pool: {
       min: 1,

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { BosunError, errorMessage } from '../shared/errors.js';
-import { sqliteAddonPath } from '../shared/sqlite-addon.js';
+import { SQLITE_ADDON_PATH } from '../shared/sqlite-addon.js';
 
 export function readGlobalKey(dbPath: string): string {
   if (!existsSync(dbPath)) {
@@ -20,7 +20,7 @@ export function readGlobalKey(dbPath: string): string {
     db = new Database(dbPath, {
       readonly: true,
       fileMustExist: true,
-      nativeBinding: sqliteAddonPath(),
+      nativeBinding: SQLITE_ADDON_PATH,
     });
     db.pragma('busy_timeout = 5000');
     const row = db

@@ -11,7 +11,7 @@
  * (connection.ts) applies the same settings.
  */
 import Database from 'better-sqlite3';
-import { sqliteAddonPath } from '../shared/sqlite-addon.js';
+import { SQLITE_ADDON_PATH } from '../shared/sqlite-addon.js';
 
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -26,7 +26,7 @@ export function configureConnection(connection: Database.Database): void {
 
 /** Opens `path` (created when missing) with bosun's settings; closes it again when they fail. */
 export function openDatabase(path: string): Database.Database {
-  const db = new Database(path, { nativeBinding: sqliteAddonPath() });
+  const db = new Database(path, { nativeBinding: SQLITE_ADDON_PATH });
   try {
     configureConnection(db);
   } catch (err) {
