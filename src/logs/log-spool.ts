@@ -22,8 +22,9 @@
  * Writes are batched: `publish` inserts into an open transaction (SQLite's page cache, outside the JS
  * heap, so a flood does not pile short-lived rows into the garbage collector's old space), and a commit
  * happens at most every `commitIntervalMs` (100 ms), or at once when the open transaction passes
- * `maxBufferedBytes`. So an SD card sees one write per 100 ms under load, not one per line. Readers
- * (the shipper, commit listeners) only ever see committed lines.
+ * `maxBufferedBytes`, or with a system line (few, and each says what the agent did: it must survive a
+ * SIGKILL as the effect it reports does). So an SD card sees one write per 100 ms under load, not one
+ * per line. Readers (the shipper, commit listeners) only ever see committed lines.
  *
  * Bounds: total bytes and bytes per service (line bytes plus a fixed per-row overhead). Over a bound,
  * the oldest lines go first: lines the cloud already acknowledged (history only) before lines not yet
@@ -161,7 +162,10 @@ export class LogSpool implements LogSink {
       this.logger.error('logs.spool-insert-failed', { err });
       return;
     }
-    if (this.openBytes >= this.maxBufferedBytes) this.commit();
+    // A system line is the agent's own account of what it did, and what it did (a release's verdict,
+    // a container removed) is stored at once elsewhere: committed at once too, so a SIGKILL that the
+    // effect survives cannot lose the line that says so. They are few; container lines stay batched.
+    if (capped.isSystem || this.openBytes >= this.maxBufferedBytes) this.commit();
     else this.schedule();
   }
 

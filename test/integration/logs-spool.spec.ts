@@ -81,6 +81,28 @@ describe('log spool (SQLite file)', function () {
     again.close();
   });
 
+  it('commits with a system line at once, the container lines before it too, as a SIGKILL right after would find them', () => {
+    const spool = open(dir);
+    for (let n = 1; n <= 3; n++) spool.publish(line('a', n));
+    assert.equal(spool.lastId, 0, 'container lines wait for the batch');
+    spool.publish({
+      message: 'Release abc failed its confirmation window',
+      timestamp: 1,
+      isSystem: true,
+    });
+    assert.equal(spool.lastId, 4, 'the system line and the three before it are committed');
+    // Another connection, as the next start after a SIGKILL (the first one is never closed here).
+    const next = open(dir);
+    assert.deepEqual(numbersOf(next, 'a'), [1, 2, 3]);
+    assert.ok(
+      next
+        .readAfter(0, 10, Number.MAX_SAFE_INTEGER)
+        .some((r) => r.service === SYSTEM_SERVICE && r.wire.includes('confirmation window')),
+    );
+    next.close();
+    spool.close();
+  });
+
   it('drops the oldest lines of a service over its bound, counts them and says so in the stream; other services keep theirs', () => {
     let reported = 0; // what the metrics hook is told
     const spool = open(dir, { maxBytes: 1024 * KIB, maxServiceBytes: 64 * KIB }, (lines) => {
