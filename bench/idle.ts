@@ -23,6 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { binBosunLaunch, spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
+import { applyLocalTarget } from './support/local-target.js';
 import { startPrivateEngine } from './support/private-engine.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -131,59 +132,6 @@ function difference(kind: string, a: Sample, b: Sample, minutes: number): Result
   };
 }
 
-async function pushTarget(port: number, count: number, image: string): Promise<void> {
-  const svc: Record<string, unknown> = {};
-  for (let i = 0; i < count; i++)
-    svc[`s${i}`] = {
-      image,
-      command: ['sleep', '100000'],
-      environment: {},
-      labels: {},
-      restart: 'always',
-    };
-  const body = {
-    local: {
-      name: 'idle-bench',
-      config: {},
-      apps: {
-        '1': {
-          name: 'idle',
-          commit: 'idle1',
-          releaseId: 1,
-          services: Object.fromEntries(
-            Object.entries(svc).map(([name, s], i) => [
-              String(i + 1),
-              {
-                ...(s as object),
-                serviceName: name,
-                serviceId: i + 1,
-                imageId: i + 1,
-                running: true,
-              },
-            ]),
-          ),
-          volumes: {},
-          networks: {},
-        },
-      },
-    },
-    dependent: { apps: {}, devices: {} },
-  };
-  const res = await fetch(`http://127.0.0.1:${port}/v2/local/target-state`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 200) throw new Error(`target refused: ${res.status} ${await res.text()}`);
-  for (;;) {
-    const status = (await (await fetch(`http://127.0.0.1:${port}/v2/state/status`)).json()) as {
-      appState?: string;
-    };
-    if (status.appState === 'applied') return;
-    await sleep(500);
-  }
-}
-
 async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Result> {
   const port = 49500 + Math.floor(Math.random() * 400);
   const dataDir = mkdtempSync(join(tmpdir(), 'bosun-idle-'));
@@ -198,7 +146,11 @@ async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Resu
     await waitForAnswer(port, child);
     if (kind === 'agent' && services > 0) {
       const image = '127.0.0.1:5050/bosun-test/busybox:1';
-      await pushTarget(port, services, image);
+      await applyLocalTarget(
+        port,
+        'idle',
+        Array.from({ length: services }, (_, i) => ({ name: `s${i}`, image })),
+      );
     }
     await sleep(settleSeconds * 1000);
     const pid = child.pid as number;

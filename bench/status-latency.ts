@@ -25,6 +25,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { binBosunLaunch, spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
+import { applyLocalTarget } from './support/local-target.js';
 import { startPrivateEngine } from './support/private-engine.js';
 
 const args = process.argv.slice(2);
@@ -80,53 +81,6 @@ function start(kind: 'agent' | 'floor', socket: string): { child: ChildProcess; 
   return { child, port };
 }
 
-async function pushFiveServices(port: number): Promise<void> {
-  const svc = Object.fromEntries(
-    Array.from({ length: services }, (_, i) => [
-      String(i + 1),
-      {
-        serviceName: `s${i}`,
-        serviceId: i + 1,
-        imageId: i + 1,
-        image: IMAGE,
-        command: ['sleep', '100000'],
-        environment: { N: String(i) },
-        labels: {},
-        restart: 'always',
-        running: true,
-      },
-    ]),
-  );
-  const body = {
-    local: {
-      name: 'latency-bench',
-      config: {},
-      apps: {
-        '1': {
-          name: 'latency',
-          commit: 'latency1',
-          releaseId: 1,
-          services: svc,
-          volumes: {},
-          networks: {},
-        },
-      },
-    },
-    dependent: { apps: {}, devices: {} },
-  };
-  const res = await fetch(`http://127.0.0.1:${port}/v2/local/target-state`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 200) throw new Error(`target refused: ${res.status} ${await res.text()}`);
-  for (;;) {
-    const status = (await getJson(port, '/v2/state/status')) as { appState?: string };
-    if (status.appState === 'applied') return;
-    await sleep(500);
-  }
-}
-
 function percentiles(ms: number[]): { p50: number; p90: number; p99: number; max: number } {
   const sorted = [...ms].sort((a, b) => a - b);
   const at = (q: number): number =>
@@ -142,7 +96,15 @@ try {
     waitForAnswer(agent.port, agent.child),
     waitForAnswer(floor.port, floor.child),
   ]);
-  await pushFiveServices(agent.port);
+  await applyLocalTarget(
+    agent.port,
+    'latency',
+    Array.from({ length: services }, (_, i) => ({
+      name: `s${i}`,
+      image: IMAGE,
+      environment: { N: String(i) },
+    })),
+  );
   await sleep(settleSeconds * 1000);
   const state = (await getJson(agent.port, '/v2/applications/state')) as Record<
     string,
