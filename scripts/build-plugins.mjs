@@ -119,7 +119,7 @@ export const bodyParserOnFirstUse = {
  * keep the module object and read properties later: one destructured at load would load at once, which
  * test/e2e/idle-modules.spec.ts would see.
  */
-const LAZY_PACKAGES = ['qs', '@opentelemetry/api'];
+const LAZY_PACKAGES = ['qs', '@opentelemetry/api', 'crypto'];
 export const lazyPackages = {
   name: 'lazy-packages',
   setup(pluginBuild) {

@@ -4,7 +4,7 @@
  * compares digests, whose prefixes an attacker cannot steer, so it leaks nothing about stored keys.
  * Only hits are cached (a key issued a moment ago works at once); regenerating clears everything.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../shared/node-crypto.js';
 import type { KeyScope } from '../api/agent-api.js';
 import type { Clock } from '../shared/clock.js';
 
@@ -40,6 +40,6 @@ export class KeyCache {
   }
 
   private static digest(key: string): string {
-    return createHash('sha256').update(key, 'utf8').digest('base64');
+    return nodeCrypto().createHash('sha256').update(key, 'utf8').digest('base64');
   }
 }

@@ -23,6 +23,7 @@ import { planRoutes, type PlanPreviewEndpoint } from './routes/plan.js';
 import { v1Routes } from './routes/v1.js';
 import { v2Routes } from './routes/v2.js';
 import { validate } from './validate.js';
+import { weakEtag } from './etag.js';
 
 export const BODY_LIMIT = '10mb';
 
@@ -164,6 +165,7 @@ export function createApi(agent: AgentApi, options: ApiOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('etag', weakEtag);
   app.use(requestLog(logger, options.observeRequest));
   const hostnames = options.deviceHostnames ?? (() => []);
   app.use(refuseForeignRequests(hostnames));

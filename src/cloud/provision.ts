@@ -18,7 +18,7 @@
  *
  * The provisioning key leaves config.json only once the device key is known to work.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../shared/node-crypto.js';
 import type { Clock } from '../shared/clock.js';
 import { BosunError, errorMessage, isBosunError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -118,7 +118,7 @@ async function provisionOnce(deps: ProvisionDeps, log: Logger): Promise<number> 
     return exchanged;
   }
   // No way to prove this device owns the uuid: take a new identity and register afresh.
-  const uuid = randomBytes(16).toString('hex');
+  const uuid = nodeCrypto().randomBytes(16).toString('hex');
   log.error('cloud.new-identity', {
     oldUuid: deps.config.value.uuid,
     newUuid: uuid,
@@ -127,7 +127,7 @@ async function provisionOnce(deps: ProvisionDeps, log: Logger): Promise<number> 
   });
   await deps.config.update({
     uuid,
-    deviceApiKey: randomBytes(16).toString('hex'),
+    deviceApiKey: nodeCrypto().randomBytes(16).toString('hex'),
     registered_at: null,
     deviceId: null,
   });

@@ -4,7 +4,7 @@
  * CONFIG_UNWRITABLE naming the file (and the field). Only this object writes the file, so its
  * in-memory value is the truth after open.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../shared/node-crypto.js';
 import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
@@ -25,7 +25,7 @@ const WRITE_BITS = 0o222;
 
 /** 32 hex chars, the format balena uses for device uuids and keys (a UUIDv4's entropy). */
 export function generateHexId(): string {
-  return randomBytes(16).toString('hex');
+  return nodeCrypto().randomBytes(16).toString('hex');
 }
 
 function jsonPath(path: readonly PropertyKey[]): string {

@@ -10,7 +10,7 @@
  *
  * CHANGING WHAT GOES INTO A HASH RECREATES EVERY CONTAINER ON EVERY DEVICE: test/golden pins the values.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../shared/node-crypto.js';
 import { BosunError } from '../shared/errors.js';
 import { canonicalJson } from './canonical-json.js';
 import type {
@@ -42,7 +42,7 @@ const DEFAULT_IPC_MODE = 'shareable';
 const HASH_VERSION = 'bosun-config-v1';
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return nodeCrypto().createHash('sha256').update(text).digest('hex');
 }
 
 const sorted = (list: readonly string[] | undefined): string[] => [...(list ?? [])].sort();

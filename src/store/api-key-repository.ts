@@ -2,7 +2,7 @@
  * Local API keys: one device-wide key (app 0, scope global) and one key per (app, service) that asks for
  * the supervisor API (scope app). Keys are 32 hex chars, like balena's, so containers see the same format.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../shared/node-crypto.js';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { BosunError } from '../shared/errors.js';
@@ -42,7 +42,7 @@ const scopesSchema = z.array(
 );
 
 function generateKey(): string {
-  return randomBytes(16).toString('hex');
+  return nodeCrypto().randomBytes(16).toString('hex');
 }
 
 export class SqliteApiKeyRepository implements ApiKeyRepository {
@@ -52,9 +52,13 @@ export class SqliteApiKeyRepository implements ApiKeyRepository {
   constructor(db: Database.Database) {
     const sql = preparedStatements(db, SQL);
     this.sql = sql;
-    // Insert-if-absent then read, in one transaction, so two callers never end up with different keys.
+    // Read, else insert-if-absent then read, in one transaction, so two callers never end up with
+    // different keys. A key is drawn only when none is stored (node:crypto loads on first use).
     this.getOrCreate = db.transaction(
       (appId: number, serviceName: string, scopes: ApiKeyScope[]): string => {
+        const stored = sql('ofService').get(appId, serviceName) as
+          Pick<ApiKeyRow, 'key'> | undefined;
+        if (stored) return stored.key;
         sql('insertIfAbsent').run(generateKey(), appId, serviceName, JSON.stringify(scopes));
         const row = sql('ofService').get(appId, serviceName) as Pick<ApiKeyRow, 'key'> | undefined;
         if (!row)

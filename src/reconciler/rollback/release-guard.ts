@@ -10,7 +10,7 @@
  * them); a timer asks for one more round when a window ends. Off in local mode (a developer pushing a
  * release wants to see it crash) and when SUPERVISOR_UPDATE_ROLLBACK is false.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../shared/node-crypto.js';
 import type { CurrentState, TargetState } from '../../domain/model.js';
 import { selectReleases, type Plan, type ReleaseIdentity } from '../../planner/index.js';
 import type { Clock } from '../../shared/clock.js';
@@ -332,5 +332,5 @@ function imagesOf(doc: JsonObject): Record<string, string> {
 
 /** Stored documents are JSON text read back, so their key order is stable. */
 function hashOf(doc: JsonObject): string {
-  return createHash('sha256').update(JSON.stringify(doc)).digest('hex');
+  return nodeCrypto().createHash('sha256').update(JSON.stringify(doc)).digest('hex');
 }
