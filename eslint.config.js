@@ -55,7 +55,32 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    rules: { '@typescript-eslint/no-explicit-any': 'error' },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      // What the idle agent carries (BENCHMARKS.md, "Footprint aims (issue 16)").
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z']",
+          message:
+            "Use `import * as z from 'zod'`: through zod's `z` re-export the bundle keeps all of zod (~90 KB more source in the idle agent's heap).",
+        },
+      ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...['node:crypto', 'crypto'].map((name) => ({
+              name,
+              allowTypeImports: true,
+              message:
+                'Use nodeCrypto() (src/shared/node-crypto.ts): a static import loads node:crypto and Web Crypto while the agent starts.',
+            })),
+          ],
+        },
+      ],
+    },
   },
   {
     // Tests and scripts talk to untyped JSON from real peers; chai-style assertions are fine there.

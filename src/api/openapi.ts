@@ -3,7 +3,7 @@
  * (zod 4's toJSONSchema emits JSON Schema 2020-12, the dialect OpenAPI 3.1 uses). Request schemas are
  * described as clients send them (`io: "input"`): strings accepted for booleans and ids show as such.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDef } from './route.js';
 import { FailedResponse } from './schemas.js';
 import { cliCompatibleVersion } from './version.js';

@@ -2,7 +2,7 @@
  * `POST /v2/plan`: the request (a target in either shape, or nothing for the stored one) and the
  * answer, as zod schemas that both validate and document (openapi.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy, type Built } from '../shared/lazy.js';
 import { ShortString } from '../domain/target/common-schemas.js';
 import { TargetDeviceSchema } from '../domain/target/v3-schema.js';

@@ -7,7 +7,7 @@
  * Each is a getter (src/shared/lazy.ts), built on the first request that needs it: the idle agent keeps
  * none of them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy, type Built } from '../shared/lazy.js';
 import { LocalTargetSchema } from '../domain/target/local-target.js';
 

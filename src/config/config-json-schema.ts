@@ -3,7 +3,7 @@
  * kept as they are (the OS and other tools put their own keys in this file) and written back unchanged.
  * Types are strict: a number written as a string is an error rather than a silent guess.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const port = z.int().min(1).max(65535);
 

@@ -31,6 +31,8 @@ export function dataDirTag(dataDir: string): string {
 
 export interface LogSpoolSettings {
   dir: string;
+  /** The default tmpfs directory (no BOSUN_LOG_SPOOL_DIR, no persistent logging). */
+  inRunDir: boolean;
   persistent: boolean;
   limits: LogSpoolLimits;
 }
@@ -55,5 +57,6 @@ export function resolveLogSpoolSettings(
   const maxBytes = fromEnv.spoolMaxBytes ?? (persistent ? 128 * MIB : 32 * MIB);
   const maxServiceBytes =
     fromEnv.spoolMaxServiceBytes ?? Math.min(maxBytes, persistent ? 32 * MIB : 8 * MIB);
-  return { dir, persistent, limits: { maxBytes, maxServiceBytes } };
+  const inRunDir = fromEnv.spoolDir === undefined && !persistent;
+  return { dir, inRunDir, persistent, limits: { maxBytes, maxServiceBytes } };
 }

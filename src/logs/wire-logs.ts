@@ -16,6 +16,7 @@ import {
 import { ContainerLogCapture } from './container-log-capture.js';
 import { LocalLogBackend } from './local-log-backend.js';
 import { createLocalLogsHandler, type LocalLogsHandler } from './local-logs-handler.js';
+import { adoptLegacySpoolDir } from './legacy-spool-dir.js';
 import { FileLogCursorStore } from './log-cursor-store.js';
 import type { LogSink } from './log-sink.js';
 import type { LogSource } from './log-source.js';
@@ -72,6 +73,7 @@ export async function wireLogs(options: WireLogsOptions): Promise<WiredLogs> {
     dataDir: options.dataDir,
     persistent: options.persistentLogging,
   });
+  if (settings.inRunDir) adoptLegacySpoolDir(settings.dir, options.dataDir, logger);
   const spool = new LogSpool({
     dir: settings.dir,
     limits: settings.limits,

@@ -4,7 +4,7 @@
  */
 import { nodeCrypto } from '../shared/node-crypto.js';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BosunError } from '../shared/errors.js';
 import { readJsonColumn } from './json-column.js';
 import type { ApiKey, ApiKeyRepository, ApiKeyScope } from './ports.js';

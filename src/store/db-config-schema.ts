@@ -1,5 +1,5 @@
 /** How each DB-sourced setting is validated when read back (see DbConfigValues in ports.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DbConfigKey, DbConfigValues } from './ports.js';
 
 export const DB_CONFIG_SCHEMA: { readonly [K in DbConfigKey]: z.ZodType<DbConfigValues[K]> } = {

@@ -1,6 +1,6 @@
 /** The engine snapshot taken on entering local mode (at most one). */
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BosunError } from '../shared/errors.js';
 import { readJsonColumn } from './json-column.js';
 import type { EngineSnapshot, EngineSnapshotRepository } from './ports.js';

@@ -1,5 +1,5 @@
 /** zod schemas for the JSON held in TEXT columns (the values came from JSON.parse, so JSON-ness is given). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonObject } from './ports.js';
 
 export const jsonObjectSchema = z.custom<JsonObject>(

@@ -1,6 +1,6 @@
 /** The release guard's rows (migration 0002): one per app and role, the role's fields as JSON. */
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../shared/lazy.js';
 import { readJsonColumn } from './json-column.js';
 import { jsonObjectSchema } from './json-schemas.js';

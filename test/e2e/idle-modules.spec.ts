@@ -121,6 +121,40 @@ describe('e2e: what the idle agent loads', function () {
     );
   });
 
+  it('restarted on its data dir, answers requests without loading node:crypto; its first start drew keys with it', async () => {
+    agent = await AgentProcess.create(uniquePrefix('e2e-idlemod-crypto'));
+    const first = await startWithProbe(agent);
+    // The control: a first start generates the device's uuid and API keys from random bytes.
+    assert.ok(
+      (await first.loaded()).builtins.has('crypto'),
+      'the first start drew no random bytes',
+    );
+    await agent.stop();
+
+    // As after a reboot: nothing to generate. API answers carry ETags (src/api/etag.ts, no SHA-1).
+    const again = await startWithProbe(agent);
+    for (const path of ['/ping', '/v2/device/name', '/v2/state/status', '/v2/applications/state']) {
+      const res = await fetch(`${agent.url}${path}`);
+      assert.equal(res.status, 200, path);
+      const etag = res.headers.get('etag') ?? '';
+      assert.match(etag, /^W\/"[0-9a-f]+-[0-9a-f]{16}"$/, path);
+      if (path === '/v2/device/name') {
+        // A browser's revalidation. fetch() alone would add `cache-control: no-cache` to a request
+        // with If-None-Match, which tells the server not to answer from the validator.
+        const unchanged = await fetch(`${agent.url}${path}`, {
+          headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' },
+        });
+        assert.equal(unchanged.status, 304, 'a revalidation with the ETag is answered 304');
+      }
+    }
+    const { builtins } = await again.loaded();
+    assert.deepEqual(
+      [...builtins].filter((name) => /crypto/.test(name)),
+      [],
+      'the restarted idle agent loaded node:crypto (src/shared/node-crypto.ts loads it on first use)',
+    );
+  });
+
   it('managed by a cloud, loads the cloud transport once the cloud binding runs', async () => {
     peer = await startCloudPeer({ fleet: { id: 17 } });
     agent = await AgentProcess.create(uniquePrefix('e2e-idlemod-cloud'), { peer, fleetId: 17 });

@@ -1,5 +1,5 @@
 /** Unauthenticated liveness (/ping) and health (/v1/healthy, used by the container HEALTHCHECK). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../../shared/lazy.js';
 import { defineRoute, sendJson, sendText, type RouteDef } from '../route.js';
 import { FailedResponse } from '../schemas.js';

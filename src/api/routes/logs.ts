@@ -2,7 +2,7 @@
  * Read-back of the log spool: the recent lines of one service, or of the system, filterable by time.
  * The logs module answers the query (src/logs/recent-logs.ts); this file only validates and documents.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy, type Built } from '../../shared/lazy.js';
 import { BosunError } from '../../shared/errors.js';
 import { defineRoute, sendJson, type RouteDef } from '../route.js';

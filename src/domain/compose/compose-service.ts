@@ -4,7 +4,7 @@
  * units; unsupported keys are dropped with a warning rather than rejecting the release.
  * The schemas of compose/ are getters (src/shared/lazy.ts), built when the first target is validated.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy, type Built } from '../../shared/lazy.js';
 import type { IssueCollector } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';

@@ -3,7 +3,7 @@
  * string `test` runs through the shell (`CMD-SHELL`), `disable: true` → `["NONE"]`. Sub-keys are accepted in
  * compose (`start_period`) and camelCase (`startPeriod`) spelling; balena only read the latter [quirk].
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../../shared/lazy.js';
 import type { HealthcheckSpec } from '../container-spec.js';
 import { DurationNs, Int, Str } from './scalars.js';

@@ -3,7 +3,7 @@
  * a bare number, or the long form `{target, published, host_ip, protocol}`. Ranges expand to one mapping
  * per port, so "8080-8081:80-81" and two single mappings are the same configuration.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../../shared/lazy.js';
 
 export interface PortMapping {

@@ -12,7 +12,7 @@
  * with the io.balena.features.* labels. Network mounts (`device: :/export` for NFS, `//server/share` for
  * CIFS), tmpfs and other drivers keep working.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy, type Built } from '../../shared/lazy.js';
 import type { IssueCollector } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';

@@ -1,5 +1,5 @@
 /** Zod schemas for the scalar forms compose files use: durations, memory sizes, lists given as strings. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../../shared/lazy.js';
 import { setOwn } from '../records.js';
 

@@ -2,7 +2,7 @@
  * Compose service `networks` (list or map form, docs/protocol.md#service-networks) and `depends_on` (list or
  * long form).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../../shared/lazy.js';
 import type { DependencyCondition } from '../model.js';
 import { setOwn } from '../records.js';

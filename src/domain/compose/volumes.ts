@@ -7,7 +7,7 @@
  * loses it on the next update; failing the target tells the developer at push time instead. Host access
  * is available through the feature labels (docs/protocol.md#feature-labels).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy, type Built } from '../../shared/lazy.js';
 import { Bool, Str } from './scalars.js';
 import { parseMemoryBytes } from './scalars.js';

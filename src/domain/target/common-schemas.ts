@@ -1,7 +1,7 @@
 /**
  * Scalar rules shared by the cloud (v3) and local (v2) target documents (docs/protocol.md#target-document).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../../shared/lazy.js';
 
 export const ShortString = lazy(() => z.string().max(255, 'must be at most 255 characters'));

@@ -3,7 +3,7 @@
  * and its conversion to the v3 device form: the app id string becomes the app uuid, and every service key
  * other than the v2 metadata becomes the compose `composition`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy } from '../../shared/lazy.js';
 import { IssueCollector, reportPrototypeKeys, validationFailed } from '../issues.js';
 import { addZodIssues } from '../zod-issues.js';

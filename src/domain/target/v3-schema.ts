@@ -4,7 +4,7 @@
  * numbers and fills the documented defaults, so the output is the "raw validated" form the store keeps.
  * Each schema is a getter (src/shared/lazy.ts), built when the first target is validated.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { lazy, type Built } from '../../shared/lazy.js';
 import {
   ConfigRecord,
