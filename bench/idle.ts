@@ -22,27 +22,19 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { binBosunLaunch, spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
+import { agentBenchOptions } from './support/agent-bench-options.js';
+import { spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
 import { applyLocalTarget } from './support/local-target.js';
 import { startPrivateEngine } from './support/private-engine.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const minutes = arg('minutes', 2);
-const services = arg('services', 0);
-const settleSeconds = arg('settle-seconds', 20);
-// The agent's Node flags: bin/bosun's unless --node-flags "..." says otherwise (to measure V8 flags).
-// bin/bosun's flags and malloc environment, for the agent and the floor alike (--node-flags replaces
-// the flags, to measure one).
-const launch = binBosunLaunch();
-const flagsAt = args.indexOf('--node-flags');
-const agentFlags =
-  flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : launch.flags;
+const { numbers, launch, agentFlags } = agentBenchOptions({
+  minutes: 2,
+  services: 0,
+  'settle-seconds': 20,
+});
+const { minutes, services, 'settle-seconds': settleSeconds } = numbers;
 const CLK_TCK = 100; // Linux USER_HZ on every architecture bosun runs on
 
 interface ThreadCounts {

@@ -24,26 +24,18 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { binBosunLaunch, spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
+import { agentBenchOptions } from './support/agent-bench-options.js';
+import { spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
 import { applyLocalTarget } from './support/local-target.js';
 import { startPrivateEngine } from './support/private-engine.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const requests = arg('requests', 500);
-const services = arg('services', 5);
-const settleSeconds = arg('settle-seconds', 10);
+const { numbers, launch, agentFlags } = agentBenchOptions({
+  requests: 500,
+  services: 5,
+  'settle-seconds': 10,
+});
+const { requests, services, 'settle-seconds': settleSeconds } = numbers;
 const IMAGE = '127.0.0.1:5050/bosun-test/busybox:1';
-
-// bin/bosun's flags and malloc environment, for the agent and the floor alike (--node-flags replaces
-// the flags, to measure one).
-const launch = binBosunLaunch();
-const flagsAt = args.indexOf('--node-flags');
-const agentFlags =
-  flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : launch.flags;
 
 // One kept-alive connection per target, as a polling client keeps.
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
