@@ -5,12 +5,9 @@
  * the reconciler only sees what carries it, and it is all removed at the end.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../src/agent/agent.js';
-import { createApi } from '../src/api/app.js';
 import { HostUpdateLocks } from '../src/device/locks.js';
 import type { TargetState } from '../src/domain/model.js';
 import { DockerEngine } from '../src/engine/docker-engine.js';
@@ -18,7 +15,12 @@ import { createReconciler } from '../src/reconciler/wiring.js';
 import { systemClock } from '../src/shared/clock.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { openStore } from '../src/store/open-store.js';
-import { MemoryDevice, RecordingHost } from '../test/integration/api-harness.js';
+import {
+  listenApi,
+  MemoryDevice,
+  RecordingHost,
+  testAgentSettings,
+} from '../test/integration/api-harness.js';
 import { TEST_LABEL, testDocker, uniquePrefix } from '../test/support/docker.js';
 import { TEST_IMAGES } from '../test/support/images.js';
 import {
@@ -87,25 +89,14 @@ export async function startRealDevice(services = 10): Promise<RealDevice> {
     version: '0.1.0',
     logger,
     clock: systemClock,
-    settings: () => ({
-      localMode: false,
-      deviceName: 'bench',
-      deviceType: 'genericx86-64-ext',
-      arch: 'amd64',
-      apiPort: 48484,
-      configVars: {},
-      instantUpdates: true,
-      vpnEnabled: false,
-    }),
+    settings: () => testAgentSettings({ deviceName: 'bench' }),
     reconciler,
     store,
     engine,
     host: new RecordingHost(),
     device: new MemoryDevice(),
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = createApi(agent, { logger }).listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const { server, url } = await listenApi(agent, { logger });
   reconciler.start(t1);
   const settled = await reconciler.whenSettled();
   if (settled.phase !== 'converged')
@@ -115,7 +106,7 @@ export async function startRealDevice(services = 10): Promise<RealDevice> {
   let stop = false;
   let applied = 0;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     key: await store.apiKeys.globalKey(),
     startApplying: () => {
       stop = false;

@@ -11,11 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent } from '../../src/agent/agent.js';
 import { DashboardSource } from '../../src/agent/dashboard-source.js';
-import { createApi } from '../../src/api/app.js';
 import { HostUpdateLocks } from '../../src/device/locks.js';
 import type { TargetState, UpdateStrategy } from '../../src/domain/model.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
@@ -31,7 +28,7 @@ import type { Store } from '../../src/store/ports.js';
 import { requireDocker } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
-import { MemoryDevice, RecordingHost } from './api-harness.js';
+import { listenApi, MemoryDevice, RecordingHost, testAgentSettings } from './api-harness.js';
 import { dockerTarget, type DockerRig } from './support/reconciler-docker.js';
 import { startTmpfsEngine, type TmpfsEngine } from '../support/tmpfs-engine.js';
 
@@ -209,28 +206,17 @@ async function privateRig(tmpfs: TmpfsEngine): Promise<PrivateRig> {
     version: '0.1.0',
     logger,
     clock: systemClock,
-    settings: () => ({
-      localMode: false,
-      deviceName: 'preflight',
-      deviceType: 'genericx86-64-ext',
-      arch: 'amd64',
-      apiPort: 48484,
-      configVars: {},
-      instantUpdates: true,
-      vpnEnabled: false,
-    }),
+    settings: () => testAgentSettings({ deviceName: 'preflight' }),
     reconciler,
     store,
     engine,
     host: new RecordingHost(),
     device: new MemoryDevice(),
   });
-  const server: Server = createApi(agent, {
+  const { server, url } = await listenApi(agent, {
     logger,
     dashboard: { port: dashboard, assets: { html: '', js: '', css: '' } },
-  }).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
   const key = await store.apiKeys.globalKey();
   const events: EngineEvent[] = [];
   const subscription = engine.events().subscribe((e) => events.push(e));
