@@ -15,56 +15,29 @@ import {
 import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { AgentProcess } from '../support/agent-process.js';
+import { localTargetBody } from '../support/local-target-body.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const KILLS = Number(process.env['BOSUN_CHAOS_KILLS'] ?? 25);
 const SERVICES = ['one', 'two', 'three', 'four', 'five'];
-const LOOP = 'trap "exit 0" TERM; while true; do sleep 1 & wait $!; done';
 
-/** A deterministic generator, so a failing run can be replayed with the same seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
+/**
+ * Release `release` of the chaos app: every release changes one service's environment (round robin)
+ * and the commit of all; service `one` keeps the named volume at /data.
+ */
 function localTarget(prefix: string, appId: number, release: number): unknown {
-  const owner = { [TEST_LABEL]: prefix };
-  const services = Object.fromEntries(
-    SERVICES.map((name, i) => [
-      String(i + 1),
-      {
-        serviceName: name,
-        serviceId: i + 1,
-        imageId: i + 1,
-        image: TEST_IMAGES.busybox,
-        running: true,
-        // Every release changes one service's environment (round robin) and the commit of all.
-        environment: { N: name, GEN: String(release % SERVICES.length === i ? release : 0) },
-        labels: owner,
-        command: ['sh', '-c', LOOP],
-        stop_grace_period: '5s',
-        ...(name === 'one' ? { volumes: ['data:/data'] } : {}),
-      },
-    ]),
+  return localTargetBody(
+    prefix,
+    appId,
+    `release${release}`,
+    release,
+    TEST_IMAGES.busybox,
+    SERVICES.map((name, i) => ({
+      name,
+      env: { N: name, GEN: String(release % SERVICES.length === i ? release : 0) },
+      data: name === 'one',
+    })),
   );
-  return {
-    local: {
-      name: 'chaos-device',
-      config: {},
-      apps: {
-        [String(appId)]: {
-          name: 'chaos',
-          commit: `release${release}`,
-          releaseId: release,
-          services,
-          volumes: { data: { labels: owner } },
-          networks: { default: { labels: owner } },
-        },
-      },
-    },
-  };
 }
 
 interface Seen {
@@ -155,7 +128,8 @@ describe('chaos: SIGKILL the agent during release updates', function () {
   });
 
   it(`converges after ${KILLS} random SIGKILLs, never runs a service twice, keeps the volume's data (seed ${seed})`, async () => {
-    const random = rng(seed);
+    // Seeded, so a failing run can be replayed with BOSUN_CHAOS_SEED.
+    const random = seededRandom(seed);
     agent = await AgentProcess.create(prefix);
     await agent.start();
     await agent.postLocalTarget(localTarget(prefix, appId, 1));
