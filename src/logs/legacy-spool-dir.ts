@@ -1,9 +1,10 @@
 /**
- * Until 0.1.0 the tmpfs spool's directory was named after 12 hex digits of the data dir's SHA-256; now
- * after its FNV-1a tag (log-spool-settings.ts), so that node:crypto stays unloaded at start. An agent
+ * Earlier builds named the tmpfs spool's directory after 12 hex digits of the data dir's SHA-256; now it
+ * carries its FNV-1a tag (log-spool-settings.ts), so that node:crypto stays unloaded at start. An agent
  * updated without a reboot would otherwise open an empty spool and leave the old one, with the lines
  * it had not shipped yet, in RAM-backed /run until the next boot. Adopting it costs one listing of the
- * run directory at start; node:crypto loads only when a directory of the old form is there.
+ * run directory at start; node:crypto loads only when a directory of the old form is there. A rename
+ * that fails does not stop the agent: it starts on a new spool and says where the old lines are.
  */
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -27,6 +28,12 @@ export function adoptLegacySpoolDir(dir: string, dataDir: string, logger: Logger
   const digest = nodeCrypto().createHash('sha256').update(resolve(dataDir)).digest('hex');
   const legacy = `${SPOOL_DIR_PREFIX}${digest.slice(0, 12)}`;
   if (!names.includes(legacy)) return;
-  renameSync(join(runDir, legacy), dir);
-  logger.info('logs.spool-adopted', { from: join(runDir, legacy), to: basename(dir) });
+  const from = join(runDir, legacy);
+  try {
+    renameSync(from, dir);
+  } catch (err) {
+    logger.warn('logs.spool-adopt-failed', { from, to: dir, err });
+    return;
+  }
+  logger.info('logs.spool-adopted', { from, to: basename(dir) });
 }

@@ -22,8 +22,8 @@ export const SPOOL_DIR_PREFIX = 'bosun-log-spool-';
 
 /**
  * The data dir's resolved path as a 64-bit FNV-1a hash (16 hex digits). It only has to tell the data
- * dirs of one host apart, which needs no cryptographic hash. Until 0.1.0 the tag was 12 hex digits of SHA-256;
- * src/logs/legacy-spool-dir.ts adopts a spool left under that name.
+ * dirs of one host apart, which needs no cryptographic hash. Earlier builds used 12 hex digits of
+ * SHA-256; src/logs/legacy-spool-dir.ts adopts a spool left under that name.
  */
 export function dataDirTag(dataDir: string): string {
   return fnv1a64(Buffer.from(resolve(dataDir), 'utf8'));

@@ -5,7 +5,7 @@
  * in an agent that, once its device is set up, hashes only when a target, a key or a release verdict
  * asks (BENCHMARKS.md, "Footprint aims (issue 16)"). `process.getBuiltinModule` (Node ≥ 20.16) returns
  * the CommonJS form, which leaves Web Crypto unloaded, and only when a caller needs it.
- * test/unit/conventions/lazy-node-crypto.spec.ts keeps src/ on this path.
+ * A lint rule (eslint.config.js) keeps src/ on this path.
  */
 import type * as Crypto from 'node:crypto';
 
