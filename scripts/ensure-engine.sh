@@ -41,9 +41,15 @@ start_engine() {
     return 0
   fi
   say "starting dockerd (log: $LOG)"
+  # Networks get /24s from a 10.240.0.0/16 pool (256 of them) instead of Docker's default 31 ranges in
+  # 172.17.0.0/12 and 192.168.0.0/16, which a machine's own routes, VPNs or bridges another engine left
+  # behind can use up: the scale test alone needs seven networks at once. Not when daemon.json already
+  # sets pools: dockerd refuses to start with the same option given twice.
+  local pools=(--default-address-pool base=10.240.0.0/16,size=24)
+  if grep -qs '"default-address-pools"' /etc/docker/daemon.json; then pools=(); fi
   # setsid: a new session, so a test runner's process-group kill does not take the engine with it.
   # 9>&-: the engine must not inherit (and so hold forever) the restart lock.
-  setsid dockerd </dev/null >>"$LOG" 2>&1 9>&- &
+  setsid dockerd "${pools[@]}" </dev/null >>"$LOG" 2>&1 9>&- &
 }
 
 wait_for_engine() {

@@ -12,6 +12,13 @@
 #
 # NAME is a short word ([a-z0-9-]); everything lives under /run/bosun-engine-NAME and, unless DATA_ROOT
 # is given, /var/lib/bosun-engine-NAME. The log goes to /var/log/bosun-engine-NAME.log.
+#
+# Networks: the engine's own address pool (BOSUN_ENGINE_ADDRESS_POOL, default base=10.232.0.0/16,size=24;
+# a test may give it a pool of one network). Its network bridges live in the host's namespace, so with
+# the Docker defaults every network of a private engine would take one of the 31 ranges the main engine
+# draws from, and a bridge left behind would keep it. `stop` deletes the bridges of the networks the
+# engine had (dockerd leaves them in place at exit; it makes them again when it starts on the same
+# data root).
 set -euo pipefail
 
 say() { echo "private-engine: $*" >&2; }
@@ -69,6 +76,7 @@ case "$cmd" in
         --ip6tables=false \
         --ip-masq=false \
         --userland-proxy=false \
+        --default-address-pool "${BOSUN_ENGINE_ADDRESS_POOL:-base=10.232.0.0/16,size=24}" \
         </dev/null >>"$log" 2>&1 &
     fi
     for _ in $(seq 1 300); do
@@ -84,9 +92,15 @@ case "$cmd" in
     ;;
   stop)
     pid="$(running_pid)" || { say "dockerd '$name' is not running"; exit 0; }
+    # The bridges of its user-defined networks (br-<first 12 of the id>), asked before it goes away.
+    bridges="$(DOCKER_HOST="unix://$sock" docker network ls --quiet --filter driver=bridge 2>/dev/null |
+      while read -r id; do echo "br-${id:0:12}"; done || true)"
     kill -TERM "$pid"
     for _ in $(seq 1 300); do
-      kill -0 "$pid" 2>/dev/null || exit 0
+      if ! kill -0 "$pid" 2>/dev/null; then
+        for bridge_name in $bridges; do ip link delete "$bridge_name" 2>/dev/null || true; done
+        exit 0
+      fi
       sleep 0.2
     done
     say "ERROR: dockerd '$name' (pid $pid) did not exit within 60 s of SIGTERM"

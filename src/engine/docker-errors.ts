@@ -14,6 +14,13 @@ const UNREACHABLE_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
+/**
+ * The engine's IPAM has no free pool for a new network. Docker answers it with 404 (moby maps its
+ * "no available pool" error to not-found), but nothing is missing: the machine is out of address
+ * ranges until some network goes away, so it must be retried, not held at the backoff cap.
+ */
+const NO_ADDRESS_POOL = /could not find an available, non-overlapping ipv[46] address pool/i;
+
 const AUTH_FAILURE =
   /unauthorized|authentication required|no basic auth credentials|incorrect username or password|\b401\b/i;
 
@@ -72,6 +79,7 @@ export function translateDockerError(err: unknown, what: string): BosunError {
   const message = engineMessage(err);
   const status = statusCodeOf(err);
   if (status === undefined) return make('ENGINE_ERROR', message);
+  if (NO_ADDRESS_POOL.test(message)) return make('ENGINE_NO_ADDRESS_POOL', message);
   switch (status) {
     case 404:
       return make('NOT_FOUND', message);

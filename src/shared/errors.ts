@@ -86,6 +86,12 @@ export const ERROR_REGISTRY = {
     retryable: true,
     description: 'An image could not be downloaded; retried with backoff.',
   },
+  ENGINE_NO_ADDRESS_POOL: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      "The engine has no free address range left for a new network (every default pool overlaps a network or a host route). The app waits and is retried with backoff; removing unused networks or widening the engine's default-address-pools clears it.",
+  },
   ENGINE_TIMEOUT: {
     httpStatus: 503,
     retryable: true,

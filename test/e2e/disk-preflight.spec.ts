@@ -32,7 +32,7 @@ describe('agent process: disk preflight on a 300 MB data root', function () {
   before(async function () {
     await requireDocker();
     await requireRegistries();
-    tmpfs = await startTmpfsEngine('300m');
+    tmpfs = await startTmpfsEngine({ size: '300m' });
     engine = new DockerEngine({
       socketPath: tmpfs.socket,
       logger: silentLogger(),

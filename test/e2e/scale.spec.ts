@@ -45,9 +45,13 @@ describe('agent process: 60 services (issue 8)', function () {
       await a.postLocalTarget(scaleBody(prefix, phase.apps));
       // Phase 2 keeps names (same commit): every container must be a new one.
       const replaced = new Set(index === 1 ? previous.map((c) => c.id) : []);
-      const seen = await waitConverged(prefix, phase, replaced, PHASE_TIMEOUT_MS, () =>
-        a.stderrTail.slice(-1500),
-      );
+      const seen = await waitConverged(prefix, phase, replaced, PHASE_TIMEOUT_MS, async () => {
+        const status = await fetch(`${a.url}/v2/state/status`).then(
+          async (r) => r.text(),
+          (error: unknown) => String(error),
+        );
+        return `status ${status}\n${a.output().slice(-3000)}`;
+      });
       const sample = seen[Math.floor(seen.length / 2)]!;
       const env = (await testDocker().getContainer(sample.id).inspect()).Config.Env;
       assert.ok(env.includes(`VERSION=${phase.apps[0]!.version}`), JSON.stringify(env));

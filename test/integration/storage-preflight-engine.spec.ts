@@ -54,7 +54,7 @@ describe('disk preflight on a private engine with a 300 MB data root', function 
   before(async function () {
     await requireDocker();
     await requireRegistries();
-    tmpfs = await startTmpfsEngine('300m');
+    tmpfs = await startTmpfsEngine({ size: '300m' });
     rig = await privateRig(tmpfs);
   });
 

@@ -24,7 +24,15 @@ export interface TmpfsEngine {
   stop(): Promise<void>;
 }
 
-export async function startTmpfsEngine(size = '300m'): Promise<TmpfsEngine> {
+export interface TmpfsEngineOptions {
+  /** The tmpfs size (mount's `size=`). */
+  size?: string;
+  /** The engine's `--default-address-pool` (scripts/private-engine.sh has a roomy default). */
+  addressPool?: string;
+}
+
+export async function startTmpfsEngine(options: TmpfsEngineOptions = {}): Promise<TmpfsEngine> {
+  const size = options.size ?? '300m';
   const name = `pf-${randomBytes(3).toString('hex')}`;
   const mount = await mkdtemp(join(tmpdir(), 'bosun-preflight-'));
   let mounted = false;
@@ -50,12 +58,13 @@ export async function startTmpfsEngine(size = '300m'): Promise<TmpfsEngine> {
     await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mount]);
     mounted = true;
     started = true;
-    const { stdout } = await run('bash', [
-      'scripts/private-engine.sh',
-      'start',
-      name,
-      join(mount, 'docker'),
-    ]);
+    const { stdout } = await run(
+      'bash',
+      ['scripts/private-engine.sh', 'start', name, join(mount, 'docker')],
+      options.addressPool === undefined
+        ? {}
+        : { env: { ...process.env, BOSUN_ENGINE_ADDRESS_POOL: options.addressPool } },
+    );
     const ballast = join(mount, 'ballast');
     const ballastSize = async (): Promise<number> =>
       (await stat(ballast).catch(() => undefined))?.size ?? 0;

@@ -124,7 +124,7 @@ export async function waitConverged(
   phase: ScalePhase,
   replaced: ReadonlySet<string>,
   timeoutMs: number,
-  describeAgent: () => string,
+  describeAgent: () => Promise<string>,
 ): Promise<SeenContainer[]> {
   const deadline = Date.now() + timeoutMs;
   let seen: SeenContainer[] = [];
@@ -135,7 +135,7 @@ export async function waitConverged(
   }
   const running = seen.filter((c) => c.state === 'running').length;
   throw new Error(
-    `"${phase.name}" did not converge in ${timeoutMs / 1000} s: ${seen.length} containers, ${running} running; agent: ${describeAgent()}`,
+    `"${phase.name}" did not converge in ${timeoutMs / 1000} s: ${seen.length} containers, ${running} running; agent: ${await describeAgent()}`,
   );
 }
 

@@ -15,6 +15,14 @@ function socketError(code: string): Error {
 describe('engine error translation', function () {
   const cases: Array<[string, Error, string]> = [
     ['404', httpError(404, 'No such container: web'), 'NOT_FOUND'],
+    [
+      '404 no address pool (the engine is full, nothing is missing)',
+      httpError(
+        404,
+        'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network',
+      ),
+      'ENGINE_NO_ADDRESS_POOL',
+    ],
     ['409', httpError(409, 'name in use'), 'CONFLICT'],
     ['403 network in use', httpError(403, 'network n id 1 has active endpoints'), 'CONFLICT'],
     [
