@@ -32,6 +32,8 @@ async function firstLines(prefix: string, onTerminal: boolean): Promise<string[]
     BOSUN_LOCK_ROOT: join(dir, 'locks'),
     BOSUN_SCOPE_LABELS: `${TEST_LABEL}=${prefix}`,
     BOSUN_LOG_LEVEL: 'info',
+    // In its temporary dir: the default is under /run (tmpfs, RAM) and would outlive the test.
+    BOSUN_LOG_SPOOL_DIR: join(dir, 'log-spool'),
   };
   const quoted = [agent.command, ...agent.args].map((a) => `'${a}'`).join(' ');
   const child = onTerminal
