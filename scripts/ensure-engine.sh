@@ -17,7 +17,8 @@ LOCK=/tmp/bosun-dockerd-restart.lock
 
 say() { echo "ensure-engine: $*" >&2; }
 
-engine_answers() { docker info >/dev/null 2>&1; }
+# The machine's engine, whatever DOCKER_HOST a caller has set (a private engine's, say).
+engine_answers() { DOCKER_HOST=unix:///var/run/docker.sock docker info >/dev/null 2>&1; }
 
 dockerd_pid() {
   local pid
