@@ -15,6 +15,7 @@ import { requireRegistries } from '../support/registry.js';
 import { startTmpfsEngine, type TmpfsEngine } from '../support/tmpfs-engine.js';
 import { AgentProcess } from '../support/agent-process.js';
 import { localTargetBody } from '../support/local-target-body.js';
+import { waitUntil } from '../support/cloud-peer/wait.js';
 
 const run = promisify(execFile);
 
@@ -58,33 +59,34 @@ describe('agent process: the engine has no free network address range', function
     await tmpfs?.stop();
   });
 
-  async function planBlockers(): Promise<PlanBlocker[]> {
+  /** The plan's blockers; undefined in the moment between the push and the loop loading it. */
+  async function planBlockers(): Promise<PlanBlocker[] | undefined> {
     const res = await fetch(`${agent!.url}/v2/plan`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    assert.equal(res.status, 200, await res.clone().text());
-    return ((await res.json()) as { blockers: PlanBlocker[] }).blockers;
+    const text = await res.text();
+    if (res.status === 400 && text.includes('no target yet')) return undefined;
+    assert.equal(res.status, 200, text);
+    return (JSON.parse(text) as { blockers: PlanBlocker[] }).blockers;
   }
 
   async function status(): Promise<StateStatus> {
     return (await (await fetch(`${agent!.url}/v2/state/status`)).json()) as StateStatus;
   }
 
-  /** Polls until `check` returns a value (bounded: fails loudly with what it last saw). */
-  async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-    let last: unknown;
-    for (let i = 0; i < 400; i++) {
-      const found = await check().catch((err: unknown) => {
-        last = err;
-        return undefined;
-      });
-      if (found !== undefined) return found;
-
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    assert.fail(`${what}: last ${String(last)}\n${agent!.output().slice(-2000)}`);
+  /** Waits for `probe` (test/support/cloud-peer/wait.ts); a timeout also says what was seen last. */
+  async function until<T>(
+    probe: () => Promise<T | undefined>,
+    what: string,
+    seen: () => unknown,
+  ): Promise<T> {
+    return waitUntil(probe, what, 100_000).catch((err: unknown) =>
+      assert.fail(
+        `${String(err)}; last seen ${JSON.stringify(seen())}\n${agent!.output().slice(-2000)}`,
+      ),
+    );
   }
 
   it('holds the app with the engine’s reason, and brings it up soon after a range frees', async function () {
@@ -96,12 +98,15 @@ describe('agent process: the engine has no free network address range', function
     body.local.config = { SUPERVISOR_DISK_RESERVE: '16M' };
     await agent!.postLocalTarget(body);
 
-    const blocker = await until(async () => {
-      const blockers = await planBlockers();
-      const found = blockers.find((b) => b.kind === 'backoff' && /address pool/.test(b.text));
-      if (found === undefined) throw new Error(`blockers: ${JSON.stringify(blockers)}`);
-      return found;
-    }, 'the plan shows the network held back with the engine’s reason');
+    let blockers: PlanBlocker[] | undefined;
+    const blocker = await until(
+      async () => {
+        blockers = await planBlockers();
+        return blockers?.find((b) => b.kind === 'backoff' && /address pool/.test(b.text));
+      },
+      'the plan to show the network held back with the engine’s reason',
+      () => blockers,
+    );
     assert.equal(blocker.appUuid, String(appId), blocker.text);
     assert.ok(blocker.text.includes(`${appId}_default`), blocker.text);
     assert.ok(
@@ -111,12 +116,17 @@ describe('agent process: the engine has no free network address range', function
     assert.equal((await docker('ps', '--all', '--quiet')).trim(), '', 'no container was made');
 
     await docker('network', 'rm', `${prefix}-squatter`);
-    await until(async () => {
-      const s = await status();
-      return s.appState === 'applied' && s.containers.some((c) => c.status === 'Running')
-        ? s
-        : undefined;
-    }, 'the app runs once the range is free');
+    let last: StateStatus | undefined;
+    await until(
+      async () => {
+        last = await status();
+        return last.appState === 'applied' && last.containers.some((c) => c.status === 'Running')
+          ? last
+          : undefined;
+      },
+      'the app to run once the range is free',
+      () => last,
+    );
     const subnet = await docker(
       'network',
       'inspect',
