@@ -212,6 +212,8 @@ export class Reconciler {
   ): Promise<
     { plan: Plan; current: CurrentState; needBytes: Readonly<Record<string, number>> } | undefined
   > {
+    // A target saved just before (a push, then `bosun plan`) is the one to show, not the one it replaces.
+    if (target === undefined) await this.stored?.settled();
     const t = target ?? this.target;
     if (t === undefined) return undefined;
     return this.rounds.preview(withHeldStopped(t, this.heldStopped), settings);

@@ -21,6 +21,11 @@ export class StoredTarget {
     private readonly handlers: StoredTargetHandlers,
   ) {}
 
+  /** Resolves once every load asked for so far has been handled (loads never reject). */
+  settled(): Promise<void> {
+    return this.loading;
+  }
+
   reload(force: boolean): void {
     this.loading = this.loading.then(async () => {
       try {

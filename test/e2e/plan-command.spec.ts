@@ -2,7 +2,8 @@
  * `bosun plan` as a person runs it: the built bundle as a process, against the agent process (also the
  * built bundle) on the real engine. With a target file it prints what the agent would do, with no file
  * the stored target (nothing to do once applied); it changes nothing (the running container stays, the
- * stored target stays); a broken file is refused with a message naming the JSON path.
+ * stored target stays); a broken file is refused with a message naming the JSON path. Right after a
+ * push, the stored target's plan is the pushed one's (the preview waits for the loop to load it).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -132,5 +133,45 @@ describe('`bosun plan` against the running agent', function () {
     const missing = await plan(join(agent!.dir, 'no-such-file.json'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no-such-file\.json/);
+  });
+});
+
+describe('the stored target’s plan right after a push', function () {
+  this.timeout(120_000);
+  const prefix = uniquePrefix('e2e-plan-push');
+  const appId = 90_000 + Math.floor(Math.random() * 5_000);
+  let agent: AgentProcess | undefined;
+
+  before(async () => {
+    await requireDocker();
+    await requireRegistries();
+    agent = await AgentProcess.create(prefix);
+    await agent.start();
+  });
+  after(async () => {
+    await agent?.remove();
+    await cleanupByLabel(prefix);
+  });
+
+  it('is the pushed target’s, not "no target yet" while the loop is still loading it', async () => {
+    await agent!.postLocalTarget(
+      localTargetBody(prefix, appId, 'first', 1, TEST_IMAGES.busybox, [{ name: 'main' }]),
+    );
+    const res = await fetch(`${agent!.url}/v2/plan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    const preview = JSON.parse(text) as {
+      target: string;
+      steps: Array<{ kind: string; appUuid: string | null }>;
+    };
+    assert.equal(preview.target, 'stored');
+    assert.ok(
+      preview.steps.some((s) => s.kind === 'createContainer' && s.appUuid === String(appId)),
+      text,
+    );
   });
 });
