@@ -22,6 +22,7 @@ import { TEST_IMAGES } from '../support/images.js';
 import { requireRegistries } from '../support/registry.js';
 import { AgentProcess } from '../support/agent-process.js';
 import { localTargetBody } from '../support/local-target-body.js';
+import { waitUntil } from '../support/cloud-peer/wait.js';
 
 const run = promisify(execFile);
 
@@ -172,6 +173,15 @@ describe('the stored target’s plan right after a push', function () {
     assert.ok(
       preview.steps.some((s) => s.kind === 'createContainer' && s.appUuid === String(appId)),
       text,
+    );
+    // Let the apply finish: an agent stopped mid-apply can leave an engine request in flight that
+    // makes its network after the clean-up looked.
+    await waitUntil(
+      async () =>
+        ((await (await fetch(`${agent!.url}/v2/state/status`)).json()) as { appState: string })
+          .appState === 'applied',
+      'the pushed release to be applied',
+      60_000,
     );
   });
 });
