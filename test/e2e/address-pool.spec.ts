@@ -60,13 +60,8 @@ describe('agent process: the engine has no free network address range', function
   });
 
   async function planBlockers(): Promise<PlanBlocker[]> {
-    const res = await fetch(`${agent!.url}/v2/plan`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
-    const text = await res.text();
-    assert.equal(res.status, 200, text);
+    const { status, text } = await agent!.postPlan();
+    assert.equal(status, 200, text);
     return (JSON.parse(text) as { blockers: PlanBlocker[] }).blockers;
   }
 

@@ -158,13 +158,8 @@ describe('the stored target’s plan right after a push', function () {
     await agent!.postLocalTarget(
       localTargetBody(prefix, appId, 'first', 1, TEST_IMAGES.busybox, [{ name: 'main' }]),
     );
-    const res = await fetch(`${agent!.url}/v2/plan`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
-    const text = await res.text();
-    assert.equal(res.status, 200, text);
+    const { status, text } = await agent!.postPlan();
+    assert.equal(status, 200, text);
     const preview = JSON.parse(text) as {
       target: string;
       steps: Array<{ kind: string; appUuid: string | null }>;

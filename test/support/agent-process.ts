@@ -169,6 +169,16 @@ export class AgentProcess {
       throw new Error(`POST /v2/local/target-state: ${res.status} ${await res.text()}`);
   }
 
+  /** POST /v2/plan (`{}`: the stored target's plan), its status and the body as text. */
+  async postPlan(body: unknown = {}): Promise<{ status: number; text: string }> {
+    const res = await fetch(`${this.url}/v2/plan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, text: await res.text() };
+  }
+
   async remove(): Promise<void> {
     await this.kill();
     await rm(this.dir, { recursive: true, force: true });
