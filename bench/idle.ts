@@ -20,13 +20,12 @@
  *        [--node-flags "--max-semi-space-size=1 ..."]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { agentBenchOptions } from './support/agent-bench-options.js';
+import { makeAgentDataDir, removeAgentDataDir } from './support/agent-data-dir.js';
 import { spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
 import { applyLocalTarget } from './support/local-target.js';
 import { startPrivateEngine } from './support/private-engine.js';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const { numbers, launch, agentFlags } = agentBenchOptions({
@@ -126,7 +125,7 @@ function difference(kind: string, a: Sample, b: Sample, minutes: number): Result
 
 async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Result> {
   const port = 49500 + Math.floor(Math.random() * 400);
-  const dataDir = mkdtempSync(join(tmpdir(), 'bosun-idle-'));
+  const dataDir = makeAgentDataDir('bosun-idle');
   const child = spawnAgentOrFloor(kind, {
     port,
     dataDir,
@@ -152,6 +151,7 @@ async function measureOne(kind: 'agent' | 'floor', socket: string): Promise<Resu
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+    removeAgentDataDir(dataDir);
   }
 }
 

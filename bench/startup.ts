@@ -29,10 +29,11 @@
  *        [--variants cold,warm,off] [--agent-env K=V] [--reopen] [--extra-flags "--no-opt"] [--label NAME]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeAgentDataDir, removeAgentDataDir } from './support/agent-data-dir.js';
 import { binBosunLaunch, waitForAnswer } from './support/bin-bosun.js';
 
 const args = process.argv.slice(2);
@@ -121,7 +122,8 @@ async function start(
   port: number,
   extraEnv: Record<string, string> = {},
 ): Promise<Started> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bosun-bench-'));
+  const dataDir = makeAgentDataDir('bosun-bench');
+  dataDirs.push(dataDir);
   const ownEnv = kind === 'agent' ? { ...agentEnv, ...extraEnv } : {};
   if (kind === 'agent' && reopen) await prepareDataDir(dataDir, port, ownEnv);
   const cmd =
@@ -152,6 +154,7 @@ async function start(
 /** The warm cache: one start writes it (the agent writes its entries once it is up), then it stops. */
 async function primedCacheDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'bosun-bench-cache-'));
+  cacheDirs.push(dir);
   const primer = await start('agent', basePort + 900, { BOSUN_COMPILE_CACHE: dir });
   await sleep(1000);
   primer.child.kill('SIGTERM');
@@ -160,6 +163,9 @@ async function primedCacheDir(): Promise<string> {
 }
 
 const agents = new Map<Variant, Started[]>(variants.map((v) => [v, []]));
+/** Every data dir a start made, removed (with its /run spool) once the processes exited. */
+const dataDirs: string[] = [];
+const cacheDirs: string[] = [];
 const floors: Started[] = [];
 try {
   const warmDir = variants.includes('warm') ? await primedCacheDir() : undefined;
@@ -228,5 +234,15 @@ try {
   writeFileSync(`bench/results/startup-${label ?? version}.json`, JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  for (const p of [...[...agents.values()].flat(), ...floors]) p.child.kill('SIGTERM');
+  const children = [...[...agents.values()].flat(), ...floors].map((p) => p.child);
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
+  for (const dir of dataDirs) removeAgentDataDir(dir);
+  for (const dir of cacheDirs) rmSync(dir, { recursive: true, force: true });
 }

@@ -19,12 +19,12 @@
  *        [--node-flags "--max-semi-space-size=1 ..."]
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentBenchOptions } from './support/agent-bench-options.js';
+import { makeAgentDataDir, removeAgentDataDir } from './support/agent-data-dir.js';
 import { spawnAgentOrFloor, waitForAnswer } from './support/bin-bosun.js';
 import { applyLocalTarget } from './support/local-target.js';
 import { startPrivateEngine } from './support/private-engine.js';
@@ -60,9 +60,12 @@ async function getJson(port: number, path: string): Promise<unknown> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).json();
 }
 
-function start(kind: 'agent' | 'floor', socket: string): { child: ChildProcess; port: number } {
+function start(
+  kind: 'agent' | 'floor',
+  socket: string,
+): { child: ChildProcess; port: number; dataDir: string } {
   const port = 49900 + Math.floor(Math.random() * 90);
-  const dataDir = mkdtempSync(join(tmpdir(), 'bosun-latency-'));
+  const dataDir = makeAgentDataDir('bosun-latency');
   const child = spawnAgentOrFloor(kind, {
     port,
     dataDir,
@@ -70,7 +73,7 @@ function start(kind: 'agent' | 'floor', socket: string): { child: ChildProcess; 
     flags: agentFlags,
     launch,
   });
-  return { child, port };
+  return { child, port, dataDir };
 }
 
 function percentiles(ms: number[]): { p50: number; p90: number; p99: number; max: number } {
@@ -137,9 +140,10 @@ try {
   );
 } finally {
   keepAlive.destroy();
-  for (const c of [agent.child, floor.child]) {
+  for (const { child: c, dataDir } of [agent, floor]) {
     c.kill('SIGTERM');
     if (c.exitCode === null) await new Promise((r) => c.once('exit', r));
+    removeAgentDataDir(dataDir);
   }
   // The private engine is this benchmark's own: leave it empty for the next run.
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
