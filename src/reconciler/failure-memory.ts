@@ -58,6 +58,8 @@ export class FailureMemory {
   readonly errors = new Map<ServiceKey, string>();
   /** Containers someone else stopped: their start waits for that someone first (livepush). */
   private readonly externalStops: ExternalStopGrace;
+  /** createNetwork step ids the engine refused for want of a free address range. */
+  private readonly waitingForAddressRange = new Set<string>();
 
   constructor(
     private readonly clock: Clock,
@@ -78,8 +80,22 @@ export class FailureMemory {
     this.externalStops.destroyed(labels, name);
   }
 
+  /**
+   * A network went away on the engine, so an address range may be free: network creations that waited
+   * for one are tried at the next round instead of at the end of their backoff. Returns whether any
+   * waited (and so whether a round is worth it).
+   */
+  networkRemoved(): boolean {
+    if (this.waitingForAddressRange.size === 0) return false;
+    for (const stepId of this.waitingForAddressRange) this.backoff.succeed(stepId);
+    this.log.info('reconciler.address-range-freed', { retrying: [...this.waitingForAddressRange] });
+    this.waitingForAddressRange.clear();
+    return true;
+  }
+
   /** A new target: old failures were about the old one, it gets a fresh start. */
   forgetTarget(): void {
+    this.waitingForAddressRange.clear();
     this.backoff.reset();
     this.lockWaits.clear();
     this.failedPulls.clear();
@@ -100,6 +116,7 @@ export class FailureMemory {
     const key = keyOf(step);
     if (status === 'ok') {
       this.backoff.succeed(step.id);
+      this.waitingForAddressRange.delete(step.id);
       this.failedPulls.delete(step.id);
       if (key !== undefined) this.errors.delete(key);
       if (step.kind === 'startContainer') {
@@ -128,6 +145,7 @@ export class FailureMemory {
     if (step.kind === 'startContainer')
       this.unstartable.set(step.containerId, (this.unstartable.get(step.containerId) ?? 0) + 1);
     if (step.kind === 'pullImage') this.failedPulls.set(step.id, step.image);
+    if (error.code === 'ENGINE_NO_ADDRESS_POOL') this.waitingForAddressRange.add(step.id);
     this.log.error('reconciler.step-failed', {
       ...fields,
       retryable: error.retryable,

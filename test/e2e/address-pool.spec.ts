@@ -4,7 +4,8 @@
  * the agent's create-network with a 404 ("could not find an available, non-overlapping IPv4 address
  * pool"); nothing is missing, the machine is full. The agent must say so, hold only that app, and try
  * again soon enough to come up once a range frees, not park the network at the five-minute backoff cap
- * as it does for a request that can never succeed. (A CI run once lost its last app of six this way.)
+ * as it does for a request that can never succeed: a network removed on the engine ends the wait at
+ * once. (A CI run once lost its last app of six this way.)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -51,7 +52,8 @@ describe('agent process: the engine has no free network address range', function
     // One /24 of the test-net-3 documentation range: nothing on the host routes it.
     tmpfs = await startTmpfsEngine({ size: '300m', addressPool: 'base=203.0.113.0/24,size=24' });
     agent = await AgentProcess.create(prefix);
-    await agent.start({ BOSUN_ENGINE_SOCKET: tmpfs.socket });
+    // Info: the log says when a removed network releases the wait.
+    await agent.start({ BOSUN_ENGINE_SOCKET: tmpfs.socket, BOSUN_LOG_LEVEL: 'info' });
   });
 
   after(async function () {
@@ -120,6 +122,8 @@ describe('agent process: the engine has no free network address range', function
       'the app to run once the range is free',
       () => last,
     );
+    // Not at the end of its backoff: the engine's network-destroy event released the wait.
+    assert.match(agent!.logText, /reconciler\.address-range-freed/);
     const subnet = await docker(
       'network',
       'inspect',

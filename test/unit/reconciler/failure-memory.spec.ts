@@ -108,6 +108,41 @@ describe('FailureMemory', () => {
     assert.deepEqual(failures.planInputs().lockWaits, []);
   });
 
+  it('a network removed on the engine releases network creations that waited for an address range, and only those', () => {
+    const { failures } = memory();
+    const network = (app: string): Step =>
+      ({
+        kind: 'createNetwork',
+        id: `createNetwork:${app}_default`,
+        reason: '',
+        dependsOn: [],
+        appUuid: app,
+      }) as Step;
+    assert.equal(failures.networkRemoved(), false, 'nothing waits: no round for it');
+    failures.record(
+      {
+        step: network('a'),
+        status: 'failed',
+        error: new BosunError('ENGINE_NO_ADDRESS_POOL', 'no available address pool'),
+      },
+      empty,
+    );
+    failures.record(
+      { step: network('b'), status: 'failed', error: new BosunError('ENGINE_ERROR', 'driver') },
+      empty,
+    );
+    failures.record(
+      { step: pull, status: 'failed', error: new BosunError('IMAGE_PULL_FAILED', 'x') },
+      empty,
+    );
+    assert.equal(failures.networkRemoved(), true);
+    assert.deepEqual(
+      failures.planInputs().backoffs.map((b) => b.key),
+      ['createNetwork:b_default', 'pullImage:img'],
+    );
+    assert.equal(failures.networkRemoved(), false, 'released once');
+  });
+
   it('a success ends the backoff; a new target forgets everything', () => {
     const { failures } = memory();
     failures.record(
