@@ -90,7 +90,7 @@ export const ERROR_REGISTRY = {
     httpStatus: 503,
     retryable: true,
     description:
-      "The engine has no free address range left for a new network (every default pool overlaps a network or a host route). The app waits and is retried with backoff; removing unused networks or widening the engine's default-address-pools clears it.",
+      "The engine has no free address range left for a new network (every default pool overlaps a network or a host route). Only the app that needs the network waits: it is tried again as soon as a network is removed on the engine, and otherwise with backoff. Removing unused networks or widening the engine's default-address-pools clears it.",
   },
   ENGINE_TIMEOUT: {
     httpStatus: 503,
