@@ -110,14 +110,19 @@ describe('FailureMemory', () => {
 
   it('a network removed on the engine releases network creations that waited for an address range, and only those', () => {
     const { failures } = memory();
-    const network = (app: string): Step =>
-      ({
-        kind: 'createNetwork',
-        id: `createNetwork:${app}_default`,
-        reason: '',
-        dependsOn: [],
-        appUuid: app,
-      }) as Step;
+    const network = (app: string): Step => ({
+      kind: 'createNetwork',
+      id: `createNetwork:${app}_default`,
+      reason: '',
+      dependsOn: [],
+      appUuid: app,
+      network: {
+        name: 'default',
+        engineName: `${app}_default`,
+        configHash: '',
+        createSpec: { Name: `${app}_default`, Driver: 'bridge', Labels: {} },
+      },
+    });
     assert.equal(failures.networkRemoved(), false, 'nothing waits: no round for it');
     failures.record(
       {
