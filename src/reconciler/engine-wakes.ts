@@ -70,14 +70,12 @@ export class EngineWakes {
       }
       if (action === 'destroy') this.deps.failures.removed(event.labels, event.name);
       if (this.isEcho(event.id, event.name, action)) return;
-    } else if (event.action !== 'destroy') {
-      return;
-    } else if (!this.wasObserved(event.type, event.id)) {
-      // Only the loss of a network or volume we saw matters (these events carry no labels), and the
-      // loss of any network to a network creation that waits for an address range it may have freed.
-      if (!(event.type === 'network' && this.deps.failures.networkRemoved())) return;
-    } else if (event.type === 'network') {
-      this.deps.failures.networkRemoved();
+    } else {
+      if (event.action !== 'destroy') return;
+      // Any network gone may have freed the address range a network creation waits for.
+      const freed = event.type === 'network' && this.deps.failures.networkRemoved();
+      // Otherwise only the loss of a network or volume we saw matters (these events carry no labels).
+      if (!freed && !this.wasObserved(event.type, event.id)) return;
     }
     queue.wakeSoon('engine-event');
   }
