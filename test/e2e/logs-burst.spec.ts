@@ -7,17 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import {
-  cleanupByLabel,
-  requireDocker,
-  TEST_LABEL,
-  testDocker,
-  uniquePrefix,
-} from '../support/docker.js';
+import { TEST_LABEL, testDocker, uniquePrefix } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { requireRegistries } from '../support/registry.js';
-import { AgentProcess } from '../support/agent-process.js';
 import { localTargetBody, type LocalService } from '../support/local-target-body.js';
+import { suiteAgent } from './support/suite-agent.js';
 
 const MB = 1024 * 1024;
 /** 2,000 lines, then a pause: about 20,000 lines/s (this busybox loop prints ~50,000/s flat out). */
@@ -42,27 +35,16 @@ describe('e2e: a log burst does not starve the agent', function () {
   this.timeout(240_000);
   const prefix = uniquePrefix('e2e-burst');
   const appId = 60_000 + Math.floor(Math.random() * 20_000);
-  let agent: AgentProcess;
-
-  before(async () => {
-    await requireDocker();
-    await requireRegistries();
-    agent = await AgentProcess.create(prefix);
-    await agent.start();
-  });
-  after(async () => {
-    await agent?.remove();
-    await cleanupByLabel(prefix);
-  });
+  const agent = suiteAgent(prefix);
 
   const rss = async (): Promise<number> => {
-    const status = await readFile(`/proc/${agent.child?.pid}/status`, 'utf8');
+    const status = await readFile(`/proc/${agent().child?.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
   };
 
   const recent = async (service: string, since = 0, limit = 10_000): Promise<Line[]> => {
     const res = await fetch(
-      `${agent.url}/v2/logs/recent?service=${service}&since=${since}&limit=${limit}`,
+      `${agent().url}/v2/logs/recent?service=${service}&since=${since}&limit=${limit}`,
     );
     assert.equal(res.status, 200);
     return ((await res.json()) as { lines: Line[] }).lines;
@@ -101,7 +83,7 @@ describe('e2e: a log burst does not starve the agent', function () {
 
   it('20,000 lines/s for 30 s: bounded RSS, other services flow, a target change is applied', async () => {
     const two: LocalService[] = [{ name: 'burst' }, { name: 'ticker' }];
-    await agent.postLocalTarget(body(two));
+    await agent().postLocalTarget(body(two));
     await waitFor('burst and ticker running', async () => (await running()).size === 2);
     await waitFor('ticker lines in the spool', async () => (await recent('ticker')).length >= 5);
     const idle = await rss();
@@ -123,7 +105,7 @@ describe('e2e: a log burst does not starve the agent', function () {
     }, 250);
     try {
       // A change during the burst: a third service. The other two must be left as they are.
-      await agent.postLocalTarget(body([...two, { name: 'late' }]));
+      await agent().postLocalTarget(body([...two, { name: 'late' }]));
       await waitFor('the late service running', async () => (await running()).has('late'));
       const newestAtChange = await recent('burst', started, 1);
       assert.ok(
@@ -152,7 +134,7 @@ describe('e2e: a log burst does not starve the agent', function () {
       `RSS grew by ${((peak - idle) / MB).toFixed(1)} MB (idle ${(idle / MB).toFixed(1)} MB)`,
     );
 
-    const bad = await fetch(`${agent.url}/v2/logs/recent?service=ticker&since=yesterday`);
+    const bad = await fetch(`${agent().url}/v2/logs/recent?service=ticker&since=yesterday`);
     assert.equal(bad.status, 400);
   });
 });

@@ -23,6 +23,7 @@ import { requireRegistries } from '../support/registry.js';
 import { AgentProcess } from '../support/agent-process.js';
 import { localTargetBody } from '../support/local-target-body.js';
 import { waitUntil } from '../support/cloud-peer/wait.js';
+import { suiteAgent } from './support/suite-agent.js';
 
 const run = promisify(execFile);
 
@@ -141,24 +142,13 @@ describe('the stored target’s plan right after a push', function () {
   this.timeout(120_000);
   const prefix = uniquePrefix('e2e-plan-push');
   const appId = 90_000 + Math.floor(Math.random() * 5_000);
-  let agent: AgentProcess | undefined;
-
-  before(async () => {
-    await requireDocker();
-    await requireRegistries();
-    agent = await AgentProcess.create(prefix);
-    await agent.start();
-  });
-  after(async () => {
-    await agent?.remove();
-    await cleanupByLabel(prefix);
-  });
+  const agent = suiteAgent(prefix);
 
   it('is the pushed target’s, not "no target yet" while the loop is still loading it', async () => {
-    await agent!.postLocalTarget(
+    await agent().postLocalTarget(
       localTargetBody(prefix, appId, 'first', 1, TEST_IMAGES.busybox, [{ name: 'main' }]),
     );
-    const { status, text } = await agent!.postPlan();
+    const { status, text } = await agent().postPlan();
     assert.equal(status, 200, text);
     const preview = JSON.parse(text) as {
       target: string;
@@ -173,7 +163,7 @@ describe('the stored target’s plan right after a push', function () {
     // makes its network after the clean-up looked.
     await waitUntil(
       async () =>
-        ((await (await fetch(`${agent!.url}/v2/state/status`)).json()) as { appState: string })
+        ((await (await fetch(`${agent().url}/v2/state/status`)).json()) as { appState: string })
           .appState === 'applied',
       'the pushed release to be applied',
       60_000,

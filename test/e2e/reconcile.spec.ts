@@ -5,17 +5,10 @@
  * removes its container and keeps the volume.
  */
 import assert from 'node:assert/strict';
-import {
-  cleanupByLabel,
-  ownedContainers,
-  requireDocker,
-  testDocker,
-  uniquePrefix,
-} from '../support/docker.js';
+import { ownedContainers, testDocker, uniquePrefix } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { requireRegistries } from '../support/registry.js';
-import { AgentProcess } from '../support/agent-process.js';
 import { localTargetBody, type LocalService } from '../support/local-target-body.js';
+import { suiteAgent } from './support/suite-agent.js';
 
 interface Seen {
   id: string;
@@ -28,7 +21,7 @@ describe('agent process: releases through the local API', function () {
   this.timeout(300_000);
   const prefix = uniquePrefix('e2e-rec');
   const appId = 40_000 + Math.floor(Math.random() * 20_000);
-  let agent: AgentProcess | undefined;
+  const agent = suiteAgent(prefix);
 
   const view = async (): Promise<Seen[]> =>
     (await ownedContainers(prefix)).sort((a, b) => a.service.localeCompare(b.service));
@@ -54,20 +47,9 @@ describe('agent process: releases through the local API', function () {
   };
 
   const push = (commit: string, releaseId: number, services: LocalService[]): Promise<void> =>
-    agent!.postLocalTarget(
+    agent().postLocalTarget(
       localTargetBody(prefix, appId, commit, releaseId, TEST_IMAGES.busybox, services),
     );
-
-  before(async () => {
-    await requireDocker();
-    await requireRegistries();
-    agent = await AgentProcess.create(prefix);
-    await agent.start();
-  });
-  after(async () => {
-    await agent?.remove();
-    await cleanupByLabel(prefix);
-  });
 
   const five = (changed: boolean): LocalService[] =>
     ['api', 'cache', 'db', 'web', 'worker'].map((name) => ({

@@ -6,16 +6,9 @@
  * bench/scale.ts's job (BENCHMARKS.md); here only convergence, the env, and a loose memory ceiling.
  */
 import assert from 'node:assert/strict';
-import {
-  cleanupByLabel,
-  requireDocker,
-  testDocker,
-  uniquePrefix,
-  type SeenContainer,
-} from '../support/docker.js';
-import { requireRegistries } from '../support/registry.js';
-import { AgentProcess } from '../support/agent-process.js';
+import { testDocker, uniquePrefix, type SeenContainer } from '../support/docker.js';
 import { processMemoryMiB, scaleBody, scalePhases, waitConverged } from './support/scale.js';
+import { suiteAgent } from './support/suite-agent.js';
 
 /** Far above the ~100 MiB the agent needs at this size; catches a whole-file read or unbounded queue. */
 const RSS_CEILING_MIB = 400;
@@ -25,23 +18,12 @@ describe('agent process: 60 services (issue 8)', function () {
   this.timeout(900_000);
   const prefix = uniquePrefix('e2e-scale');
   const phases = scalePhases(60_000 + Math.floor(Math.random() * 20_000));
-  let agent: AgentProcess | undefined;
+  const agent = suiteAgent(prefix);
   let previous: SeenContainer[] = [];
-
-  before(async () => {
-    await requireDocker();
-    await requireRegistries();
-    agent = await AgentProcess.create(prefix);
-    await agent.start();
-  });
-  after(async () => {
-    await agent?.remove();
-    await cleanupByLabel(prefix);
-  });
 
   for (const [index, phase] of phases.entries()) {
     it(`converges: ${phase.name}`, async () => {
-      const a = agent!;
+      const a = agent();
       await a.postLocalTarget(scaleBody(prefix, phase.apps));
       // Phase 2 keeps names (same commit): every container must be a new one.
       const replaced = new Set(index === 1 ? previous.map((c) => c.id) : []);
