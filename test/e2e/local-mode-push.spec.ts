@@ -16,16 +16,9 @@ import {
   tarFiles,
   type ComposeService,
 } from '../support/balena-cli.js';
-import {
-  cleanupByLabel,
-  requireDocker,
-  TEST_LABEL,
-  testDocker,
-  uniquePrefix,
-} from '../support/docker.js';
+import { TEST_LABEL, testDocker, uniquePrefix } from '../support/docker.js';
 import { TEST_IMAGES } from '../support/images.js';
-import { requireRegistries } from '../support/registry.js';
-import { AgentProcess } from '../support/agent-process.js';
+import { suiteAgent } from './support/suite-agent.js';
 
 interface LogLine {
   message: string;
@@ -90,30 +83,21 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
   const worker = `worker${tag}`;
   const owner = { [TEST_LABEL]: prefix };
   const docker = testDocker();
-  let agent: AgentProcess;
+  const agent = suiteAgent(prefix);
 
-  before(async () => {
-    await requireDocker();
-    await requireRegistries();
-    agent = await AgentProcess.create(prefix);
-    await agent.start();
-  });
-
+  // After the suite agent's own clean-up (hooks run in order): the images the push built.
   after(async () => {
-    await agent?.stop();
-    await cleanupByLabel(prefix);
     for (const image of [`local_${web}`, `local_${worker}`])
       await docker
         .getImage(image)
         .remove({ force: true })
         .catch(() => undefined);
-    await agent?.remove();
   });
 
   it('takes the push: version gate, device info, builds, target state, applied', async () => {
     // 1–3: what the CLI asks the supervisor before building.
-    assert.equal(await cliCall(agent.url, 'GET', '/ping'), 'OK');
-    const version = (await cliCall(agent.url, 'GET', '/v2/version')) as {
+    assert.equal(await cliCall(agent().url, 'GET', '/ping'), 'OK');
+    const version = (await cliCall(agent().url, 'GET', '/v2/version')) as {
       status: string;
       version: string;
     };
@@ -122,7 +106,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
       semverAtLeast(version.version, '7.21.4'),
       `version ${version.version} is below the CLI's local-mode minimum`,
     );
-    const deviceInfo = (await cliCall(agent.url, 'GET', '/v2/local/device-info')) as {
+    const deviceInfo = (await cliCall(agent().url, 'GET', '/v2/local/device-info')) as {
       info: { arch: string; deviceType: string };
     };
     // The CLI picks base images by this arch: it must be the balena name of the engine's own arch.
@@ -156,7 +140,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     }
 
     // 8–9: the target state round trip.
-    const current = (await cliCall(agent.url, 'GET', '/v2/local/target-state')) as {
+    const current = (await cliCall(agent().url, 'GET', '/v2/local/target-state')) as {
       status: string;
       state: { local: Record<string, unknown> };
     };
@@ -190,7 +174,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
       volumes: { data: { labels: owner } },
       networks: { default: { labels: owner } },
     });
-    assert.deepEqual(await cliCall(agent.url, 'POST', '/v2/local/target-state', body), {
+    assert.deepEqual(await cliCall(agent().url, 'POST', '/v2/local/target-state', body), {
       status: 'success',
       message: 'OK',
     });
@@ -205,7 +189,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
       | undefined;
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
-      status = (await cliCall(agent.url, 'GET', '/v2/state/status')) as typeof status;
+      status = (await cliCall(agent().url, 'GET', '/v2/state/status')) as typeof status;
       const names = new Set(status!.containers.map((c) => c.serviceName));
       if (status!.appState === 'applied' && names.has(web) && names.has(worker)) break;
       await new Promise((r) => setTimeout(r, 1000));
@@ -213,7 +197,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     assert.equal(
       status?.appState,
       'applied',
-      `never applied: ${JSON.stringify(status)}\n${agent.output()}`,
+      `never applied: ${JSON.stringify(status)}\n${agent().output()}`,
     );
     assert.equal(status.status, 'success');
 
@@ -233,7 +217,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
 
   it('streams both services over /v2/local/logs as balena device logs reads it', async () => {
     const lines = await readLogs(
-      agent.url,
+      agent().url,
       (l) =>
         l.some((x) => x.serviceName === web && /says \d+/.test(x.message)) &&
         l.some((x) => x.serviceName === worker && /says \d+/.test(x.message)),
@@ -254,8 +238,8 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     const volume = await docker.getVolume(volumeName).inspect();
     assert.equal(volume.Labels?.[TEST_LABEL], prefix);
 
-    await agent.stop();
-    await agent.start({ BOSUN_LOCAL_MODE: 'false' });
+    await agent().stop();
+    await agent().start({ BOSUN_LOCAL_MODE: 'false' });
     const deadline = Date.now() + 120_000;
     let left: unknown[] = [];
     while (Date.now() < deadline) {
@@ -269,7 +253,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     assert.deepEqual(
       left,
       [],
-      `local-mode containers survived leaving local mode\n${agent.output()}`,
+      `local-mode containers survived leaving local mode\n${agent().output()}`,
     );
     const networks = await docker.listNetworks({ filters: { label: [`${TEST_LABEL}=${prefix}`] } });
     assert.deepEqual(
@@ -301,7 +285,7 @@ describe('balena-cli local mode: push --nolive --detached, device logs, leaving 
     await docker.getImage(TEST_IMAGES.busybox).inspect(); // the base image is not local mode's to remove
     // The local-mode endpoints now refuse, as balena-cli expects from a device not in local mode.
     await assert.rejects(
-      cliCall(agent.url, 'POST', '/v2/local/target-state', { local: { apps: {} } }),
+      cliCall(agent().url, 'POST', '/v2/local/target-state', { local: { apps: {} } }),
       /local mode|401|Unauthorized/i,
     );
   });
